@@ -1,0 +1,120 @@
+"""The whole export, streamed: every row one plan, bad rows isolated, duplicates caught."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from export_builder import TODAY, raw_row, write_export
+from splitpayout.errors import ExportFileError
+from splitpayout.models import Contact, Outcome, ReasonCode
+from splitpayout.planner import PlanTotals, plan_export
+from splitpayout.reader import SHARE
+
+
+def test_every_row_gets_one_plan_and_a_bad_row_does_not_stop_the_others(tmp_path: Path) -> None:
+    rows = [
+        raw_row(Beslutsnummer="B-1"),
+        raw_row(Beslutsnummer="B-2", Belopp="inte ett belopp"),
+        {},
+        raw_row(Beslutsnummer="B-3", Delad_utbetalning="Nej"),
+    ]
+    path = write_export(tmp_path / "e.xlsx", rows, leading_rows=[["Export"], []])
+    plans = list(plan_export(path, today=TODAY))
+    assert [(p.decision_id, p.row_numbers, p.outcome) for p in plans] == [
+        ("B-1", (4,), Outcome.PLANNED),
+        ("B-2", (5,), Outcome.MANUAL),
+        ("B-3", (7,), Outcome.PLANNED),
+    ]
+
+
+def test_real_excel_numbers_dates_and_percent_cells_are_planned_exactly(tmp_path: Path) -> None:
+    import datetime as dt
+
+    row = raw_row(Belopp=1234.57, Utbetalningsdatum=dt.date(2026, 12, 24), Andel_sökande_1=0.6)
+    row["Sökande 1 personnummer"] = 198112189876
+    row["Sökande 1 clearingnummer"] = 6000
+    row["Sökande 1 kontonummer"] = 100000002
+    path = write_export(tmp_path / "e.xlsx", [row], number_formats={SHARE: "0%"})
+    (plan,) = plan_export(path, today=TODAY)
+    assert plan.outcome is Outcome.PLANNED
+    # rest 123457 öre, p2 = floor(123457 * 0.4) = 49382
+    assert [(p.reference, p.amount_ore, str(p.payout_date)) for p in plan.payments] == [
+        ("B-1/1", 74_075, "2026-12-23"),
+        ("B-1/2", 49_382, "2026-12-23"),
+    ]
+
+
+def test_every_row_of_a_repeated_decision_number_goes_to_manual(tmp_path: Path) -> None:
+    rows = [
+        raw_row(Beslutsnummer="B-1"),
+        raw_row(Beslutsnummer="B-2"),
+        raw_row(Beslutsnummer=" b-1 ", Belopp="abc"),
+        raw_row(Beslutsnummer="B-3"),
+    ]
+    path = write_export(tmp_path / "e.xlsx", rows)
+    plans = list(plan_export(path, today=TODAY))
+    by_row = {p.row_numbers: p for p in plans}
+    assert len(plans) == 4
+    for row in (2, 4):
+        assert by_row[(row,)].outcome is Outcome.MANUAL
+        assert by_row[(row,)].payments == ()
+        assert by_row[(row,)].reasons[0].code is ReasonCode.DUPLICATE_DECISION
+    assert [r.code for r in by_row[(4,)].reasons] == [ReasonCode.DUPLICATE_DECISION, ReasonCode.INVALID_ROW]
+    assert by_row[(2,)].contact.applicant1_name == "Anna Andersson"
+    assert by_row[(3,)].outcome is Outcome.PLANNED
+    assert by_row[(5,)].outcome is Outcome.PLANNED
+
+
+def test_a_protected_row_protects_every_row_with_its_decision_number(tmp_path: Path) -> None:
+    rows = [
+        raw_row(Beslutsnummer="B-1"),
+        raw_row(Beslutsnummer="B-1", Skyddade_personuppgifter="Ja"),
+    ]
+    path = write_export(tmp_path / "e.xlsx", rows)
+    plans = list(plan_export(path, today=TODAY))
+    for plan in plans:
+        assert plan.protected
+        assert {r.code for r in plan.reasons} == {
+            ReasonCode.PROTECTED_IDENTITY,
+            ReasonCode.DUPLICATE_DECISION,
+        }
+        assert (plan.amount_ore, plan.case_worker, plan.contact, plan.payments) == (0, None, Contact(), ())
+    assert [p.row_numbers for p in plans] == [(2,), (3,)]
+
+
+def test_rows_without_a_decision_number_are_not_duplicates_of_each_other(tmp_path: Path) -> None:
+    rows = [raw_row(Beslutsnummer=None), raw_row(Beslutsnummer=None)]
+    path = write_export(tmp_path / "e.xlsx", rows)
+    plans = list(plan_export(path, today=TODAY))
+    assert [[r.code for r in p.reasons] for p in plans] == [[ReasonCode.INVALID_ROW]] * 2
+
+
+def test_a_damaged_file_yields_no_plan_at_all(tmp_path: Path) -> None:
+    import zipfile
+
+    good = write_export(tmp_path / "good.xlsx", [raw_row(Beslutsnummer=f"B-{i}") for i in range(60)])
+    path = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) * 3 // 4]
+            target.writestr(item, data)
+    plans = plan_export(path, today=TODAY)
+    with pytest.raises(ExportFileError) as error:
+        next(plans)
+    assert error.value.code == "unreadable"
+
+
+def test_totals_over_a_file_add_up(tmp_path: Path) -> None:
+    rows = [raw_row(Beslutsnummer=f"B-{i}", Belopp=f"{1000 + i},{i:02d}") for i in range(20)]
+    rows.append(raw_row(Beslutsnummer="B-X", Belopp="99 999,99"))
+    path = write_export(tmp_path / "e.xlsx", rows)
+    totals = PlanTotals()
+    for plan in plan_export(path, today=TODAY):
+        totals.add(plan)
+    expected_planned = sum((1000 + i) * 100 + i for i in range(20))
+    assert totals.ore_by_outcome == {Outcome.PLANNED: expected_planned, Outcome.MANUAL: 9_999_999}
+    assert totals.payment_ore == expected_planned
+    assert totals.adds_up()
