@@ -1,0 +1,44 @@
+"""How the UI shows stored values (Jinja filters)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from swedish_rules import format_amount, format_bankgiro, format_identity
+
+METHOD_LABELS = {"KONTO": "KONTO", "AVI": "AVI", "BANKGIRO": "BANKGIRO"}
+ACTION_LABELS = {
+    "login": "Inloggning",
+    "login_failed": "Misslyckad inloggning",
+    "logout": "Utloggning",
+    "register": "Registrering",
+    "attest": "Attestering",
+}
+
+
+def amount(ore: int | None) -> str:
+    """'12 345,50'."""
+    return "" if ore is None else format_amount(int(ore))
+
+
+def identity(twelve_digits: str | None) -> str:
+    """'YYYYMMDD-NNNC'."""
+    return format_identity(twelve_digits) if twelve_digits else ""
+
+
+def bankgiro(digits: str | None) -> str:
+    """'NNNN-NNNN'."""
+    return format_bankgiro(digits) if digits else ""
+
+
+def action(code: str) -> str:
+    """Swedish label of an audit event."""
+    return ACTION_LABELS.get(code, code)
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters."""
+    app.add_template_filter(amount, "amount")
+    app.add_template_filter(identity, "identity")
+    app.add_template_filter(bankgiro, "bankgiro")
+    app.add_template_filter(action, "audit_action")

@@ -1,0 +1,330 @@
+"""Settings of the payout-system stand-in, from command-line flags and the environment.
+
+Command-line flags win over environment variables, which win over the defaults.
+Development mode (the default) comes with demo users and a demo API token so that
+the stand-in starts with no configuration; production mode refuses to start with
+any of them (``Settings.validate``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from swedish_rules import InvalidAmount, parse_amount_ore
+
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
+
+REGISTRAR = "registrar"
+ATTESTANT = "attestant"
+VIEWER = "viewer"
+ROLES = (REGISTRAR, ATTESTANT, VIEWER)
+
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105 - the refused default
+DEV_API_TOKEN = "dev-api-token"  # noqa: S105 - the refused default
+DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
+    # username: (password, role); development mode only
+    "robot": ("robot-demo-password", REGISTRAR),
+    "attestant": ("attestant-demo-password", ATTESTANT),
+    "viewer": ("viewer-demo-password", VIEWER),
+}
+DEFAULT_SESSION_IDLE_SECONDS = 900
+DEFAULT_THREADS = 16
+
+
+class SettingsError(ValueError):
+    """The configuration is unusable; the message says which setting and why."""
+
+
+@dataclass(frozen=True)
+class User:
+    """One account. Exactly one role per account."""
+
+    username: str
+    password_hash: str = field(repr=False)
+    role: str
+
+
+@dataclass(frozen=True)
+class FaultSettings:
+    """Fault injection for tests; everything off by default (see ``faults.py``)."""
+
+    latency_ms: int = 0
+    jitter_ms: int = 0
+    error_rate: float = 0.0
+    hang_rate: float = 0.0
+    hang_seconds: float = 30.0
+    expire_session_rate: float = 0.0
+    maintenance_start: float | None = None
+    maintenance_end: float | None = None
+    slow_save_seconds: float = 0.0
+    seed: int | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any fault is switched on."""
+        return bool(
+            self.latency_ms
+            or self.jitter_ms
+            or self.error_rate
+            or self.hang_rate
+            or self.expire_session_rate
+            or self.maintenance_start is not None
+            or self.slow_save_seconds
+        )
+
+    def validate(self) -> None:
+        """Raise SettingsError when a value is out of range."""
+        for name in ("error_rate", "hang_rate", "expire_session_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0 or math.isnan(value):
+                raise SettingsError(f"{name} must be between 0 and 1, got {value}")
+        total = self.error_rate + self.hang_rate + self.expire_session_rate
+        if total > 1.0:
+            raise SettingsError(
+                f"error_rate + hang_rate + expire_session_rate must be at most 1, got {total:g}"
+            )
+        for name in ("latency_ms", "jitter_ms", "hang_seconds", "slow_save_seconds"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{name} must not be negative, got {getattr(self, name)}")
+        start, end = self.maintenance_start, self.maintenance_end
+        if (start is None) != (end is None):
+            raise SettingsError("maintenance_start and maintenance_end must be given together")
+        if start is not None and end is not None and not 0 <= start < end:
+            raise SettingsError(
+                f"the maintenance window must satisfy 0 <= start < end, got start={start} end={end}"
+            )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app and the server need. Build with ``Settings.load`` or directly in tests."""
+
+    db_path: Path
+    env: str = DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
+    api_token: str = field(default=DEV_API_TOKEN, repr=False)
+    users: tuple[User, ...] = ()
+    session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
+    threads: int = DEFAULT_THREADS
+    max_payment_ore: int | None = None  # --max-payment-kr: larger payments are refused; None = no ceiling
+    faults: FaultSettings = FaultSettings()
+
+    @classmethod
+    def load(cls, options: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
+        """Build settings from parsed CLI options (None = not given) and an environment.
+
+        Raises SettingsError for unusable or, in production, unsafe values.
+        """
+        env = _pick(options.get("env"), environ.get("PAYOUT_ENV"), DEVELOPMENT)
+        if env not in ENVIRONMENTS:
+            raise SettingsError(f"PAYOUT_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+        db = options.get("db") or environ.get("PAYOUT_DB")
+        if not db:
+            raise SettingsError("--db (or PAYOUT_DB) is required: the path of the SQLite database")
+        users_file = options.get("users_file") or environ.get("PAYOUT_USERS_FILE")
+        if users_file:
+            users = load_users_file(Path(users_file))
+        elif env == DEVELOPMENT:
+            users = demo_users()
+        else:
+            raise SettingsError("production mode needs PAYOUT_USERS_FILE (a JSON file of users)")
+        settings = cls(
+            db_path=Path(db),
+            env=env,
+            host=_pick(options.get("host"), environ.get("PAYOUT_HOST"), "127.0.0.1"),
+            port=_to_int("port", _pick(options.get("port"), environ.get("PAYOUT_PORT"), 8080)),
+            secret_key=environ.get("PAYOUT_SECRET_KEY") or (DEV_SECRET_KEY if env == DEVELOPMENT else ""),
+            api_token=environ.get("PAYOUT_API_TOKEN") or (DEV_API_TOKEN if env == DEVELOPMENT else ""),
+            users=users,
+            session_idle_seconds=_to_int(
+                "session idle seconds",
+                _pick(
+                    options.get("session_idle_seconds"),
+                    environ.get("PAYOUT_SESSION_IDLE_SECONDS"),
+                    DEFAULT_SESSION_IDLE_SECONDS,
+                ),
+            ),
+            threads=_to_int("threads", _pick(options.get("threads"), environ.get("PAYOUT_THREADS"), 16)),
+            max_payment_ore=_to_ore(
+                "max payment kr", _pick(options.get("max_payment_kr"), environ.get("PAYOUT_MAX_PAYMENT_KR"))
+            ),
+            faults=_load_faults(options, environ),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise SettingsError for unusable values, and in production for any demo secret or user."""
+        if self.env not in ENVIRONMENTS:
+            raise SettingsError(f"env must be one of {', '.join(ENVIRONMENTS)}, got {self.env!r}")
+        if self.session_idle_seconds <= 0:
+            raise SettingsError(f"session idle seconds must be positive, got {self.session_idle_seconds}")
+        if self.threads <= 0:
+            raise SettingsError(f"threads must be positive, got {self.threads}")
+        if self.max_payment_ore is not None and self.max_payment_ore <= 0:
+            raise SettingsError(f"the payment ceiling must be above 0 öre, got {self.max_payment_ore}")
+        if not self.users:
+            raise SettingsError("no users configured")
+        _check_one_role_per_account(self.users)
+        self.faults.validate()
+        if self.env != PRODUCTION:
+            return
+        if not self.secret_key or self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+            raise SettingsError(
+                "production mode refuses the default secret key: set PAYOUT_SECRET_KEY "
+                "to a random value of at least 32 characters"
+            )
+        if not self.api_token or self.api_token == DEV_API_TOKEN or len(self.api_token) < 16:
+            raise SettingsError(
+                "production mode refuses the demo API token: set PAYOUT_API_TOKEN "
+                "to a random value of at least 16 characters"
+            )
+        for user in self.users:
+            if _is_demo_password(user.password_hash):
+                raise SettingsError(f"production mode refuses demo passwords: user {user.username!r} has one")
+
+
+def demo_users() -> tuple[User, ...]:
+    """The development-mode accounts (passwords documented in --help and the README)."""
+    return tuple(
+        User(username=name, password_hash=_demo_hash(password), role=role)
+        for name, (password, role) in DEMO_PASSWORDS.items()
+    )
+
+
+def load_users_file(path: Path) -> tuple[User, ...]:
+    """Read users from JSON: a list (or {"users": [...]}) of {username, password_hash|password, role}."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"cannot read the users file {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise SettingsError(
+            f"the users file {path} is not valid JSON: {exc.msg} (line {exc.lineno})"
+        ) from exc
+    if isinstance(data, dict):
+        data = data.get("users")
+    if not isinstance(data, list) or not data:
+        raise SettingsError(f"the users file {path} must hold a non-empty list of users")
+    users = []
+    for index, entry in enumerate(data, start=1):
+        if not isinstance(entry, dict):
+            raise SettingsError(f"users file entry {index} must be an object")
+        username = entry.get("username")
+        role = entry.get("role")
+        if not isinstance(username, str) or not username.strip():
+            raise SettingsError(f"users file entry {index} has no username")
+        if isinstance(role, list) or (isinstance(role, str) and ("," in role or " " in role.strip())):
+            raise SettingsError(f"user {username!r} may hold only one role, got {role!r}")
+        if role not in ROLES:
+            raise SettingsError(f"user {username!r} has role {role!r}; expected one of {', '.join(ROLES)}")
+        if "password_hash" in entry and isinstance(entry["password_hash"], str):
+            password_hash = entry["password_hash"]
+        elif isinstance(entry.get("password"), str) and entry["password"]:
+            password_hash = generate_password_hash(entry["password"])
+        else:
+            raise SettingsError(f"user {username!r} needs password_hash or password")
+        users.append(User(username=username.strip(), password_hash=password_hash, role=role))
+    result = tuple(users)
+    _check_one_role_per_account(result)
+    return result
+
+
+def _check_one_role_per_account(users: tuple[User, ...]) -> None:
+    roles: dict[str, str] = {}
+    for user in users:
+        if user.role not in ROLES:
+            raise SettingsError(f"user {user.username!r} has unknown role {user.role!r}")
+        key = user.username.casefold()
+        if key in roles:
+            if roles[key] != user.role:
+                raise SettingsError(
+                    f"user {user.username!r} may hold only one role, got {roles[key]!r} and {user.role!r}"
+                )
+            raise SettingsError(f"user {user.username!r} is listed more than once")
+        roles[key] = user.role
+
+
+@cache
+def _demo_hash(password: str) -> str:
+    # Hashing is deliberately slow; demo users are hashed once per process.
+    return generate_password_hash(password)
+
+
+def _is_demo_password(password_hash: str) -> bool:
+    return any(check_password_hash(password_hash, pw) for pw, _ in DEMO_PASSWORDS.values())
+
+
+def _pick(*values: Any) -> Any:
+    for value in values:
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _to_int(name: str, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _to_ore(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_amount_ore(str(value))
+    except InvalidAmount:
+        raise SettingsError(
+            f"{name} must be an amount in kronor such as 50000 or 12345,50, got {value!r}"
+        ) from None
+
+
+def _to_float(name: str, value: Any) -> float:
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} must be a number, got {value!r}") from None
+    if math.isnan(result) or math.isinf(result):
+        raise SettingsError(f"{name} must be a finite number, got {value!r}")
+    return result
+
+
+FAULT_OPTIONS: dict[str, str] = {
+    # option name -> environment variable
+    "latency_ms": "PAYOUT_FAULT_LATENCY_MS",
+    "jitter_ms": "PAYOUT_FAULT_JITTER_MS",
+    "error_rate": "PAYOUT_FAULT_ERROR_RATE",
+    "hang_rate": "PAYOUT_FAULT_HANG_RATE",
+    "hang_seconds": "PAYOUT_FAULT_HANG_SECONDS",
+    "expire_session_rate": "PAYOUT_FAULT_EXPIRE_SESSION_RATE",
+    "maintenance_start": "PAYOUT_FAULT_MAINTENANCE_START",
+    "maintenance_end": "PAYOUT_FAULT_MAINTENANCE_END",
+    "slow_save_seconds": "PAYOUT_FAULT_SLOW_SAVE_SECONDS",
+    "seed": "PAYOUT_FAULT_SEED",
+}
+
+
+def _load_faults(options: Mapping[str, Any], environ: Mapping[str, str]) -> FaultSettings:
+    raw = {name: _pick(options.get(name), environ.get(env_name)) for name, env_name in FAULT_OPTIONS.items()}
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        if value is None:
+            continue
+        if name in ("latency_ms", "jitter_ms", "seed"):
+            values[name] = _to_int(name.replace("_", "-"), value)
+        else:
+            values[name] = _to_float(name.replace("_", "-"), value)
+    return FaultSettings(**values)
