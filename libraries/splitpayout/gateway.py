@@ -2,8 +2,8 @@
 
 The engine (``registration.py``) speaks only this protocol. Two implementations:
 ``http_gateway.HttpGateway`` posts the payout system's own forms over HTTP (tests,
-benchmarks' baseline) and the ``PayoutSystem`` keyword library drives the web UI in
-a real browser through the keywords of ``resources/payout_system.resource``.
+benchmarks' baseline) and ``robotglue.robot_gateway.RobotGateway`` drives the web UI
+in a real browser through the keywords of ``resources/payout_system.resource``.
 """
 
 from __future__ import annotations
@@ -57,7 +57,12 @@ class ApplicationError(Exception):
         self.detail = detail
 
 
-class SubmitOutcomeUnknown(ApplicationError):
+class LoginRefusedError(Exception):
+    """The payout system refused the robot's username or password: retrying cannot help, fix the
+    configuration (the vault secret or PAYOUT_SYSTEM_USERNAME/PASSWORD)."""
+
+
+class SubmitOutcomeUnknownError(ApplicationError):
     """The form was submitted but no confirmation was seen: the payment may or may not be stored.
 
     Never resolved by submitting again blindly: the engine looks the reference up first.
@@ -68,7 +73,8 @@ class PayoutGateway(Protocol):
     """What the registration engine needs from a payout system."""
 
     def log_in(self) -> None:
-        """Log in (again). Raises ApplicationError when the system cannot be reached."""
+        """Log in (again). Raises LoginRefusedError on wrong credentials, ApplicationError when
+        the system cannot be reached."""
 
     def find_payments(
         self,
@@ -82,7 +88,7 @@ class PayoutGateway(Protocol):
     def register(self, payment: object) -> str:
         """Enter one ``PlannedPayment``; return the payment number from the confirmation page.
 
-        Raises BusinessError when the form is refused, SubmitOutcomeUnknown when the
+        Raises BusinessError when the form is refused, SubmitOutcomeUnknownError when the
         submit was sent but no confirmation came back, ApplicationError otherwise.
         """
 
