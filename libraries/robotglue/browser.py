@@ -1,0 +1,301 @@
+"""Quiet helpers for ``resources/payout_system.resource``: browser start-up and safe page access.
+
+Imported in the resource as ``Library    robotglue.browser``. The keywords here know no
+locator of their own: the resource passes every CSS selector in, so all locators of the
+payout system stay in that one resource file.
+
+Why Python at all: SeleniumLibrary's ``Input Text`` and ``Execute Javascript`` write the
+text and the script arguments to the log at INFO level, and every variable assignment in
+Robot Framework data is logged too. Form values and search results hold identity numbers,
+names and account numbers, so they are moved between the page and the robot here, without
+logging, and handed to Robot Framework wrapped in objects whose string form hides them
+(``FormValues``, ``PaymentRows``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlencode
+
+from robot.api.deco import keyword
+from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+from selenium.webdriver.chrome.options import Options as ChromeOptions
+from selenium.webdriver.chrome.service import Service as ChromeService
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
+
+ROBOT_AUTO_KEYWORDS = False
+
+#: The name the resource imports RPA.Browser.Selenium under (``AS    PayoutBrowser``).
+BROWSER_LIBRARY = "PayoutBrowser"
+
+#: Chromium flags for a quiet, reproducible headless browser in containers and CI.
+CHROMIUM_ARGUMENTS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,1024",
+)
+
+#: The payment form's fields, in the order a person fills them in.
+PAYMENT_FORM_FIELDS = (
+    "personnummer",
+    "name",
+    "method",
+    "clearing",
+    "account",
+    "bankgiro",
+    "ocr",
+    "amount",
+    "payout_date",
+    "reference",
+    "message",
+)
+
+_SET_VALUES_SCRIPT = """
+const [selectors, values] = arguments;
+for (const [name, selector] of Object.entries(selectors)) {
+  const element = document.querySelector(selector);
+  if (element === null) { return name; }
+  element.focus();
+  element.value = values[name] ?? "";
+  element.dispatchEvent(new Event("input", {bubbles: true}));
+  element.dispatchEvent(new Event("change", {bubbles: true}));
+  element.blur();
+}
+return null;
+"""
+
+_READ_ROWS_SCRIPT = """
+const [rowSelector, cells] = arguments;
+return Array.from(document.querySelectorAll(rowSelector), (row) => {
+  const record = {};
+  for (const [name, selector] of Object.entries(cells)) {
+    const cell = row.querySelector(selector);
+    record[name] = cell === null ? "" : cell.textContent.trim();
+  }
+  return record;
+});
+"""
+
+_READ_IDS_SCRIPT = """
+return Array.from(document.querySelectorAll(arguments[0]), (element) => element.id);
+"""
+
+
+class FormValues(Mapping[str, str]):
+    """The text of every payment-form field, keyed by field name. Personal data.
+
+    Its string form names only the reference, so it can be passed to keywords and
+    assigned to variables without the values reaching the log.
+    """
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = {name: values.get(name, "") for name in PAYMENT_FORM_FIELDS}
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __str__(self) -> str:
+        return f"<payment form values, reference {self._values['reference']!r}>"
+
+    __repr__ = __str__
+
+
+class PaymentRows(list[dict[str, str]]):
+    """Rows read from the search results, one dict of cell texts per payment. Personal data.
+
+    Its string form gives only the number of rows.
+    """
+
+    def __str__(self) -> str:
+        return f"<{len(self)} payment rows>"
+
+    __repr__ = __str__
+
+
+def format_form_amount(amount_ore: int) -> str:
+    """Öre as the form's amount text without thousands separators: ``1234550`` -> ``12345,50``."""
+    if amount_ore < 0:
+        raise ValueError(f"Expected an amount of at least 0 öre, got {amount_ore}.")
+    kronor, ore = divmod(amount_ore, 100)
+    return f"{kronor},{ore:02d}"
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def payment_form_values(payment: object) -> FormValues:
+    """The form texts for a ``PlannedPayment``-like object or a mapping.
+
+    The amount comes from ``amount_ore`` (integer öre, formatted ``12345,50``) or, when that
+    is missing, from ``amount`` as given. Dates become ``YYYY-MM-DD``; missing fields are empty.
+    """
+    if isinstance(payment, FormValues):
+        return payment
+    if isinstance(payment, Mapping):
+        source: dict[str, Any] = dict(payment)
+    elif hasattr(payment, "model_dump"):
+        source = payment.model_dump()
+    else:
+        source = dict(vars(payment))
+    values = {name: _text(source.get(name)) for name in PAYMENT_FORM_FIELDS}
+    amount_ore = source.get("amount_ore")
+    if amount_ore is not None and amount_ore != "":
+        values["amount"] = format_form_amount(int(amount_ore))
+    values["method"] = values["method"].upper()
+    return FormValues(values)
+
+
+@contextmanager
+def _unlogged() -> Iterator[None]:
+    """Nothing reaches the log inside: Selenium's DEBUG messages echo what is sent and received."""
+    try:
+        previous = BuiltIn().set_log_level("NONE")
+    except RobotNotRunningError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        BuiltIn().set_log_level(previous)
+
+
+def _driver() -> WebDriver:
+    library: Any = BuiltIn().get_library_instance(BROWSER_LIBRARY)
+    driver: WebDriver = library.driver
+    return driver
+
+
+@keyword
+def get_chromium_options(headless: bool = True) -> ChromeOptions:
+    """Chromium options for the payout system: headless by default, quiet, no first-run screens.
+
+    The browser binary is taken from ``CHROME_BINARY`` when set, else ``/usr/bin/chromium``
+    when it exists, else chromedriver's own default.
+    """
+    options = ChromeOptions()
+    if headless:
+        options.add_argument("--headless=new")
+    for argument in CHROMIUM_ARGUMENTS:
+        options.add_argument(argument)
+    binary = os.environ.get("CHROME_BINARY") or (
+        "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else ""
+    )
+    if binary:
+        options.binary_location = binary
+    options.add_experimental_option(
+        "prefs", {"credentials_enable_service": False, "profile.password_manager_enabled": False}
+    )
+    return options
+
+
+def chromedriver_path() -> str | None:
+    """The local chromedriver: ``CHROMEDRIVER_PATH`` when set, else ``chromedriver`` on PATH, else None."""
+    configured = os.environ.get("CHROMEDRIVER_PATH")
+    if configured:
+        return configured
+    return shutil.which("chromedriver")
+
+
+@keyword
+def get_chromedriver_service() -> ChromeService | None:
+    """A service for the local chromedriver (see ``chromedriver_path``), so nothing is downloaded.
+
+    ``None`` when no chromedriver is installed; Selenium then looks for a driver itself.
+    """
+    path = chromedriver_path()
+    return ChromeService(executable_path=path) if path else None
+
+
+@keyword
+def get_payment_form_values(payment: object) -> FormValues:
+    """Turn a payment (``PlannedPayment``-like object or dictionary) into the form's texts."""
+    return payment_form_values(payment)
+
+
+@keyword
+def set_form_fields_quietly(
+    selectors: Mapping[str, str], values: Mapping[str, str], fast: bool = True
+) -> None:
+    """Give every field named in ``selectors`` (CSS) its text from ``values``, logging no value.
+
+    ``fast`` sets the values with JavaScript and sends ``input`` and ``change`` events;
+    otherwise each field is cleared and typed key by key (and ``select`` elements are chosen
+    by value), as a person would.
+    """
+    driver = _driver()
+    with _unlogged():
+        missing = _fill(driver, selectors, values, fast=fast)
+    if missing:
+        raise AssertionError(f"Expected the form field '{missing}' on the page, found none.")
+
+
+def _fill(driver: WebDriver, selectors: Mapping[str, str], values: Mapping[str, str], *, fast: bool) -> str:
+    """Fill the fields; return the name of the first field not found, or an empty string."""
+    if fast:
+        missing: str | None = driver.execute_script(_SET_VALUES_SCRIPT, dict(selectors), dict(values))
+        return missing or ""
+    for name, selector in selectors.items():
+        found = driver.find_elements("css selector", selector)
+        if not found:
+            return name
+        element = found[0]
+        text = values.get(name, "")
+        if element.tag_name.lower() == "select":
+            Select(element).select_by_value(text)
+        else:
+            element.clear()
+            if text:
+                element.send_keys(text)
+    return ""
+
+
+@keyword
+def get_element_ids(selector: str, strip_prefix: str = "") -> list[str]:
+    """The ``id`` of every element matching ``selector`` (CSS), in page order, without ``strip_prefix``."""
+    ids: list[str] = _driver().execute_script(_READ_IDS_SCRIPT, selector)
+    return [element_id.removeprefix(strip_prefix) for element_id in ids]
+
+
+@keyword
+def read_table_rows(row_selector: str, cells: Mapping[str, str]) -> PaymentRows:
+    """The text of the ``cells`` (name -> CSS within the row) of every row matching ``row_selector``."""
+    driver = _driver()
+    with _unlogged():
+        rows = driver.execute_script(_READ_ROWS_SCRIPT, row_selector, dict(cells))
+    return PaymentRows(rows)
+
+
+@keyword
+def combine_payment_rows(rows: list[dict[str, str]], more: list[dict[str, str]]) -> PaymentRows:
+    """``rows`` followed by ``more``, still hiding the cell texts from the log."""
+    return PaymentRows([*rows, *more])
+
+
+@keyword
+def get_url_with_query(base: str, path: str, **parameters: object) -> str:
+    """``base`` + ``path`` with the non-empty ``parameters`` as a URL-encoded query string."""
+    query = urlencode({name: _text(value) for name, value in parameters.items() if _text(value)})
+    url = base.rstrip("/") + path
+    return f"{url}?{query}" if query else url
