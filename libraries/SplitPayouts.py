@@ -1,0 +1,142 @@
+"""Keyword library for the ``Split payouts`` task: the business steps of one run.
+
+A thin layer over :class:`splitpayout.job.SplitPayoutJob`: each keyword is one
+step a case worker would recognise. Configuration comes from environment
+variables (:class:`splitpayout.settings.Settings`); the payout system's
+credentials from the environment or the vault, never through a keyword argument,
+so they cannot reach the log.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import TYPE_CHECKING
+
+from robot.api import logger
+from robot.api.deco import keyword, library
+from splitpayout.errors import ExportFileError
+from splitpayout.job import SplitPayoutJob
+from splitpayout.settings import Settings
+
+from swedish_rules import format_amount
+
+if TYPE_CHECKING:
+    from robotglue.robot_gateway import RobotGateway
+
+
+def payout_system_credentials(secret_name: str) -> tuple[str, str]:
+    """Username and password: PAYOUT_SYSTEM_USERNAME/PASSWORD, else the vault secret ``secret_name``."""
+    username = os.environ.get("PAYOUT_SYSTEM_USERNAME", "")
+    password = os.environ.get("PAYOUT_SYSTEM_PASSWORD", "")
+    if username and password:
+        return username, password
+    from RPA.Robocorp.Vault import Vault
+
+    try:
+        secret = Vault().get_secret(secret_name)
+        return str(secret["username"]), str(secret["password"])
+    except Exception as error:  # the vault's errors vary by adapter
+        raise RuntimeError(
+            "No credentials for the payout system: set PAYOUT_SYSTEM_USERNAME and PAYOUT_SYSTEM_PASSWORD, "
+            f"or a vault secret {secret_name!r} with 'username' and 'password' "
+            f"({type(error).__name__})"
+        ) from None
+
+
+@library(scope="SUITE", auto_keywords=False)
+class SplitPayouts:
+    """The steps of a split-payout run: read, plan, register, report."""
+
+    def __init__(self) -> None:
+        self._job: SplitPayoutJob | None = None
+        self._gateway: RobotGateway | None = None
+
+    @property
+    def job(self) -> SplitPayoutJob:
+        if self._job is None:
+            self._job = SplitPayoutJob(
+                Settings.from_env(), say=logger.info, announce=_announce, started_by=_started_by()
+            )
+            logger.info(f"Run {self._job.run_id} ({self._job.mode})")
+        return self._job
+
+    @keyword
+    def read_the_decisions_export(self) -> None:
+        """Check that DECISIONS_FILE is an export the robot can read; fail with what is wrong if not."""
+        try:
+            self.job.read_export()
+        except ExportFileError as error:
+            raise AssertionError(f"The export cannot be processed, nothing was entered: {error}") from None
+
+    @keyword
+    def plan_the_payments(self) -> None:
+        """Validate every decision and split its amount into payments, or send it to manual handling."""
+        try:
+            self.job.plan()
+        except ExportFileError as error:
+            raise AssertionError(f"The export cannot be processed, nothing was entered: {error}") from None
+
+    @keyword(tags=["robot:flatten"])
+    def register_the_planned_payments(self) -> None:
+        """Enter every planned payment in the payout system exactly once (a dry run enters nothing).
+
+        Flattened in the log: one entry per decision and its payments, and the warnings and
+        failures of the browser steps, instead of every step of every payment.
+        """
+        job = self.job
+        if job.settings.dry_run:
+            job.record_dry_run()
+            return
+        from robotglue.robot_gateway import RobotGateway
+
+        username, password = payout_system_credentials(job.settings.vault_secret_name)
+        self._gateway = RobotGateway(job.settings.payout_system_url, username, password)
+        self._gateway.open()
+        job.register(self._gateway, worker_id=f"{socket.gethostname()}:{os.getpid()}")
+
+    @keyword
+    def write_the_run_reports(self) -> None:
+        """Write summary.json and, when a decision needs a human, the case workers' workbook."""
+        totals = self.job.write_reports()
+        data = totals.as_dict()
+        _announce(
+            "Control totals after the run (they add up to the file's): "
+            + ", ".join(f"{count} {name}" for name, count in data["outcomes"].items() if count)
+            + "; "
+            + ", ".join(f"{name} {format_amount(ore)} kr" for name, ore in data["amounts_ore"].items())
+        )
+
+    @keyword
+    def check_that_every_decision_has_been_handled(self) -> None:
+        """Fail when a decision ended ``failed`` or the run was stopped: a later run completes them."""
+        job = self.job
+        if job.stopped_reason:
+            raise AssertionError(
+                f"The run stopped because the payout system is unavailable; {job.failed} decisions "
+                "are left for a later run"
+            )
+        if job.failed:
+            raise AssertionError(f"{job.failed} decisions failed for technical reasons; run the robot again")
+
+    @keyword
+    def finish_the_run(self) -> None:
+        """Close the payout system and make sure the reports exist, whatever happened before."""
+        if self._gateway is not None:
+            self._gateway.close()
+            self._gateway = None
+        if self._job is None:
+            return
+        if not self._job.reports_written:
+            self._job.write_reports()
+        self._job.close()
+
+
+def _announce(text: str) -> None:
+    """A milestone of the run: in the log and on the console of whoever watches it."""
+    logger.info(text)
+    logger.console(f"  {text}")
+
+
+def _started_by() -> str:
+    return os.environ.get("RUN_STARTED_BY", "schedule")

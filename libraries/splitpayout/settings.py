@@ -1,0 +1,114 @@
+"""The robot's configuration: one settings object, read from environment variables.
+
+Every variable is documented in the README's configuration table. Secrets
+(the payout system's password) are not part of this object: they are read from
+the vault or the environment only where they are used (``SplitPayouts.payout_system_credentials``).
+The browser settings are read here to fail early on a bad value; the keywords of
+``resources/payout_system.resource`` read the same variables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "ja", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "nej", "off", ""})
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run of the robot is configured by."""
+
+    decisions_file: Path | None
+    dry_run: bool
+    payout_system_url: str
+    state_dir: Path
+    artifacts_dir: Path
+    amount_limit_ore: int
+    run_date: dt.date
+    vault_secret_name: str
+    headless: bool
+    page_timeout_seconds: float
+    fast_fill: bool
+    max_attempts: int
+    max_consecutive_failures: int
+    backoff_seconds: float
+    settle_seconds: float
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.state_dir / "ledger.sqlite3"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        decisions = env.get("DECISIONS_FILE", "").strip()
+        run_date_raw = env.get("RUN_DATE", "").strip()
+        try:
+            run_date = dt.date.fromisoformat(run_date_raw) if run_date_raw else dt.date.today()
+        except ValueError:
+            raise SettingsError(f"RUN_DATE must be a date YYYY-MM-DD, got {run_date_raw!r}") from None
+        limit_kr = _int(env, "AMOUNT_LIMIT_KR", 50_000, minimum=1)
+        return cls(
+            decisions_file=Path(decisions) if decisions else None,
+            dry_run=_flag(env, "DRY_RUN", False),
+            payout_system_url=env.get("PAYOUT_SYSTEM_URL", "http://127.0.0.1:8080").rstrip("/"),
+            state_dir=Path(env.get("STATE_DIR", "state")),
+            artifacts_dir=Path(env.get("ROBOT_ARTIFACTS", "output")),
+            amount_limit_ore=limit_kr * 100,
+            run_date=run_date,
+            vault_secret_name=env.get("PAYOUT_SYSTEM_SECRET", "payout_system"),
+            headless=_flag(env, "PAYOUT_SYSTEM_HEADLESS", True),
+            page_timeout_seconds=_float(env, "PAYOUT_SYSTEM_TIMEOUT", 30.0),
+            fast_fill=_flag(env, "PAYOUT_FAST_FILL", True),
+            max_attempts=_int(env, "MAX_ATTEMPTS", 3, minimum=1),
+            max_consecutive_failures=_int(env, "MAX_CONSECUTIVE_FAILURES", 5, minimum=1),
+            backoff_seconds=_float(env, "RETRY_BACKOFF_SECONDS", 1.0),
+            settle_seconds=_float(env, "UNKNOWN_OUTCOME_SETTLE_SECONDS", 5.0),
+        )

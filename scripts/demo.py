@@ -1,0 +1,149 @@
+"""Run the robot's main job on the bundled demo data, end to end.
+
+1. writes the demo export (``devdata/generate_export.py``, fixed seed, payout
+   dates relative to today) to ``state/demo/decisions-demo.xlsx``;
+2. starts the stand-in payout system on a free port with its database in ``state/demo/``;
+3. runs the ``Split payouts`` task (real mode unless ``--dry-run``) with the
+   ledger in ``state/demo/`` and the artifacts in ``output/``;
+4. prints a short summary and stops the stand-in.
+
+Run it again to see a re-run: every decision comes back ``already_paid``.
+``--fresh`` forgets the demo's payout system and ledger first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "libraries"), str(ROOT / "devdata")]
+
+from generate_export import generate  # noqa: E402
+
+from swedish_rules import format_amount  # noqa: E402
+
+DEMO_USER = "robot"
+DEMO_PASSWORD = "robot-demo-password"  # the stand-in's development-mode demo account  # noqa: S105
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"demo: the payout system stopped at start-up (exit {process.returncode})")
+        try:
+            with urllib.request.urlopen(f"{url}/api/health", timeout=1) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"demo: the payout system did not answer at {url} within {seconds:.0f} s")
+
+
+def print_summary(artifacts: Path) -> None:
+    summary_path = artifacts / "summary.json"
+    if not summary_path.exists():
+        print(f"demo: no summary was written; see {artifacts / 'log.html'}")
+        return
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    totals = summary["totals"]
+    print()
+    print(f"Run {summary['run_id']} ({summary['mode']}) of {summary['source']['file_name']}")
+    if summary.get("error"):
+        print(f"  The file could not be processed: {summary['error']['message']}")
+    print(f"  Decisions: {totals['decisions']}")
+    for outcome, count in totals["outcomes"].items():
+        if count:
+            print(f"    {outcome:<13} {count:>6}")
+    print("  Amounts (kr):")
+    for name, ore in totals["amounts_ore"].items():
+        print(f"    {name:<13} {format_amount(ore):>16}")
+    print(f"  Summary for operators:       {summary_path}")
+    print(f"  Robot Framework log:          {artifacts / 'log.html'}")
+    print(f"  Structured log:               {artifacts / 'run.jsonl'}")
+    workbook = artifacts / "manuell-hantering.xlsx"
+    if workbook.exists():
+        print(f"  Case workers' manual list:    {workbook}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dry-run", action="store_true", help="plan only; touch no payout system")
+    parser.add_argument("--fresh", action="store_true", help="start from an empty payout system and ledger")
+    parser.add_argument("--count", type=int, default=300, help="decisions in the demo export (default 300)")
+    args = parser.parse_args()
+
+    demo_dir = ROOT / "state" / "demo"
+    if args.fresh and demo_dir.exists():
+        shutil.rmtree(demo_dir)
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    artifacts = ROOT / "output"
+    export = demo_dir / "decisions-demo.xlsx"
+    generate(export, count=args.count, seed=2026, today=dt.date.today(), scenario_mix=True)
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "payout_system",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--db",
+            str(demo_dir / "payout-system.sqlite3"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=(demo_dir / "payout-system.log").open("ab"),
+    )
+    try:
+        wait_until_up(url, server)
+        print(f"demo: the stand-in payout system runs at {url} (log in as {DEMO_USER} / {DEMO_PASSWORD})")
+        env = dict(os.environ)
+        env.update(
+            DECISIONS_FILE=str(export),
+            DRY_RUN="true" if args.dry_run else "false",
+            PAYOUT_SYSTEM_URL=url,
+            PAYOUT_SYSTEM_USERNAME=DEMO_USER,
+            PAYOUT_SYSTEM_PASSWORD=DEMO_PASSWORD,
+            STATE_DIR=str(demo_dir),
+            ROBOT_ARTIFACTS=str(artifacts),
+            PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", "splitpayout.runner", "split_payouts"], cwd=ROOT, env=env, check=False
+        )
+        print_summary(artifacts)
+        print(f"demo: the robot exited with status {result.returncode}")
+        return result.returncode
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

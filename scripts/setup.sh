@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Sets up everything the robot and its tests need on a Debian/Ubuntu machine:
+# Chromium and chromedriver (Debian packages), a Python virtual environment in .venv
+# and the pinned Python dependencies from requirements.txt. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+apt_packages=()
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || apt_packages+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || apt_packages+=(chromium-driver)
+python_bin=${PYTHON:-python3}
+"$python_bin" -c 'import ensurepip, venv' >/dev/null 2>&1 || apt_packages+=(python3-venv)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  echo "setup: installing ${apt_packages[*]} from the operating system's packages"
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+fi
+
+"$python_bin" - <<'PY'
+import sys
+if sys.version_info < (3, 11):
+    sys.exit(f"setup: Python 3.11 or newer is needed, found {sys.version.split()[0]}")
+PY
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$python_bin" -m venv .venv
+fi
+
+stamp=.venv/.requirements.sha256
+wanted=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+  echo "setup: installing Python dependencies (requirements.txt)"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -r requirements.txt
+  echo "$wanted" > "$stamp"
+fi
+# The robot's own code (libraries/, the stand-in, swedish_rules) is importable from the venv,
+# as robot.yaml's PYTHONPATH makes it under rcc.
+site_packages=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+printf '%s\n%s\n' "$PWD" "$PWD/libraries" > "$site_packages/split-payout-robot.pth"
+
+echo "setup: ready ($(.venv/bin/python --version), $(chromedriver --version | cut -d' ' -f1-2))"

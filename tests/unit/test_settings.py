@@ -1,0 +1,60 @@
+"""The robot's configuration from environment variables: defaults, conversions, clear refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from splitpayout.settings import Settings, SettingsError
+
+
+def test_defaults_are_a_safe_real_run_with_the_documented_values() -> None:
+    settings = Settings.from_env({"DECISIONS_FILE": "export.xlsx"})
+    assert settings.decisions_file == Path("export.xlsx")
+    assert settings.dry_run is False
+    assert settings.amount_limit_ore == 50_000_00
+    assert settings.ledger_path == Path("state") / "ledger.sqlite3"
+    assert settings.artifacts_dir == Path("output")
+    assert settings.run_date == dt.date.today()
+    assert (settings.max_attempts, settings.max_consecutive_failures) == (3, 5)
+    assert settings.page_timeout_seconds == 30.0
+    assert settings.headless and settings.fast_fill
+
+
+def test_values_are_read_and_converted() -> None:
+    settings = Settings.from_env(
+        {
+            "DRY_RUN": "Ja",
+            "AMOUNT_LIMIT_KR": "75000",
+            "RUN_DATE": "2026-12-01",
+            "STATE_DIR": "/var/lib/robot",
+            "PAYOUT_SYSTEM_URL": "https://utbetalning.example/",
+            "MAX_ATTEMPTS": "6",
+            "RETRY_BACKOFF_SECONDS": "0.5",
+        }
+    )
+    assert settings.dry_run is True
+    assert settings.amount_limit_ore == 75_000_00
+    assert settings.run_date == dt.date(2026, 12, 1)
+    assert settings.ledger_path == Path("/var/lib/robot/ledger.sqlite3")
+    assert settings.payout_system_url == "https://utbetalning.example"
+    assert settings.max_attempts == 6
+    assert settings.backoff_seconds == 0.5
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DRY_RUN", "maybe", "DRY_RUN must be true or false"),
+        ("AMOUNT_LIMIT_KR", "50 000 kr", "AMOUNT_LIMIT_KR must be a whole number"),
+        ("AMOUNT_LIMIT_KR", "0", "AMOUNT_LIMIT_KR must be at least 1"),
+        ("RUN_DATE", "23/11/2026", "RUN_DATE must be a date YYYY-MM-DD"),
+        ("MAX_ATTEMPTS", "0", "MAX_ATTEMPTS must be at least 1"),
+        ("PAYOUT_SYSTEM_TIMEOUT", "-3", "PAYOUT_SYSTEM_TIMEOUT must be positive"),
+        ("PAYOUT_SYSTEM_HEADLESS", "sometimes", "PAYOUT_SYSTEM_HEADLESS must be true or false"),
+    ],
+)
+def test_a_bad_value_is_refused_by_name(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({name: value})
