@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from splitpayout.models import Method, ReasonCode
 
@@ -23,10 +23,10 @@ class RegisteredPayment(BaseModel):
 
     payment_number: str
     reference: str
-    personnummer: str  # 12 digits
+    personnummer: str = Field(repr=False)  # 12 digits; left out of repr() like every personal field
     method: Method
-    clearing: str | None = None
-    account: str | None = None
+    clearing: str | None = Field(default=None, repr=False)
+    account: str | None = Field(default=None, repr=False)
     bankgiro: str | None = None
     ocr: str | None = None
     amount_ore: int

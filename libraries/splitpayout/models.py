@@ -67,10 +67,11 @@ class Applicant(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    personnummer: str  # normalised: 12 digits, no separator (YYYYMMDDNNNC)
-    name: str
-    clearing: str | None = None  # digits only
-    account: str | None = None  # digits only
+    # Personal data is left out of repr(): a traceback or a log line never shows it.
+    personnummer: str = Field(repr=False)  # normalised: 12 digits, no separator (YYYYMMDDNNNC)
+    name: str = Field(repr=False)
+    clearing: str | None = Field(default=None, repr=False)  # digits only
+    account: str | None = Field(default=None, repr=False)  # digits only
 
 
 class Decision(BaseModel):
@@ -105,10 +106,11 @@ class PlannedPayment(BaseModel):
     reference: str  # "<Beslutsnummer>/1", "/2" or "/D"
     decision_id: str
     method: Method
-    personnummer: str  # 12 digits; for BANKGIRO the applicant the decision concerns
-    name: str
-    clearing: str | None = None
-    account: str | None = None
+    # Personal data is left out of repr(): a traceback or a log line never shows it.
+    personnummer: str = Field(repr=False)  # 12 digits; for BANKGIRO the applicant the decision concerns
+    name: str = Field(repr=False)
+    clearing: str | None = Field(default=None, repr=False)
+    account: str | None = Field(default=None, repr=False)
     bankgiro: str | None = None
     ocr: str | None = None
     amount_ore: int = Field(gt=0)
@@ -124,10 +126,10 @@ class Contact(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    applicant1_name: str = ""
-    applicant1_personnummer: str = ""
-    applicant2_name: str = ""
-    applicant2_personnummer: str = ""
+    applicant1_name: str = Field(default="", repr=False)
+    applicant1_personnummer: str = Field(default="", repr=False)
+    applicant2_name: str = Field(default="", repr=False)
+    applicant2_personnummer: str = Field(default="", repr=False)
 
 
 class DecisionPlan(BaseModel):
