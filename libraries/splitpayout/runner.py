@@ -4,10 +4,16 @@
 task runs. Artifacts go to ``$ROBOT_ARTIFACTS`` (default ``output/``). The exit
 status is Robot Framework's: 0 when every task passed (for ``Split payouts``: the
 file could be read and no decision failed), non-zero otherwise.
+
+Every run also leaves ``run.json`` in its artifacts: the task, who started it
+(``RUN_STARTED_BY``), when it started and finished, and its exit status, which is
+what a run history (``splitpayout.runs``) reads besides ``summary.json``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import sys
 from pathlib import Path
@@ -42,7 +48,32 @@ def main(argv: list[str]) -> int:
     artifacts = Path(os.environ.get("ROBOT_ARTIFACTS", "output"))
     artifacts.mkdir(parents=True, exist_ok=True)
     suite = ROOT / "tasks" / TASKS[argv[0]]
-    return int(run_robot(str(suite), **robot_options(artifacts)))
+    record = {
+        "task": argv[0],
+        "started_by": os.environ.get("RUN_STARTED_BY", "schedule"),
+        "pid": os.getpid(),
+        "started_at": _now(),
+        "finished_at": None,
+        "exit_status": None,
+    }
+    _write_record(artifacts, record)
+    status = 255
+    try:
+        status = int(run_robot(str(suite), **robot_options(artifacts)))
+    finally:
+        record.update(finished_at=_now(), exit_status=status)
+        _write_record(artifacts, record)
+    return status
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _write_record(artifacts: Path, record: dict[str, object]) -> None:
+    temporary = artifacts / "run.json.tmp"
+    temporary.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    temporary.replace(artifacts / "run.json")
 
 
 if __name__ == "__main__":
