@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TASKS = {
     "split_payouts": "split_payouts.robot",
     "process_inbox": "process_inbox.robot",
+    "reconcile": "reconcile.robot",
 }
 
 

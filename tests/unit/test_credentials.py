@@ -41,4 +41,8 @@ def test_a_missing_secret_says_what_to_set_without_revealing_anything(vault_file
 
 def test_the_demo_vault_matches_the_stand_ins_demo_account() -> None:
     demo = json.loads((Path(__file__).resolve().parents[2] / "devdata" / "vault.json").read_text())
-    assert demo["payout_system"] == {"username": "robot", "password": "robot-demo-password"}
+    assert demo["payout_system"] == {
+        "username": "robot",
+        "password": "robot-demo-password",
+        "api_token": "dev-api-token",
+    }

@@ -1,0 +1,145 @@
+"""Keyword library for the ``Reconcile`` task: the business steps of one reconciliation.
+
+A thin layer over :class:`splitpayout.reconcile.ReconciliationJob`. Configuration comes
+from environment variables (see docs/reconciliation.md); the payout system's API token
+from the environment or the vault, never through a keyword argument, so it cannot reach
+the log.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from robot.api import logger
+from robot.api.deco import keyword, library
+from splitpayout.reconcile import (
+    REPORT_FILE,
+    WORKBOOK_FILE,
+    ReconcileInputError,
+    ReconcileSettings,
+    ReconciliationJob,
+    discrepancies,
+    write_settings_error_report,
+)
+
+
+def payout_system_api_token(secret_name: str) -> str:
+    """The API token: PAYOUT_SYSTEM_API_TOKEN, else key ``api_token`` of the vault secret ``secret_name``."""
+    token = os.environ.get("PAYOUT_SYSTEM_API_TOKEN", "").strip()
+    if token:
+        return token
+    from RPA.Robocorp.Vault import Vault
+
+    try:
+        secret = Vault().get_secret(secret_name)
+        return str(secret["api_token"])
+    except Exception as error:  # the vault's errors vary by adapter
+        raise ReconcileInputError(
+            "payout_system",
+            "No API token for the payout system: set PAYOUT_SYSTEM_API_TOKEN, or a vault secret "
+            f"{secret_name!r} with 'api_token' ({type(error).__name__})",
+        ) from None
+
+
+@library(scope="SUITE", auto_keywords=False)
+class Reconcile:
+    """The steps of a reconciliation: read decisions, payout system and ledger; compare; report."""
+
+    def __init__(self) -> None:
+        self._job: ReconciliationJob | None = None
+        self._settings_error: ReconcileInputError | None = None
+
+    @property
+    def job(self) -> ReconciliationJob:
+        if self._job is None:
+            try:
+                settings = ReconcileSettings.from_env()
+            except ReconcileInputError as error:
+                self._settings_error = error
+                raise AssertionError(f"The reconciliation cannot start: {error.message}") from None
+            self._job = ReconciliationJob(
+                settings, say=logger.info, announce=_announce, started_by=_started_by()
+            )
+            logger.info(f"Reconciliation {self._job.reconciliation_id}")
+        return self._job
+
+    @keyword
+    def read_the_decisions_of_the_period(self) -> None:
+        """Plan every decision of DECISIONS_FILE (an export, or a folder of exports) as the robot does."""
+        with _input_step():
+            self.job.read_decisions()
+
+    @keyword
+    def read_what_the_payout_system_holds(self) -> None:
+        """Ask the payout system's API for every payment of each payout date of the period."""
+        job = self.job
+        with _input_step():
+            token = payout_system_api_token(job.settings.vault_secret_name)
+            job.read_payout_system(token)
+
+    @keyword
+    def read_the_ledger(self) -> None:
+        """Read what the robot's ledger says it registered (references and payment numbers only)."""
+        with _input_step():
+            self.job.read_ledger()
+
+    @keyword
+    def compare_the_payments_with_the_decisions_and_the_ledger(self) -> None:
+        """Find every discrepancy; one log line per finding."""
+        with _input_step():
+            self.job.compare()
+
+    @keyword
+    def write_the_reconciliation_reports(self) -> None:
+        """Write reconciliation.json (evidence for finance) and avstamning.xlsx (in Swedish)."""
+        self.job.write_reports()
+
+    @keyword
+    def check_that_the_period_is_reconciled(self) -> None:
+        """Fail when a discrepancy was found: the exit status is then non-zero."""
+        result = self.job.result
+        if result is None:
+            raise AssertionError("The comparison was not made")
+        if result.findings:
+            counts = ", ".join(f"{n} {code}" for code, n in result.counts().items() if n)
+            raise AssertionError(
+                f"{discrepancies(len(result.findings))} for payout dates {self.job.period.text()} "
+                f"({counts}): see {WORKBOOK_FILE} and {REPORT_FILE}"
+            )
+        _announce(f"Payout dates {self.job.period.text()}: no discrepancies")
+
+    @keyword
+    def finish_the_reconciliation(self) -> None:
+        """Make sure reconciliation.json exists, also when an input could not be read."""
+        if self._job is None:
+            if self._settings_error is not None:
+                artifacts = Path(os.environ.get("ROBOT_ARTIFACTS", "output"))
+                write_settings_error_report(artifacts, self._settings_error, started_by=_started_by())
+            return
+        try:
+            if not self._job.reports_written:
+                self._job.write_reports()
+        finally:
+            self._job.close()
+
+
+@contextmanager
+def _input_step() -> Iterator[None]:
+    """Turns an input that cannot be read into a keyword failure that says what is wrong."""
+    try:
+        yield
+    except ReconcileInputError as error:
+        raise AssertionError(f"Input cannot be read ({error.source}): {error.message}") from None
+
+
+def _announce(text: str) -> None:
+    """A milestone: in the log and on the console of whoever watches the run."""
+    logger.info(text)
+    logger.console(f"  {text}")
+
+
+def _started_by() -> str:
+    return os.environ.get("RUN_STARTED_BY", "schedule")
