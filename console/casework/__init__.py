@@ -1,0 +1,400 @@
+"""The case worker's pages: upload an export, read its preview, run it for real, follow it, download
+the workbook of decisions that need a human.
+
+Every upload first gets a dry run (the preview). The real run can only be started by the
+case worker who uploaded the file, after the preview finished and was shown to them, and
+it uses exactly the previewed file (SHA-256 checked). Case workers see only their own
+uploads; another user's upload answers 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from splitpayout.runs import Progress, read_progress
+from werkzeug.wrappers import Response
+
+from console import store
+from console.db import get_db
+from console.history import INTERRUPTED, OK, RUNNING, RunBook, RunView, read_summary
+from console.launcher import SPLIT_PAYOUTS, Launcher, RunRefusedError
+from console.security import flash, role_required, settings, username
+from console.settings import CASE_WORKER
+from console.uploads import UPLOAD_ID, UploadRefusedError, store_upload, upload_path
+from console.workbook import MANUAL_WORKBOOK_FILE, ManualRow, read_manual_rows
+
+bp = Blueprint("casework", __name__, template_folder="templates")
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WORKBOOKS = {"forhandsgranskning": store.PREVIEW, "korning": store.REAL}
+
+# Why a file cannot be used (summary.json's error code), and what to do, in Swedish.
+FILE_ERRORS: dict[str, tuple[str, str]] = {
+    "not_xlsx": (
+        "Filen är inte en Excel-arbetsbok (.xlsx).",
+        "Spara exporten som Excel-arbetsbok (.xlsx) och ladda upp den igen.",
+    ),
+    "encrypted": (
+        "Filen är lösenordsskyddad.",
+        "Spara exporten utan lösenord och ladda upp den igen.",
+    ),
+    "no_header": (
+        "Filen saknar rubrikraden: ingen av de tio första raderna innehåller Beslutsnummer.",
+        "Kontrollera att det är exporten av beviljade beslut och ladda upp den igen.",
+    ),
+    "missing_columns": (
+        "Filen saknar kolumner som måste finnas.",
+        "Gör om exporten från verksamhetssystemet med alla kolumner och ladda upp den igen.",
+    ),
+    "duplicate_columns": (
+        "Några kolumner finns mer än en gång i filen.",
+        "Ta bort de dubblerade kolumnerna eller gör om exporten, och ladda upp den igen.",
+    ),
+    "no_decisions": (
+        "Filen innehåller inga beslut.",
+        "Kontrollera att du valt rätt fil och ladda upp den igen.",
+    ),
+    "unreadable": (
+        "Filen kunde inte läsas.",
+        "Gör om exporten och ladda upp den igen. Kontakta driften om felet kvarstår.",
+    ),
+}
+UNKNOWN_ERROR = (
+    "Förhandsgranskningen kunde inte slutföras.",
+    "Försök igen med en ny uppladdning. Kontakta driften om felet kvarstår.",
+)
+
+STARTED = (
+    "Filen är uppladdad och förhandsgranskas nu. Inget registreras i utbetalningssystemet "
+    "förrän du har läst förhandsgranskningen och bekräftat."
+)
+TOO_MANY_PREVIEWS = "Många förhandsgranskningar pågår just nu. Vänta en liten stund och försök igen."
+REAL_STARTED = "Körningen har startat. Du kan följa den här. Stänger du sidan fortsätter körningen ändå."
+NOT_READY = (
+    "Förhandsgranskningen är inte klar än. Vänta tills den är klar, läs igenom den och bekräfta sedan."
+)
+PREVIEW_FAILED = "Förhandsgranskningen visar att filen inte kan köras. Rätta exporten och ladda upp den igen."
+ALREADY_RUNNING = "Filen körs redan. Följ körningen på den här sidan."
+ALREADY_DONE = "Filen är redan körd och allt i den är klart. Ladda upp en ny export till nästa körning."
+NOT_SEEN = (
+    "Du behöver se förhandsgranskningen innan du kör på riktigt. "
+    "Läs igenom den här nedan och tryck sedan på knappen igen."
+)
+STALE_CONFIRMATION = (
+    "Bekräftelsen gällde inte den här förhandsgranskningen. Läs igenom den här nedan och bekräfta igen."
+)
+FILE_CHANGED = "Filen har ändrats sedan förhandsgranskningen och körs därför inte. Ladda upp exporten igen."
+
+# The upload page's states (the live-progress script reloads the page when it changes).
+PREVIEW_MISSING = "preview-missing"
+PREVIEW_RUNNING = "preview-running"
+PREVIEW_FAILED_STATE = "preview-failed"
+PREVIEW_DONE = "preview-done"
+REAL_STATES = {
+    RUNNING: "real-running",
+    OK: "real-done",
+    "failed": "real-failed",
+    INTERRUPTED: "real-interrupted",
+}
+CONFIRMABLE = frozenset({PREVIEW_DONE, "real-failed", "real-interrupted"})
+STATE_LABELS = {
+    PREVIEW_MISSING: "Förhandsgranskningen kunde inte startas",
+    PREVIEW_RUNNING: "Förhandsgranskas",
+    PREVIEW_FAILED_STATE: "Kan inte köras",
+    PREVIEW_DONE: "Väntar på din bekräftelse",
+    "real-running": "Körs",
+    "real-done": "Klar",
+    "real-failed": "Klar med fel",
+    "real-interrupted": "Avbruten",
+}
+
+
+def _launcher() -> Launcher:
+    launcher: Launcher = current_app.extensions["console_launcher"]
+    return launcher
+
+
+def _runbook() -> RunBook:
+    runbook: RunBook = current_app.extensions["console_runbook"]
+    return runbook
+
+
+@dataclass(frozen=True)
+class UploadStatus:
+    """An upload with its latest preview and real run."""
+
+    upload: store.Upload
+    preview: RunView | None
+    real: RunView | None
+
+    @property
+    def state(self) -> str:
+        if self.real is not None:
+            return REAL_STATES[self.real.state]
+        if self.preview is None:
+            return PREVIEW_MISSING
+        if self.preview.state == RUNNING:
+            return PREVIEW_RUNNING
+        if self.preview_ok:
+            return PREVIEW_DONE
+        return PREVIEW_FAILED_STATE
+
+    @property
+    def preview_ok(self) -> bool:
+        """The preview finished and the file could be read (a dry run fails only on an unusable file)."""
+        preview = self.preview
+        return preview is not None and preview.state == OK and preview.record.status == "completed"
+
+    @property
+    def may_confirm(self) -> bool:
+        return self.state in CONFIRMABLE
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+
+def _status(upload: store.Upload) -> UploadStatus:
+    conn = get_db()
+    runbook = _runbook()
+    views: dict[str, RunView | None] = {}
+    for kind in (store.PREVIEW, store.REAL):
+        run = store.latest_run(conn, upload.upload_id, kind)
+        views[kind] = runbook.view(run.run_name, run) if run is not None else None
+    return UploadStatus(upload, views[store.PREVIEW], views[store.REAL])
+
+
+def _own_upload(upload_id: str) -> store.Upload:
+    """The current user's upload, else 404 (also for another user's upload)."""
+    if not UPLOAD_ID.fullmatch(upload_id):
+        abort(404)
+    upload = store.get_upload(get_db(), upload_id)
+    if upload is None or upload.uploaded_by != username():
+        abort(404)
+    return upload
+
+
+def _progress(view: RunView | None) -> Progress | None:
+    return read_progress(view.run_dir) if view is not None else None
+
+
+def _manual_rows(view: RunView | None) -> tuple[list[ManualRow], int]:
+    if view is None or not view.finished:
+        return [], 0
+    return read_manual_rows(view.run_dir / MANUAL_WORKBOOK_FILE)
+
+
+def _file_error(view: RunView | None) -> dict[str, Any] | None:
+    """What is wrong with the file, in Swedish, when its preview failed."""
+    if view is None or view.state == RUNNING:
+        return None
+    summary = read_summary(view.run_dir)
+    error = summary.get("error") or {}
+    text, todo = FILE_ERRORS.get(str(error.get("code")), UNKNOWN_ERROR)
+    columns = [str(column) for column in error.get("columns") or ()]
+    return {"code": error.get("code"), "text": text, "todo": todo, "columns": columns}
+
+
+@bp.get("/filer")
+@role_required(CASE_WORKER)
+def home() -> str:
+    """The upload form and the user's own uploads."""
+    return _home_page()
+
+
+def _home_page() -> str:
+    uploads = store.uploads_of(get_db(), username())
+    return render_template(
+        "casework/home.html",
+        uploads=[_status(upload) for upload in uploads],
+        max_upload_mb=settings().max_upload_bytes / (1024 * 1024),
+    )
+
+
+@bp.post("/filer")
+@role_required(CASE_WORKER)
+def upload() -> Response | tuple[str, int]:
+    """Keep the uploaded export and start its preview (a dry run)."""
+    user = username()
+    conn = get_db()
+    launcher = _launcher()
+    if launcher.going_count(conn, store.PREVIEW) >= settings().max_previews:
+        flash("error", TOO_MANY_PREVIEWS)
+        return _home_page(), 429
+    file = request.files.get("export")
+    try:
+        if file is None:
+            raise UploadRefusedError("Välj exportfilen (.xlsx) som du vill ladda upp.")
+        new = store_upload(file.stream, file.filename or "", settings(), user)
+    except UploadRefusedError as refused:
+        flash("error", str(refused))
+        return _home_page(), 422
+    store.insert_upload(conn, new)
+    store.add_event(conn, user, "upload", upload_id=new.upload_id)
+    try:
+        launcher.start(
+            conn,
+            kind=store.PREVIEW,
+            task=SPLIT_PAYOUTS,
+            console_user=user,
+            started_by=f"{CASE_WORKER} {user}",
+            label=f"forhandsgranskning-{user}",
+            upload_id=new.upload_id,
+            extra_env={"DECISIONS_FILE": str(upload_path(settings(), new)), "DRY_RUN": "true"},
+        )
+    except RunRefusedError as refused:
+        flash("error", str(refused))
+    else:
+        flash("info", STARTED)
+    return redirect(url_for(".upload_page", upload_id=new.upload_id), code=303)
+
+
+@bp.get("/filer/<upload_id>")
+@role_required(CASE_WORKER)
+def upload_page(upload_id: str) -> str:
+    """The preview, the confirmation, the real run's progress and its result."""
+    upload = _own_upload(upload_id)
+    current = _status(upload)
+    conn = get_db()
+    user = username()
+    if current.preview is not None and current.preview_ok and upload.preview_seen_by != user:
+        # The preview is on the page the user is about to read: from now on they may confirm it.
+        store.mark_preview_seen(conn, upload.upload_id, user)
+        store.add_event(conn, user, "preview_seen", upload_id=upload.upload_id, run_name=current.preview.name)
+        upload = _own_upload(upload_id)
+        current = UploadStatus(upload, current.preview, current.real)
+    preview_rows, preview_total = _manual_rows(current.preview) if current.preview_ok else ([], 0)
+    real_rows, real_total = _manual_rows(current.real)
+    blocking = _launcher().blocking_run(conn) if current.may_confirm else None
+    return render_template(
+        "casework/upload.html",
+        status=current,
+        polling=current.state in (PREVIEW_RUNNING, "real-running"),
+        upload=upload,
+        preview=current.preview,
+        real=current.real,
+        preview_progress=_progress(current.preview),
+        real_progress=_progress(current.real),
+        preview_rows=preview_rows,
+        preview_total=preview_total,
+        real_rows=real_rows,
+        real_total=real_total,
+        file_error=_file_error(current.preview) if current.state == PREVIEW_FAILED_STATE else None,
+        blocking=blocking,
+        has_real_workbook=_has_workbook(current.real),
+        has_preview_workbook=current.preview_ok and _has_workbook(current.preview),
+    )
+
+
+def _has_workbook(view: RunView | None) -> bool:
+    return view is not None and view.finished and (view.run_dir / MANUAL_WORKBOOK_FILE).is_file()
+
+
+@bp.get("/filer/<upload_id>/status")
+@role_required(CASE_WORKER)
+def status(upload_id: str) -> Response:
+    """The upload's state and its runs' progress, as JSON, for the live progress on the page."""
+    current = _status(_own_upload(upload_id))
+
+    def run(view: RunView | None) -> dict[str, Any] | None:
+        progress = _progress(view)
+        if view is None or progress is None:
+            return None
+        return {
+            "state": view.state,
+            "decisions_done": progress.decisions_done,
+            "decisions_total": progress.decisions_total,
+            "payments_done": progress.payments_done,
+            "payments_total": progress.payments_total,
+        }
+
+    return jsonify({"state": current.state, "preview": run(current.preview), "real": run(current.real)})
+
+
+@bp.post("/filer/<upload_id>/kor")
+@role_required(CASE_WORKER)
+def confirm(upload_id: str) -> Response:
+    """Start the real run of a previewed upload."""
+    upload = _own_upload(upload_id)
+    current = _status(upload)
+    user = username()
+    back = redirect(url_for(".upload_page", upload_id=upload.upload_id), code=303)
+    refusal = _refusal(current, user)
+    if refusal is not None:
+        flash("error", refusal)
+        return back
+    conn = get_db()
+    try:
+        _launcher().start_real_run(
+            conn, upload=upload, console_user=user, file_path=upload_path(settings(), upload)
+        )
+    except (RunRefusedError, UploadRefusedError) as refused:
+        store.add_event(conn, user, "confirm_refused", upload_id=upload.upload_id)
+        flash("error", str(refused))
+        return back
+    store.add_event(conn, user, "confirm", upload_id=upload.upload_id)
+    flash("info", REAL_STARTED)
+    return back
+
+
+def _refusal(current: UploadStatus, user: str) -> str | None:
+    """Why the real run may not start now, or None."""
+    state = current.state
+    if state in (PREVIEW_MISSING, PREVIEW_RUNNING):
+        return NOT_READY
+    if state == PREVIEW_FAILED_STATE:
+        return PREVIEW_FAILED
+    if state == "real-running":
+        return ALREADY_RUNNING
+    if state == "real-done":
+        return ALREADY_DONE
+    preview = current.preview
+    assert preview is not None  # a confirmable state has a finished preview
+    if current.upload.preview_seen_by != user:
+        return NOT_SEEN
+    if request.form.get("preview_run") != preview.name or request.form.get("sha256") != current.upload.sha256:
+        return STALE_CONFIRMATION
+    if preview.record.source_sha256 != current.upload.sha256:
+        return FILE_CHANGED
+    return None
+
+
+@bp.get("/filer/<upload_id>/arbetsbok/<which>")
+@role_required(CASE_WORKER)
+def workbook(upload_id: str, which: str) -> Response:
+    """Download the workbook of decisions that need a human, of the preview or of the real run."""
+    upload = _own_upload(upload_id)
+    kind = WORKBOOKS.get(which)
+    if kind is None:
+        abort(404)
+    current = _status(upload)
+    view = current.preview if kind == store.PREVIEW else current.real
+    if kind == store.PREVIEW and not current.preview_ok:
+        abort(404)
+    if not _has_workbook(view):
+        abort(404)
+    assert view is not None
+    path: Path = view.run_dir / MANUAL_WORKBOOK_FILE
+    stem = upload.file_name[: -len(".xlsx")]
+    suffix = "-forhandsgranskning" if kind == store.PREVIEW else ""
+    store.add_event(get_db(), username(), f"download_{kind}", upload_id=upload.upload_id, run_name=view.name)
+    return send_file(
+        path,
+        mimetype=XLSX_MIMETYPE,
+        as_attachment=True,
+        download_name=f"manuell-hantering-{stem}{suffix}.xlsx",
+        max_age=0,
+    )

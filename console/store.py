@@ -1,0 +1,213 @@
+"""Queries on sessions, uploads, runs and events (parameterised SQL over ``db``'s connection)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+
+PREVIEW = "preview"
+REAL = "real"
+RECONCILE = "reconcile"
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+# Uploads -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An export a case worker uploaded, kept in the console's storage."""
+
+    upload_id: str
+    file_name: str
+    stored_path: str  # relative to the data folder
+    sha256: str
+    size_bytes: int
+    uploaded_by: str
+    uploaded_at: str
+    preview_seen_by: str | None = None
+    preview_seen_at: str | None = None
+    confirmed_by: str | None = None
+    confirmed_at: str | None = None
+
+
+def _upload(row: sqlite3.Row | None) -> Upload | None:
+    return None if row is None else Upload(**{key: row[key] for key in row.keys()})  # noqa: SIM118
+
+
+def insert_upload(conn: sqlite3.Connection, upload: Upload) -> None:
+    conn.execute(
+        """INSERT INTO uploads (upload_id, file_name, stored_path, sha256, size_bytes, uploaded_by,
+                               uploaded_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (
+            upload.upload_id,
+            upload.file_name,
+            upload.stored_path,
+            upload.sha256,
+            upload.size_bytes,
+            upload.uploaded_by,
+            upload.uploaded_at,
+        ),
+    )
+
+
+def get_upload(conn: sqlite3.Connection, upload_id: str) -> Upload | None:
+    return _upload(conn.execute("SELECT * FROM uploads WHERE upload_id = ?", (upload_id,)).fetchone())
+
+
+def uploads_of(conn: sqlite3.Connection, username: str, limit: int = 50) -> list[Upload]:
+    """A user's uploads, newest first."""
+    rows = conn.execute(
+        "SELECT * FROM uploads WHERE uploaded_by = ? ORDER BY uploaded_at DESC, rowid DESC LIMIT ?",
+        (username, limit),
+    ).fetchall()
+    return [upload for upload in map(_upload, rows) if upload is not None]
+
+
+def mark_preview_seen(conn: sqlite3.Connection, upload_id: str, username: str) -> None:
+    conn.execute(
+        "UPDATE uploads SET preview_seen_by = ?, preview_seen_at = ? WHERE upload_id = ?",
+        (username, now_iso(), upload_id),
+    )
+
+
+def mark_confirmed(conn: sqlite3.Connection, upload_id: str, username: str) -> None:
+    conn.execute(
+        "UPDATE uploads SET confirmed_by = ?, confirmed_at = ? WHERE upload_id = ?",
+        (username, now_iso(), upload_id),
+    )
+
+
+# Runs --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsoleRun:
+    """A run the console started (its folder is ``<runs dir>/<run_name>``)."""
+
+    run_name: str
+    kind: str  # preview, real or reconcile
+    upload_id: str | None
+    started_by: str
+    started_at: str
+    pid: int | None
+    finished_at: str | None
+    exit_status: int | None
+
+
+def _run(row: sqlite3.Row | None) -> ConsoleRun | None:
+    return None if row is None else ConsoleRun(**{key: row[key] for key in row.keys()})  # noqa: SIM118
+
+
+def insert_run(conn: sqlite3.Connection, run: ConsoleRun) -> None:
+    conn.execute(
+        """INSERT INTO runs (run_name, kind, upload_id, started_by, started_at, pid)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (run.run_name, run.kind, run.upload_id, run.started_by, run.started_at, run.pid),
+    )
+
+
+def set_run_pid(conn: sqlite3.Connection, run_name: str, pid: int) -> None:
+    conn.execute("UPDATE runs SET pid = ? WHERE run_name = ?", (pid, run_name))
+
+
+def finish_run(conn: sqlite3.Connection, run_name: str, exit_status: int) -> None:
+    """Record that the run's process ended (as the console saw it)."""
+    conn.execute(
+        "UPDATE runs SET finished_at = ?, exit_status = ? WHERE run_name = ? AND finished_at IS NULL",
+        (now_iso(), exit_status, run_name),
+    )
+
+
+def get_run(conn: sqlite3.Connection, run_name: str) -> ConsoleRun | None:
+    return _run(conn.execute("SELECT * FROM runs WHERE run_name = ?", (run_name,)).fetchone())
+
+
+def latest_run(conn: sqlite3.Connection, upload_id: str, kind: str) -> ConsoleRun | None:
+    """The newest run of ``kind`` for an upload."""
+    row = conn.execute(
+        "SELECT * FROM runs WHERE upload_id = ? AND kind = ? ORDER BY started_at DESC, rowid DESC LIMIT 1",
+        (upload_id, kind),
+    ).fetchone()
+    return _run(row)
+
+
+def unfinished_runs(conn: sqlite3.Connection, kind: str | None = None) -> list[ConsoleRun]:
+    """Runs whose end the console has not seen (still going, or left by a restart)."""
+    if kind is None:
+        rows = conn.execute("SELECT * FROM runs WHERE finished_at IS NULL").fetchall()
+    else:
+        rows = conn.execute("SELECT * FROM runs WHERE finished_at IS NULL AND kind = ?", (kind,)).fetchall()
+    return [run for run in map(_run, rows) if run is not None]
+
+
+def kinds_of_runs(conn: sqlite3.Connection) -> dict[str, str]:
+    """Run folder name -> kind, for every run the console started."""
+    return {str(row["run_name"]): str(row["kind"]) for row in conn.execute("SELECT run_name, kind FROM runs")}
+
+
+# Events ------------------------------------------------------------------------------------------
+
+
+def add_event(
+    conn: sqlite3.Connection,
+    username: str,
+    action: str,
+    *,
+    upload_id: str | None = None,
+    run_name: str | None = None,
+) -> None:
+    """Record who did what (login, upload, preview_seen, confirm, reconcile, ...)."""
+    conn.execute(
+        "INSERT INTO events (at, username, action, upload_id, run_name) VALUES (?, ?, ?, ?, ?)",
+        (now_iso(), username, action, upload_id, run_name),
+    )
+
+
+# Sessions ----------------------------------------------------------------------------------------
+
+
+def create_session(
+    conn: sqlite3.Connection,
+    session_id: str,
+    csrf_token: str,
+    now: float,
+    *,
+    username: str | None = None,
+    role: str | None = None,
+) -> None:
+    """Store a new session (anonymous when username is None)."""
+    conn.execute(
+        """INSERT INTO sessions (session_id, username, role, csrf_token, created_at, last_seen, flashes)
+           VALUES (?, ?, ?, ?, ?, ?, '[]')""",
+        (session_id, username, role, csrf_token, now, now),
+    )
+
+
+def get_session(conn: sqlite3.Connection, session_id: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM sessions WHERE session_id = ?", (session_id,)
+    ).fetchone()
+    return row
+
+
+def touch_session(conn: sqlite3.Connection, session_id: str, now: float) -> None:
+    conn.execute("UPDATE sessions SET last_seen = ? WHERE session_id = ?", (now, session_id))
+
+
+def save_flashes(conn: sqlite3.Connection, session_id: str, flashes: list[tuple[str, str]]) -> None:
+    conn.execute("UPDATE sessions SET flashes = ? WHERE session_id = ?", (json.dumps(flashes), session_id))
+
+
+def delete_session(conn: sqlite3.Connection, session_id: str) -> None:
+    conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
+
+
+def delete_idle_sessions(conn: sqlite3.Connection, older_than: float) -> None:
+    conn.execute("DELETE FROM sessions WHERE last_seen < ?", (older_than,))
