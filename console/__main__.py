@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
-from waitress import create_server
+from flask import Flask
 from werkzeug.security import generate_password_hash
 
 from console.app import create_app
@@ -29,6 +27,9 @@ from console.settings import (
     Settings,
     SettingsError,
 )
+from webcommon.serve import configuration_error, say, serve
+
+PROG = "console"
 
 _DEMO_USERS = "\n".join(
     f"  {name:<6} / {password:<20} ({role})" for name, (password, role) in DEMO_PASSWORDS.items()
@@ -130,10 +131,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stop(_signum: int, _frame: object) -> None:
-    raise SystemExit(0)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse options, check settings, serve until interrupted."""
     args = build_parser().parse_args(argv)
@@ -147,26 +144,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.load(vars(args), os.environ)
     except SettingsError as exc:
-        print(f"console: configuration error: {exc}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings)
-    server = create_server(app, host=settings.host, port=settings.port, threads=settings.threads)
-    port = server.effective_port
-    print(
-        f"console: serving http://{settings.host}:{port}/ ({settings.env} mode, runs in {settings.runs_dir}, "
-        f"payout system {settings.payout_system_url})",
-        file=sys.stderr,
-        flush=True,
+        return configuration_error(PROG, exc)
+
+    def announce(_app: Flask, port: int) -> None:
+        say(
+            PROG,
+            f"serving http://{settings.host}:{port}/ ({settings.env} mode, runs in {settings.runs_dir}, "
+            f"payout system {settings.payout_system_url})",
+        )
+
+    return serve(
+        lambda: create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        threads=settings.threads,
+        announce=announce,
     )
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-    return 0
 
 
 if __name__ == "__main__":

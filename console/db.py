@@ -8,26 +8,16 @@ files under ``<data dir>/uploads``.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Flask
 
-BUSY_TIMEOUT_MS = 10_000
+from webcommon import db as web_db
+from webcommon.db import SESSIONS_SCHEMA, connect, get_db, transaction
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    session_id  TEXT PRIMARY KEY,
-    username    TEXT,
-    role        TEXT,
-    csrf_token  TEXT NOT NULL,
-    created_at  REAL NOT NULL,
-    last_seen   REAL NOT NULL,
-    flashes     TEXT NOT NULL DEFAULT '[]'
-);
+__all__ = ["SCHEMA", "connect", "get_db", "init_app", "init_schema", "transaction"]
 
+APP_SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
     upload_id        TEXT PRIMARY KEY,
     file_name        TEXT NOT NULL,
@@ -64,56 +54,14 @@ CREATE TABLE IF NOT EXISTS events (
     run_name   TEXT
 );
 """
-
-
-def connect(path: Path | str) -> sqlite3.Connection:
-    """Open a connection in autocommit mode with WAL and a busy timeout."""
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
+SCHEMA = SESSIONS_SCHEMA + APP_SCHEMA
 
 
 def init_schema(path: Path | str) -> None:
     """Create the database file (and its folder) and the tables if they do not exist yet."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = connect(path)
-    try:
-        conn.executescript(SCHEMA)
-    finally:
-        conn.close()
-
-
-def get_db() -> sqlite3.Connection:
-    """The current request's connection, opened on first use."""
-    if "db" not in g:
-        g.db = connect(current_app.config["CONSOLE_SETTINGS"].database_path)
-    conn: sqlite3.Connection = g.db
-    return conn
-
-
-def close_db(_exc: BaseException | None = None) -> None:
-    """Close the request's connection (registered as a teardown handler)."""
-    conn = g.pop("db", None)
-    if conn is not None:
-        conn.close()
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Run a block as one write transaction; rolled back when the block raises."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    web_db.init_schema(path, SCHEMA)
 
 
 def init_app(app: Flask) -> None:
     """Create the schema and close connections at the end of each request."""
-    init_schema(app.config["CONSOLE_SETTINGS"].database_path)
-    app.teardown_appcontext(close_db)
+    web_db.init_app(app, app.config["CONSOLE_SETTINGS"].database_path, SCHEMA)

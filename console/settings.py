@@ -8,19 +8,27 @@ production mode refuses to start with any of them (``Settings.validate``).
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from werkzeug.security import check_password_hash, generate_password_hash
-
-DEVELOPMENT = "development"
-PRODUCTION = "production"
-ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
+import webcommon.settings
+from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS as DEFAULT_SESSION_IDLE_SECONDS
+from webcommon.settings import DEVELOPMENT as DEVELOPMENT
+from webcommon.settings import ENVIRONMENTS as ENVIRONMENTS
+from webcommon.settings import PRODUCTION as PRODUCTION
+from webcommon.settings import SettingsError as SettingsError
+from webcommon.settings import User as User
+from webcommon.settings import (
+    check_one_role_per_account,
+    load_users,
+    refuse_default_secret_key,
+    refuse_demo_passwords,
+)
+from webcommon.settings import pick as _pick
+from webcommon.settings import to_int as _to_int
 
 CASE_WORKER = "handläggare"
 OPERATOR = "driftansvarig"
@@ -43,24 +51,10 @@ DEFAULT_DATA_DIR = "state/console"
 DEFAULT_RUNS_DIR = "runs"
 DEFAULT_STATE_DIR = "state"
 DEFAULT_PAYOUT_SYSTEM_URL = "http://127.0.0.1:8080"
-DEFAULT_SESSION_IDLE_SECONDS = 900
 DEFAULT_MAX_UPLOAD_MB = 20
 DEFAULT_MAX_PREVIEWS = 4
 DEFAULT_THREADS = 8
 RUNNER_MODULE = "splitpayout.runner"
-
-
-class SettingsError(ValueError):
-    """The configuration is unusable; the message says which setting and why."""
-
-
-@dataclass(frozen=True)
-class User:
-    """One account of the console. Exactly one role per account."""
-
-    username: str
-    password_hash: str = field(repr=False)
-    role: str
 
 
 @dataclass(frozen=True)
@@ -122,12 +116,7 @@ class Settings:
         if env not in ENVIRONMENTS:
             raise SettingsError(f"CONSOLE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
         users_file = _pick(options.get("users_file"), environ.get("CONSOLE_USERS_FILE"))
-        if users_file:
-            users = load_users_file(Path(users_file))
-        elif env == DEVELOPMENT:
-            users = demo_users()
-        else:
-            raise SettingsError("production mode needs CONSOLE_USERS_FILE (a JSON file of users)")
+        users = load_users(users_file, env, DEMO_PASSWORDS, ROLES, "CONSOLE_USERS_FILE")
         data_dir = Path(_pick(options.get("data_dir"), environ.get("CONSOLE_DATA_DIR"), DEFAULT_DATA_DIR))
         username = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_USERNAME"))
         password = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_PASSWORD"))
@@ -218,17 +207,11 @@ class Settings:
             )
         if not self.users:
             raise SettingsError("no users configured")
-        _check_one_role_per_account(self.users)
+        check_one_role_per_account(self.users, ROLES)
         if self.env != PRODUCTION:
             return
-        if not self.secret_key or self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
-            raise SettingsError(
-                "production mode refuses the default secret key: set CONSOLE_SECRET_KEY "
-                "to a random value of at least 32 characters"
-            )
-        for user in self.users:
-            if _is_demo_password(user.password_hash):
-                raise SettingsError(f"production mode refuses demo passwords: user {user.username!r} has one")
+        refuse_default_secret_key(self.secret_key, DEV_SECRET_KEY, "CONSOLE_SECRET_KEY")
+        refuse_demo_passwords(self.users, DEMO_PASSWORDS)
         if self.payout_system_password == DEMO_PAYOUT_PASSWORD:
             raise SettingsError(
                 "production mode refuses the stand-in's demo password for the payout system: "
@@ -240,86 +223,6 @@ class Settings:
             )
 
 
-def demo_users() -> tuple[User, ...]:
-    """The development-mode accounts (passwords documented in --help and the README)."""
-    return tuple(
-        User(username=name, password_hash=_demo_hash(password), role=role)
-        for name, (password, role) in DEMO_PASSWORDS.items()
-    )
-
-
 def load_users_file(path: Path) -> tuple[User, ...]:
     """Read users from JSON: a list (or {"users": [...]}) of {username, password_hash|password, role}."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SettingsError(f"cannot read the users file {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise SettingsError(
-            f"the users file {path} is not valid JSON: {exc.msg} (line {exc.lineno})"
-        ) from exc
-    if isinstance(data, dict):
-        data = data.get("users")
-    if not isinstance(data, list) or not data:
-        raise SettingsError(f"the users file {path} must hold a non-empty list of users")
-    users = []
-    for index, entry in enumerate(data, start=1):
-        if not isinstance(entry, dict):
-            raise SettingsError(f"users file entry {index} must be an object")
-        username = entry.get("username")
-        role = entry.get("role")
-        if not isinstance(username, str) or not username.strip():
-            raise SettingsError(f"users file entry {index} has no username")
-        if isinstance(role, list) or (isinstance(role, str) and ("," in role or " " in role.strip())):
-            raise SettingsError(f"user {username!r} may hold only one role, got {role!r}")
-        if role not in ROLES:
-            raise SettingsError(f"user {username!r} has role {role!r}; expected one of {', '.join(ROLES)}")
-        if isinstance(entry.get("password_hash"), str) and entry["password_hash"]:
-            password_hash = entry["password_hash"]
-        elif isinstance(entry.get("password"), str) and entry["password"]:
-            password_hash = generate_password_hash(entry["password"])
-        else:
-            raise SettingsError(f"user {username!r} needs password_hash or password")
-        users.append(User(username=username.strip(), password_hash=password_hash, role=role))
-    result = tuple(users)
-    _check_one_role_per_account(result)
-    return result
-
-
-def _check_one_role_per_account(users: tuple[User, ...]) -> None:
-    seen: dict[str, str] = {}
-    for user in users:
-        if user.role not in ROLES:
-            raise SettingsError(f"user {user.username!r} has unknown role {user.role!r}")
-        key = user.username.casefold()
-        if key in seen:
-            if seen[key] != user.role:
-                raise SettingsError(
-                    f"user {user.username!r} may hold only one role, got {seen[key]!r} and {user.role!r}"
-                )
-            raise SettingsError(f"user {user.username!r} is listed more than once")
-        seen[key] = user.role
-
-
-@cache
-def _demo_hash(password: str) -> str:
-    # Hashing is deliberately slow; demo users are hashed once per process.
-    return generate_password_hash(password)
-
-
-def _is_demo_password(password_hash: str) -> bool:
-    return any(check_password_hash(password_hash, pw) for pw, _ in DEMO_PASSWORDS.values())
-
-
-def _pick(*values: Any) -> Any:
-    for value in values:
-        if value is not None and value != "":
-            return value
-    return None
-
-
-def _to_int(name: str, value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
+    return webcommon.settings.load_users_file(path, ROLES)

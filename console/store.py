@@ -1,9 +1,8 @@
-"""Queries on sessions, uploads, runs and events (parameterised SQL over ``db``'s connection)."""
+"""Queries on uploads, runs and events (parameterised SQL over ``db``'s connection)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -168,46 +167,3 @@ def add_event(
         "INSERT INTO events (at, username, action, upload_id, run_name) VALUES (?, ?, ?, ?, ?)",
         (now_iso(), username, action, upload_id, run_name),
     )
-
-
-# Sessions ----------------------------------------------------------------------------------------
-
-
-def create_session(
-    conn: sqlite3.Connection,
-    session_id: str,
-    csrf_token: str,
-    now: float,
-    *,
-    username: str | None = None,
-    role: str | None = None,
-) -> None:
-    """Store a new session (anonymous when username is None)."""
-    conn.execute(
-        """INSERT INTO sessions (session_id, username, role, csrf_token, created_at, last_seen, flashes)
-           VALUES (?, ?, ?, ?, ?, ?, '[]')""",
-        (session_id, username, role, csrf_token, now, now),
-    )
-
-
-def get_session(conn: sqlite3.Connection, session_id: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT * FROM sessions WHERE session_id = ?", (session_id,)
-    ).fetchone()
-    return row
-
-
-def touch_session(conn: sqlite3.Connection, session_id: str, now: float) -> None:
-    conn.execute("UPDATE sessions SET last_seen = ? WHERE session_id = ?", (now, session_id))
-
-
-def save_flashes(conn: sqlite3.Connection, session_id: str, flashes: list[tuple[str, str]]) -> None:
-    conn.execute("UPDATE sessions SET flashes = ? WHERE session_id = ?", (json.dumps(flashes), session_id))
-
-
-def delete_session(conn: sqlite3.Connection, session_id: str) -> None:
-    conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
-
-
-def delete_idle_sessions(conn: sqlite3.Connection, older_than: float) -> None:
-    conn.execute("DELETE FROM sessions WHERE last_seen < ?", (older_than,))

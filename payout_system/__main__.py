@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
-from waitress import create_server
+from flask import Flask
 
 from payout_system.app import create_app
 from payout_system.settings import (
@@ -21,6 +19,9 @@ from payout_system.settings import (
     SettingsError,
 )
 from swedish_rules import format_amount
+from webcommon.serve import configuration_error, say, serve
+
+PROG = "payout_system"
 
 _DEMO_USERS = "\n".join(
     f"  {name:<10} / {password:<24} ({role})" for name, (password, role) in DEMO_PASSWORDS.items()
@@ -131,44 +132,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stop(_signum: int, _frame: object) -> None:
-    raise SystemExit(0)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse options, check settings, serve until interrupted."""
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.load(vars(args), os.environ)
     except SettingsError as exc:
-        print(f"payout_system: configuration error: {exc}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings)
-    server = create_server(app, host=settings.host, port=settings.port, threads=settings.threads)
-    port = server.effective_port
-    print(
-        f"payout_system: serving http://{settings.host}:{port}/ ({settings.env} mode, db {settings.db_path})",
-        file=sys.stderr,
-        flush=True,
+        return configuration_error(PROG, exc)
+
+    def announce(app: Flask, port: int) -> None:
+        say(PROG, f"serving http://{settings.host}:{port}/ ({settings.env} mode, db {settings.db_path})")
+        if settings.max_payment_ore is not None:
+            say(PROG, f"payments above {format_amount(settings.max_payment_ore)} kr are refused")
+        if settings.faults.enabled:
+            say(PROG, f"fault injection on, seed {app.extensions['payout_faults'].seed}")
+
+    return serve(
+        lambda: create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        threads=settings.threads,
+        announce=announce,
     )
-    if settings.max_payment_ore is not None:
-        print(
-            f"payout_system: payments above {format_amount(settings.max_payment_ore)} kr are refused",
-            file=sys.stderr,
-            flush=True,
-        )
-    if settings.faults.enabled:
-        seed = app.extensions["payout_faults"].seed
-        print(f"payout_system: fault injection on, seed {seed}", file=sys.stderr, flush=True)
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,44 +1,56 @@
-"""Server-side sessions, CSRF protection, flash messages and the login/role checks.
+"""Sessions, CSRF protection, flash messages and the login/role checks of the stand-in.
 
-A session lives in the ``sessions`` table; the ``payout_session`` cookie holds its id,
-signed with the secret key. Every session (also the anonymous one that the login form
-needs) has its own CSRF token, checked on every POST. A session idle for longer than
-``session_idle_seconds`` is dropped; the next request then lands on the login page with
-the "session expired" notice.
+The machinery is ``webcommon.security``; here are the stand-in's own parts: the
+``payout_session`` cookie, the Swedish "session expired" notice, which requests use
+sessions (not the JSON API, not static files), and the fault-injection hook that drops
+a live session (``faults.py`` sets ``g.fault_drop_session``).
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import hmac
-import json
-import secrets
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
+from flask import Flask, g, request
 
-from flask import Flask, abort, current_app, g, redirect, request, url_for
-from werkzeug.wrappers import Response
-
-from payout_system import store
-from payout_system.db import get_db
 from payout_system.settings import Settings
+from webcommon import security as web_security
+from webcommon.security import (
+    SessionConfig,
+    check_csrf,
+    csrf_token,
+    current_user,
+    end_session,
+    ensure_session,
+    flash,
+    load_session,
+    login_required,
+    new_session,
+    redirect_to_login,
+    role_required,
+    safe_next,
+    take_flashes,
+)
+
+__all__ = [
+    "COOKIE_NAME",
+    "EXPIRED_NOTICE",
+    "check_csrf",
+    "csrf_token",
+    "current_user",
+    "end_session",
+    "ensure_session",
+    "flash",
+    "init_app",
+    "is_ui_request",
+    "load_session",
+    "login_required",
+    "new_session",
+    "redirect_to_login",
+    "role_required",
+    "safe_next",
+    "take_flashes",
+]
 
 COOKIE_NAME = "payout_session"
 EXPIRED_NOTICE = "Din session har gått ut. Logga in igen."
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.config["PAYOUT_SETTINGS"]
-    return settings
-
-
-def _now() -> float:
-    clock: Callable[[], float] = current_app.config["PAYOUT_CLOCK"]
-    return clock()
 
 
 def is_ui_request() -> bool:
@@ -47,234 +59,20 @@ def is_ui_request() -> bool:
     return not (path.startswith("/api/") or path == "/api" or path.startswith("/static/"))
 
 
-def _sign(session_id: str) -> str:
-    key = _settings().secret_key.encode()
-    return hmac.new(key, session_id.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _session_id_from_cookie() -> str | None:
-    value = request.cookies.get(COOKIE_NAME)
-    if not value or "." not in value:
-        return None
-    session_id, signature = value.rsplit(".", 1)
-    if not hmac.compare_digest(signature, _sign(session_id)):
-        return None
-    return session_id
-
-
-def load_session() -> None:
-    """Before each UI request: find the live session, dropping it when idle too long."""
-    g.sess = None
-    g.session_expired = False
-    g.flashes_dirty = False
-    had_cookie = COOKIE_NAME in request.cookies
-    session_id = _session_id_from_cookie()
-    if session_id is None:
-        g.session_expired = had_cookie
-        return
-    conn = get_db()
-    row = store.get_session(conn, session_id)
-    now = _now()
-    if g.get("fault_drop_session") and row is not None:
-        store.delete_session(conn, session_id)
-        row = None
-    if row is not None and now - float(row["last_seen"]) > _settings().session_idle_seconds:
-        store.delete_session(conn, session_id)
-        row = None
-    if row is None:
-        g.session_expired = True
-        return
-    store.touch_session(conn, session_id, now)
-    sess = dict(row)
-    sess["flashes"] = [tuple(item) for item in json.loads(row["flashes"])]
-    g.sess = sess
-
-
-def new_session(*, username: str | None = None, role: str | None = None) -> dict[str, Any]:
-    """Start a session (anonymous unless a user is given), replacing the current one."""
-    conn = get_db()
-    old = g.get("sess")
-    if old is not None:
-        store.delete_session(conn, old["session_id"])
-    now = _now()
-    store.delete_idle_sessions(conn, now - _settings().session_idle_seconds)
-    session_id = secrets.token_urlsafe(32)
-    csrf_token = secrets.token_urlsafe(32)
-    store.create_session(conn, session_id, csrf_token, now, username=username, role=role)
-    sess: dict[str, Any] = {
-        "session_id": session_id,
-        "username": username,
-        "role": role,
-        "csrf_token": csrf_token,
-        "flashes": [],
-    }
-    g.sess = sess
-    g.set_cookie = session_id
-    return sess
-
-
-def ensure_session() -> dict[str, Any]:
-    """The current session, or a new anonymous one (carrying the expiry notice when one expired)."""
-    sess: dict[str, Any] | None = g.get("sess")
-    if sess is None:
-        sess = new_session()
-        if g.get("session_expired"):
-            flash("info", EXPIRED_NOTICE)
-    return sess
-
-
-def end_session() -> None:
-    """Drop the current session (logout)."""
-    sess = g.get("sess")
-    if sess is not None:
-        store.delete_session(get_db(), sess["session_id"])
-    g.sess = None
-    g.session_expired = False
-
-
-def current_user() -> dict[str, Any] | None:
-    """The logged-in session, or None."""
-    sess: dict[str, Any] | None = g.get("sess")
-    if sess is None or sess.get("username") is None:
-        return None
-    return sess
-
-
-def flash(kind: str, message: str) -> None:
-    """Queue a message ("info" or "error") shown on the next rendered page."""
-    sess = ensure_session()
-    sess["flashes"].append((kind, message))
-    g.flashes_dirty = True
-
-
-def take_flashes() -> dict[str, list[str]]:
-    """Pending messages by kind; they are shown once."""
-    sess = g.get("sess")
-    result: dict[str, list[str]] = {"info": [], "error": []}
-    if sess is None:
-        return result
-    for kind, message in sess["flashes"]:
-        result.setdefault(kind, []).append(message)
-    if sess["flashes"]:
-        sess["flashes"] = []
-        g.flashes_dirty = True
-    return result
-
-
-def csrf_token() -> str:
-    """The session's CSRF token, for hidden form fields."""
-    token: str = ensure_session()["csrf_token"]
-    return token
-
-
-def safe_next(target: str | None) -> str | None:
-    """A local path to go to after login, or None (never an absolute or scheme-relative URL)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
-
-
-def _return_target() -> str | None:
-    """Where to go after logging in: the page asked for, if it can be opened with GET."""
-    if request.endpoint == "auth.login":
-        return safe_next(request.args.get("next")) or "/"
-    rule = request.url_rule
-    if rule is None or "GET" not in (rule.methods or ()):
-        return None  # e.g. POST-only /logout or /payments/<n>/attest: after login, the start page
-    if request.method == "GET" and request.query_string:
-        return request.full_path
-    return request.path
-
-
-def redirect_to_login() -> Response:
-    """303 to the login page, remembering where the user was going."""
-    ensure_session()
-    target = _return_target()
-    if target is None:
-        return redirect(url_for("auth.login"), code=303)
-    return redirect(url_for("auth.login", next=target), code=303)
-
-
-def check_csrf() -> Response | None:
-    """Before each UI POST: a live session and its CSRF token are required."""
-    if request.method != "POST":
-        return None
-    sess = g.get("sess")
-    if sess is None:
-        if g.get("session_expired") or request.endpoint != "auth.login":
-            return redirect_to_login()
-        abort(400)
-    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-    if not hmac.compare_digest(sent.encode(), str(sess["csrf_token"]).encode()):
-        abort(400)
-    return None
-
-
-def login_required(view: F) -> F:
-    """Redirect to the login page unless someone is logged in."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if current_user() is None:
-            return redirect_to_login()
-        return view(*args, **kwargs)
-
-    return cast(F, wrapped)
-
-
-def role_required(*roles: str) -> Callable[[F], F]:
-    """Log-in required, and 403 unless the user's role is one of ``roles``."""
-
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if user is None:
-                return redirect_to_login()
-            if user["role"] not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return cast(F, wrapped)
-
-    return decorator
-
-
-def _before_request() -> Response | None:
-    if not is_ui_request():
-        return None
-    load_session()
-    return check_csrf()
-
-
-def _after_request(response: Response) -> Response:
-    if not is_ui_request():
-        return response
-    sess = g.get("sess")
-    if sess is not None and g.get("flashes_dirty"):
-        store.save_flashes(get_db(), sess["session_id"], sess["flashes"])
-    new_id = g.get("set_cookie")
-    if new_id is not None and sess is not None and sess["session_id"] == new_id:
-        response.set_cookie(
-            COOKIE_NAME,
-            f"{new_id}.{_sign(new_id)}",
-            httponly=True,
-            samesite="Lax",
-            path="/",
-        )
-    elif sess is None and g.get("session_expired") and COOKIE_NAME in request.cookies:
-        response.delete_cookie(COOKIE_NAME, path="/")
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
+def _fault_drops_session() -> bool:
+    return bool(g.get("fault_drop_session"))
 
 
 def init_app(app: Flask) -> None:
     """Load sessions and check CSRF before each UI request; write cookies and flashes after."""
-    app.before_request(_before_request)
-    app.after_request(_after_request)
-    app.jinja_env.globals["csrf_token"] = csrf_token
-    app.jinja_env.globals["current_user"] = current_user
-    app.jinja_env.globals["take_flashes"] = take_flashes
+    settings: Settings = app.config["PAYOUT_SETTINGS"]
+    config = SessionConfig(
+        cookie_name=COOKIE_NAME,
+        expired_notice=EXPIRED_NOTICE,
+        secret_key=settings.secret_key,
+        idle_seconds=settings.session_idle_seconds,
+        clock=app.config["PAYOUT_CLOCK"],
+        applies_to=is_ui_request,
+        drop_session=_fault_drops_session,
+    )
+    web_security.init_app(app, config)

@@ -8,21 +8,27 @@ any of them (``Settings.validate``).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from werkzeug.security import check_password_hash, generate_password_hash
-
 from swedish_rules import InvalidAmount, parse_amount_ore
-
-DEVELOPMENT = "development"
-PRODUCTION = "production"
-ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
+from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS as DEFAULT_SESSION_IDLE_SECONDS
+from webcommon.settings import DEVELOPMENT as DEVELOPMENT
+from webcommon.settings import ENVIRONMENTS as ENVIRONMENTS
+from webcommon.settings import PRODUCTION as PRODUCTION
+from webcommon.settings import SettingsError as SettingsError
+from webcommon.settings import User as User
+from webcommon.settings import (
+    check_one_role_per_account,
+    load_users,
+    refuse_default_secret_key,
+    refuse_demo_passwords,
+)
+from webcommon.settings import pick as _pick
+from webcommon.settings import to_int as _to_int
 
 REGISTRAR = "registrar"
 ATTESTANT = "attestant"
@@ -37,21 +43,7 @@ DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
     "attestant": ("attestant-demo-password", ATTESTANT),
     "viewer": ("viewer-demo-password", VIEWER),
 }
-DEFAULT_SESSION_IDLE_SECONDS = 900
 DEFAULT_THREADS = 16
-
-
-class SettingsError(ValueError):
-    """The configuration is unusable; the message says which setting and why."""
-
-
-@dataclass(frozen=True)
-class User:
-    """One account. Exactly one role per account."""
-
-    username: str
-    password_hash: str = field(repr=False)
-    role: str
 
 
 @dataclass(frozen=True)
@@ -134,12 +126,7 @@ class Settings:
         if not db:
             raise SettingsError("--db (or PAYOUT_DB) is required: the path of the SQLite database")
         users_file = options.get("users_file") or environ.get("PAYOUT_USERS_FILE")
-        if users_file:
-            users = load_users_file(Path(users_file))
-        elif env == DEVELOPMENT:
-            users = demo_users()
-        else:
-            raise SettingsError("production mode needs PAYOUT_USERS_FILE (a JSON file of users)")
+        users = load_users(users_file, env, DEMO_PASSWORDS, ROLES, "PAYOUT_USERS_FILE")
         settings = cls(
             db_path=Path(db),
             env=env,
@@ -177,108 +164,17 @@ class Settings:
             raise SettingsError(f"the payment ceiling must be above 0 öre, got {self.max_payment_ore}")
         if not self.users:
             raise SettingsError("no users configured")
-        _check_one_role_per_account(self.users)
+        check_one_role_per_account(self.users, ROLES)
         self.faults.validate()
         if self.env != PRODUCTION:
             return
-        if not self.secret_key or self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
-            raise SettingsError(
-                "production mode refuses the default secret key: set PAYOUT_SECRET_KEY "
-                "to a random value of at least 32 characters"
-            )
+        refuse_default_secret_key(self.secret_key, DEV_SECRET_KEY, "PAYOUT_SECRET_KEY")
         if not self.api_token or self.api_token == DEV_API_TOKEN or len(self.api_token) < 16:
             raise SettingsError(
                 "production mode refuses the demo API token: set PAYOUT_API_TOKEN "
                 "to a random value of at least 16 characters"
             )
-        for user in self.users:
-            if _is_demo_password(user.password_hash):
-                raise SettingsError(f"production mode refuses demo passwords: user {user.username!r} has one")
-
-
-def demo_users() -> tuple[User, ...]:
-    """The development-mode accounts (passwords documented in --help and the README)."""
-    return tuple(
-        User(username=name, password_hash=_demo_hash(password), role=role)
-        for name, (password, role) in DEMO_PASSWORDS.items()
-    )
-
-
-def load_users_file(path: Path) -> tuple[User, ...]:
-    """Read users from JSON: a list (or {"users": [...]}) of {username, password_hash|password, role}."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SettingsError(f"cannot read the users file {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise SettingsError(
-            f"the users file {path} is not valid JSON: {exc.msg} (line {exc.lineno})"
-        ) from exc
-    if isinstance(data, dict):
-        data = data.get("users")
-    if not isinstance(data, list) or not data:
-        raise SettingsError(f"the users file {path} must hold a non-empty list of users")
-    users = []
-    for index, entry in enumerate(data, start=1):
-        if not isinstance(entry, dict):
-            raise SettingsError(f"users file entry {index} must be an object")
-        username = entry.get("username")
-        role = entry.get("role")
-        if not isinstance(username, str) or not username.strip():
-            raise SettingsError(f"users file entry {index} has no username")
-        if isinstance(role, list) or (isinstance(role, str) and ("," in role or " " in role.strip())):
-            raise SettingsError(f"user {username!r} may hold only one role, got {role!r}")
-        if role not in ROLES:
-            raise SettingsError(f"user {username!r} has role {role!r}; expected one of {', '.join(ROLES)}")
-        if "password_hash" in entry and isinstance(entry["password_hash"], str):
-            password_hash = entry["password_hash"]
-        elif isinstance(entry.get("password"), str) and entry["password"]:
-            password_hash = generate_password_hash(entry["password"])
-        else:
-            raise SettingsError(f"user {username!r} needs password_hash or password")
-        users.append(User(username=username.strip(), password_hash=password_hash, role=role))
-    result = tuple(users)
-    _check_one_role_per_account(result)
-    return result
-
-
-def _check_one_role_per_account(users: tuple[User, ...]) -> None:
-    roles: dict[str, str] = {}
-    for user in users:
-        if user.role not in ROLES:
-            raise SettingsError(f"user {user.username!r} has unknown role {user.role!r}")
-        key = user.username.casefold()
-        if key in roles:
-            if roles[key] != user.role:
-                raise SettingsError(
-                    f"user {user.username!r} may hold only one role, got {roles[key]!r} and {user.role!r}"
-                )
-            raise SettingsError(f"user {user.username!r} is listed more than once")
-        roles[key] = user.role
-
-
-@cache
-def _demo_hash(password: str) -> str:
-    # Hashing is deliberately slow; demo users are hashed once per process.
-    return generate_password_hash(password)
-
-
-def _is_demo_password(password_hash: str) -> bool:
-    return any(check_password_hash(password_hash, pw) for pw, _ in DEMO_PASSWORDS.values())
-
-
-def _pick(*values: Any) -> Any:
-    for value in values:
-        if value is not None and value != "":
-            return value
-    return None
-
-
-def _to_int(name: str, value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
+        refuse_demo_passwords(self.users, DEMO_PASSWORDS)
 
 
 def _to_ore(name: str, value: Any) -> int | None:

@@ -1,9 +1,8 @@
-"""Queries on payments, sessions and the audit trail (parameterised SQL over ``db``'s connection)."""
+"""Queries on payments and the audit trail (parameterised SQL over ``db``'s connection)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -165,52 +164,3 @@ def add_audit(
 def audit_entries(conn: sqlite3.Connection, limit: int = 500) -> list[sqlite3.Row]:
     """The latest events, newest first."""
     return list(conn.execute("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)).fetchall())
-
-
-# Sessions ----------------------------------------------------------------------------------------
-
-
-def create_session(
-    conn: sqlite3.Connection,
-    session_id: str,
-    csrf_token: str,
-    now: float,
-    *,
-    username: str | None = None,
-    role: str | None = None,
-    flashes: list[tuple[str, str]] | None = None,
-) -> None:
-    """Store a new session (anonymous when username is None)."""
-    conn.execute(
-        """INSERT INTO sessions (session_id, username, role, csrf_token, created_at, last_seen, flashes)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (session_id, username, role, csrf_token, now, now, json.dumps(flashes or [])),
-    )
-
-
-def get_session(conn: sqlite3.Connection, session_id: str) -> sqlite3.Row | None:
-    """A session by id, or None."""
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT * FROM sessions WHERE session_id = ?", (session_id,)
-    ).fetchone()
-    return row
-
-
-def touch_session(conn: sqlite3.Connection, session_id: str, now: float) -> None:
-    """Record activity (restarts the idle timer)."""
-    conn.execute("UPDATE sessions SET last_seen = ? WHERE session_id = ?", (now, session_id))
-
-
-def delete_session(conn: sqlite3.Connection, session_id: str) -> None:
-    """Drop a session (logout, expiry, fault injection)."""
-    conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
-
-
-def delete_idle_sessions(conn: sqlite3.Connection, older_than: float) -> None:
-    """Housekeeping: drop sessions idle since before ``older_than``."""
-    conn.execute("DELETE FROM sessions WHERE last_seen < ?", (older_than,))
-
-
-def save_flashes(conn: sqlite3.Connection, session_id: str, flashes: list[tuple[str, str]]) -> None:
-    """Replace the session's pending flash messages."""
-    conn.execute("UPDATE sessions SET flashes = ? WHERE session_id = ?", (json.dumps(flashes), session_id))

@@ -9,7 +9,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 echo "== lint"
 ruff check .
 ruff format --check .
-mypy libraries swedish_rules payout_system console
+mypy libraries swedish_rules payout_system console webcommon
 robocop check tasks resources tests/acceptance
 
 echo "== tests"

@@ -1,0 +1,300 @@
+"""Server-side sessions, CSRF protection, flash messages and the login/role checks.
+
+A session lives in the ``sessions`` table; a cookie named by the app holds its id, signed
+with the secret key (HttpOnly, SameSite=Lax). Every session (also the anonymous one that
+the login form needs) has its own CSRF token, checked on every POST. A session idle for
+longer than the app's idle time is dropped; the next request then lands on the login page
+with the app's "session expired" notice. The app's login view is the endpoint ``auth.login``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, g, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from webcommon import sessions as store
+from webcommon.db import get_db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_CONFIG_KEY = "webcommon_sessions"
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """What differs between apps.
+
+    ``applies_to`` says which requests use sessions (the others, e.g. static files, are left
+    alone); ``secure_cookie`` marks the cookie Secure on HTTPS requests; ``drop_session``, when
+    given, is asked before the idle check whether to drop the request's live session anyway.
+    """
+
+    cookie_name: str
+    expired_notice: str
+    secret_key: str
+    idle_seconds: int
+    clock: Callable[[], float]
+    applies_to: Callable[[], bool]
+    secure_cookie: bool = False
+    drop_session: Callable[[], bool] | None = None
+
+
+def _config() -> SessionConfig:
+    config: SessionConfig = current_app.extensions[_CONFIG_KEY]
+    return config
+
+
+def _sign(session_id: str) -> str:
+    key = _config().secret_key.encode()
+    return hmac.new(key, session_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _session_id_from_cookie() -> str | None:
+    value = request.cookies.get(_config().cookie_name)
+    if not value or "." not in value:
+        return None
+    session_id, signature = value.rsplit(".", 1)
+    if not hmac.compare_digest(signature, _sign(session_id)):
+        return None
+    return session_id
+
+
+def load_session() -> None:
+    """Before each request: find the live session, dropping it when idle too long."""
+    config = _config()
+    g.sess = None
+    g.session_expired = False
+    g.flashes_dirty = False
+    had_cookie = config.cookie_name in request.cookies
+    session_id = _session_id_from_cookie()
+    if session_id is None:
+        g.session_expired = had_cookie
+        return
+    conn = get_db()
+    row = store.get_session(conn, session_id)
+    now = config.clock()
+    if row is not None and config.drop_session is not None and config.drop_session():
+        store.delete_session(conn, session_id)
+        row = None
+    if row is not None and now - float(row["last_seen"]) > config.idle_seconds:
+        store.delete_session(conn, session_id)
+        row = None
+    if row is None:
+        g.session_expired = True
+        return
+    store.touch_session(conn, session_id, now)
+    sess = dict(row)
+    sess["flashes"] = [tuple(item) for item in json.loads(row["flashes"])]
+    g.sess = sess
+
+
+def new_session(*, username: str | None = None, role: str | None = None) -> dict[str, Any]:
+    """Start a session (anonymous unless a user is given), replacing the current one."""
+    config = _config()
+    conn = get_db()
+    old = g.get("sess")
+    if old is not None:
+        store.delete_session(conn, old["session_id"])
+    now = config.clock()
+    store.delete_idle_sessions(conn, now - config.idle_seconds)
+    session_id = secrets.token_urlsafe(32)
+    csrf_token = secrets.token_urlsafe(32)
+    store.create_session(conn, session_id, csrf_token, now, username=username, role=role)
+    sess: dict[str, Any] = {
+        "session_id": session_id,
+        "username": username,
+        "role": role,
+        "csrf_token": csrf_token,
+        "flashes": [],
+    }
+    g.sess = sess
+    g.set_cookie = session_id
+    return sess
+
+
+def ensure_session() -> dict[str, Any]:
+    """The current session, or a new anonymous one (carrying the expiry notice when one expired)."""
+    sess: dict[str, Any] | None = g.get("sess")
+    if sess is None:
+        sess = new_session()
+        if g.get("session_expired"):
+            flash("info", _config().expired_notice)
+    return sess
+
+
+def end_session() -> None:
+    """Drop the current session (logout)."""
+    sess = g.get("sess")
+    if sess is not None:
+        store.delete_session(get_db(), sess["session_id"])
+    g.sess = None
+    g.session_expired = False
+
+
+def current_user() -> dict[str, Any] | None:
+    """The logged-in session, or None."""
+    sess: dict[str, Any] | None = g.get("sess")
+    if sess is None or sess.get("username") is None:
+        return None
+    return sess
+
+
+def username() -> str:
+    """The logged-in user's name (only inside views that require a login)."""
+    user = current_user()
+    if user is None:  # pragma: no cover - views check this first
+        abort(403)
+    return str(user["username"])
+
+
+def flash(kind: str, message: str) -> None:
+    """Queue a message ("info" or "error") shown on the next rendered page."""
+    sess = ensure_session()
+    sess["flashes"].append((kind, message))
+    g.flashes_dirty = True
+
+
+def take_flashes() -> dict[str, list[str]]:
+    """Pending messages by kind; they are shown once."""
+    sess = g.get("sess")
+    result: dict[str, list[str]] = {"info": [], "error": []}
+    if sess is None:
+        return result
+    for kind, message in sess["flashes"]:
+        result.setdefault(kind, []).append(message)
+    if sess["flashes"]:
+        sess["flashes"] = []
+        g.flashes_dirty = True
+    return result
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, for hidden form fields."""
+    token: str = ensure_session()["csrf_token"]
+    return token
+
+
+def safe_next(target: str | None) -> str | None:
+    """A local path to go to after login, or None (never an absolute or scheme-relative URL)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _return_target() -> str | None:
+    """Where to go after logging in: the page asked for, if it can be opened with GET."""
+    if request.endpoint == "auth.login":
+        return safe_next(request.args.get("next")) or "/"
+    rule = request.url_rule
+    if rule is None or "GET" not in (rule.methods or ()):
+        return None  # a POST-only route (e.g. logout): after login, the start page
+    if request.method == "GET" and request.query_string:
+        return request.full_path
+    return request.path
+
+
+def redirect_to_login() -> Response:
+    """303 to the login page, remembering where the user was going."""
+    ensure_session()
+    target = _return_target()
+    if target is None:
+        return redirect(url_for("auth.login"), code=303)
+    return redirect(url_for("auth.login", next=target), code=303)
+
+
+def check_csrf() -> Response | None:
+    """Before each POST: a live session and its CSRF token are required."""
+    if request.method != "POST":
+        return None
+    sess = g.get("sess")
+    if sess is None:
+        if g.get("session_expired") or request.endpoint != "auth.login":
+            return redirect_to_login()
+        abort(400)
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    if not hmac.compare_digest(sent.encode(), str(sess["csrf_token"]).encode()):
+        abort(400)
+    return None
+
+
+def login_required(view: F) -> F:
+    """Redirect to the login page unless someone is logged in."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return redirect_to_login()
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Log-in required, and 403 unless the user's role is one of ``roles``."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                return redirect_to_login()
+            if user["role"] not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapped)
+
+    return decorator
+
+
+def _before_request() -> Response | None:
+    if not _config().applies_to():
+        return None
+    load_session()
+    return check_csrf()
+
+
+def _after_request(response: Response) -> Response:
+    config = _config()
+    if not config.applies_to():
+        return response
+    sess = g.get("sess")
+    if sess is not None and g.get("flashes_dirty"):
+        store.save_flashes(get_db(), sess["session_id"], sess["flashes"])
+    new_id = g.get("set_cookie")
+    if new_id is not None and sess is not None and sess["session_id"] == new_id:
+        response.set_cookie(
+            config.cookie_name,
+            f"{new_id}.{_sign(new_id)}",
+            httponly=True,
+            samesite="Lax",
+            path="/",
+            secure=config.secure_cookie and request.is_secure,
+        )
+    elif sess is None and g.get("session_expired") and config.cookie_name in request.cookies:
+        response.delete_cookie(config.cookie_name, path="/")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask, config: SessionConfig) -> None:
+    """Load sessions and check CSRF before each request; write cookies and flashes after."""
+    app.extensions[_CONFIG_KEY] = config
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["current_user"] = current_user
+    app.jinja_env.globals["take_flashes"] = take_flashes
