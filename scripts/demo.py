@@ -9,6 +9,10 @@
 
 Run it again to see a re-run: every decision comes back ``already_paid``.
 ``--fresh`` forgets the demo's payout system and ledger first.
+
+``--console`` instead starts the stand-in and the console (http://127.0.0.1:8090,
+users ``anna`` and ``olle``) on the demo's state, writes the demo export for
+uploading, and runs until Ctrl+C.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -82,6 +87,35 @@ def print_summary(artifacts: Path) -> None:
         print(f"  Case workers' manual list:    {workbook}")
 
 
+def run_console(payout_url: str, demo_dir: Path, export: Path, port: int) -> int:
+    """The console on the demo's state and runs folder, until Ctrl+C."""
+    env = dict(os.environ)
+    env.update(
+        CONSOLE_PAYOUT_SYSTEM_URL=payout_url,
+        CONSOLE_DATA_DIR=str(demo_dir / "console"),
+        CONSOLE_STATE_DIR=str(demo_dir),
+        CONSOLE_RUNS_DIR=str(demo_dir / "runs"),
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
+    )
+    console = subprocess.Popen(
+        [sys.executable, "-m", "console", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env
+    )
+    print(f"demo: the console runs at http://127.0.0.1:{port}/")
+    print("      case worker: anna / anna-demo-password    operator: olle / olle-demo-password")
+    print(f"      an export to upload: {export}")
+    print("      Ctrl+C stops the console and the stand-in")
+    try:
+        return console.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        console.terminate()
+        try:
+            console.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            console.kill()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -89,7 +123,13 @@ def main() -> int:
     parser.add_argument("--dry-run", action="store_true", help="plan only; touch no payout system")
     parser.add_argument("--fresh", action="store_true", help="start from an empty payout system and ledger")
     parser.add_argument("--count", type=int, default=300, help="decisions in the demo export (default 300)")
+    parser.add_argument(
+        "--console", action="store_true", help="start the stand-in and the console, and wait for Ctrl+C"
+    )
+    parser.add_argument("--console-port", type=int, default=8090, help="the console's port (default 8090)")
     args = parser.parse_args()
+    # Stopped by a service manager or `timeout`: end like Ctrl+C, stopping what was started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     demo_dir = ROOT / "state" / "demo"
     if args.fresh and demo_dir.exists():
@@ -120,6 +160,8 @@ def main() -> int:
     try:
         wait_until_up(url, server)
         print(f"demo: the stand-in payout system runs at {url} (log in as {DEMO_USER} / {DEMO_PASSWORD})")
+        if args.console:
+            return run_console(url, demo_dir, export, args.console_port)
         env = dict(os.environ)
         env.update(
             DECISIONS_FILE=str(export),
