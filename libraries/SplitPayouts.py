@@ -132,10 +132,16 @@ class SplitPayouts:
         self._job.close()
 
 
+_CONSOLE = {"started": False}
+
+
 def _announce(text: str) -> None:
-    """A milestone of the run: in the log and on the console of whoever watches it."""
+    """A milestone of the run: in the log and on the console of whoever watches it (the first
+    one starts a new line: Robot Framework's console is in the middle of the task's line)."""
     logger.info(text)
-    logger.console(f"  {text}")
+    prefix = "" if _CONSOLE["started"] else "\n"
+    _CONSOLE["started"] = True
+    logger.console(f"{prefix}  {text}")
 
 
 def _started_by() -> str:
