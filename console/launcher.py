@@ -127,13 +127,15 @@ class Launcher:
     # Liveness ------------------------------------------------------------------------------------
 
     def is_going(self, run_name: str, pid: int | None = None) -> bool:
-        """Whether the run's process is still going (whoever started it)."""
-        process = self._processes.get(run_name)
-        if process is not None:
-            return process.poll() is None
+        """Whether the run's process is still going (whoever started it). A run whose run.json
+        says it finished is done, even while its process takes a moment more to exit: the
+        pages show it done, so it must not count as going either."""
         record = read_record(self._settings.runs_dir / run_name)
         if record.get("finished_at"):
             return False
+        process = self._processes.get(run_name)
+        if process is not None:
+            return process.poll() is None
         recorded = record.get("pid")
         candidate = recorded if isinstance(recorded, int) else pid
         return process_alive(candidate, self._settings.runner_module)
