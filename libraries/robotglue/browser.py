@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -24,10 +25,13 @@ from urllib.parse import urlencode
 
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+from robot.utils import timestr_to_secs
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.options import Options as ChromeOptions
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
+from splitpayout.gateway import PAYMENT_FORM_FIELDS
 
 ROBOT_AUTO_KEYWORDS = False
 
@@ -46,20 +50,6 @@ CHROMIUM_ARGUMENTS = (
     "--window-size=1280,1024",
 )
 
-#: The payment form's fields, in the order a person fills them in.
-PAYMENT_FORM_FIELDS = (
-    "personnummer",
-    "name",
-    "method",
-    "clearing",
-    "account",
-    "bankgiro",
-    "ocr",
-    "amount",
-    "payout_date",
-    "reference",
-    "message",
-)
 
 _SET_VALUES_SCRIPT = """
 const [selectors, values] = arguments;
@@ -74,6 +64,24 @@ for (const [name, selector] of Object.entries(selectors)) {
 }
 return null;
 """
+
+_PAGE_NAME_SCRIPT = """
+const element = document.querySelector(arguments[0]);
+return element === null ? "" : (element.getAttribute(arguments[1]) || "");
+"""
+
+_ANY_PRESENT_SCRIPT = """
+return document.readyState !== "loading" && document.querySelector(arguments[0]) !== null;
+"""
+
+_TEXT_SCRIPT = """
+const element = document.querySelector(arguments[0]);
+return element === null ? null : element.textContent.trim();
+"""
+
+#: How often ``Wait For Any Element`` looks at the page: a page that is already there is seen at
+#: once, and one that is on its way costs at most this much more than its own load.
+WAIT_POLL_SECONDS = 0.02
 
 _READ_ROWS_SCRIPT = """
 const [rowSelector, cells] = arguments;
@@ -234,28 +242,54 @@ def get_payment_form_values(payment: object) -> FormValues:
     return payment_form_values(payment)
 
 
+def typed_field_names(setting: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """The field names of ``PAYOUT_TYPED_FIELDS`` (comma-separated), checked against the form's fields."""
+    if setting is None:
+        return ()
+    names = setting.split(",") if isinstance(setting, str) else list(setting)
+    cleaned = tuple(name.strip() for name in names if name.strip())
+    unknown = [name for name in cleaned if name not in PAYMENT_FORM_FIELDS]
+    if unknown:
+        raise ValueError(
+            f"Expected payment-form field names ({', '.join(PAYMENT_FORM_FIELDS)}), got {', '.join(unknown)}."
+        )
+    return cleaned
+
+
 @keyword
 def set_form_fields_quietly(
-    selectors: Mapping[str, str], values: Mapping[str, str], fast: bool = True
+    selectors: Mapping[str, str],
+    values: Mapping[str, str],
+    fast: bool = True,
+    typed: str | list[str] | tuple[str, ...] = (),
 ) -> None:
     """Give every field named in ``selectors`` (CSS) its text from ``values``, logging no value.
 
-    ``fast`` sets the values with JavaScript and sends ``input`` and ``change`` events;
-    otherwise each field is cleared and typed key by key (and ``select`` elements are chosen
-    by value), as a person would.
+    ``fast`` sets the values with JavaScript in one step, focusing each field and sending the
+    ``input`` and ``change`` events typing sends, so a page that checks its fields as they are
+    filled in sees them filled in. The fields named in ``typed`` (a list or comma-separated
+    names) are typed key by key all the same, after the others; without ``fast`` every field is.
+    Typing clears the field first, and ``select`` elements are chosen by value, as a person would.
     """
     driver = _driver()
+    typed_names = set(typed_field_names(typed))
+    if fast:
+        quick = {name: selector for name, selector in selectors.items() if name not in typed_names}
+        slow = {name: selector for name, selector in selectors.items() if name in typed_names}
+    else:
+        quick, slow = {}, dict(selectors)
     with _unlogged():
-        missing = _fill(driver, selectors, values, fast=fast)
+        missing = ""
+        if quick:
+            missing = driver.execute_script(_SET_VALUES_SCRIPT, quick, dict(values)) or ""
+        if not missing and slow:
+            missing = _type(driver, slow, values)
     if missing:
         raise AssertionError(f"Expected the form field '{missing}' on the page, found none.")
 
 
-def _fill(driver: WebDriver, selectors: Mapping[str, str], values: Mapping[str, str], *, fast: bool) -> str:
-    """Fill the fields; return the name of the first field not found, or an empty string."""
-    if fast:
-        missing: str | None = driver.execute_script(_SET_VALUES_SCRIPT, dict(selectors), dict(values))
-        return missing or ""
+def _type(driver: WebDriver, selectors: Mapping[str, str], values: Mapping[str, str]) -> str:
+    """Type the fields key by key; return the name of the first field not found, or an empty string."""
     for name, selector in selectors.items():
         found = driver.find_elements("css selector", selector)
         if not found:
@@ -269,6 +303,76 @@ def _fill(driver: WebDriver, selectors: Mapping[str, str], values: Mapping[str, 
             if text:
                 element.send_keys(text)
     return ""
+
+
+def css(locator: str) -> str:
+    """A CSS selector for a SeleniumLibrary-style locator: ``css:x`` -> ``x``, ``id:x`` -> ``#x``."""
+    if locator.startswith("css:"):
+        return locator[4:]
+    if locator.startswith("id:"):
+        return "#" + locator[3:]
+    return locator
+
+
+@keyword
+def get_page_attribute(locator: str, attribute: str) -> str:
+    """The ``attribute`` of the first element matching ``locator``, or an empty string when there is none.
+
+    One look at the page (a single browser round trip), for checks made at every step.
+    """
+    value: str = _driver().execute_script(_PAGE_NAME_SCRIPT, css(locator), attribute)
+    return value or ""
+
+
+@keyword
+def get_text_quietly(locator: str) -> str:
+    """The text of the first element matching ``locator``; fails when there is none. Not logged."""
+    with _unlogged():
+        text: str | None = _driver().execute_script(_TEXT_SCRIPT, css(locator))
+    if text is None:
+        raise AssertionError(f"Expected an element '{locator}' on the page, found none.")
+    return text
+
+
+@keyword
+def click_quietly(locator: str) -> None:
+    """Click the first element matching ``locator`` (a button or link), in one find and one click.
+
+    A click that starts a page load returns when that page has loaded (or the page-load
+    timeout ran out: then the failure says it timed out).
+    """
+    driver = _driver()
+    found = driver.find_elements("css selector", css(locator))
+    if not found:
+        raise AssertionError(f"Expected an element '{locator}' to click, found none.")
+    try:
+        found[0].click()
+    except TimeoutException as error:
+        raise AssertionError(f"The page timed out after the click on '{locator}': {error.msg}") from None
+
+
+@keyword
+def wait_for_any_element(locator: str, timeout: str | float = "30 seconds") -> None:
+    """Wait until the page has an element matching ``locator`` (CSS, may list several with commas).
+
+    Looks every 20 ms, so a page that is already there costs one look. Fails with
+    "did not appear within ..." after ``timeout`` (a Robot Framework time string or seconds).
+    """
+    driver = _driver()
+    selector = css(locator)
+    limit = timestr_to_secs(timeout)
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            if driver.execute_script(_ANY_PRESENT_SCRIPT, selector):
+                return
+        except WebDriverException as error:
+            if "timeout" in (error.msg or "").casefold():
+                raise AssertionError(f"Element '{locator}' did not appear: the page timed out") from None
+            # A page in the middle of loading cannot run scripts yet: look again.
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"Element '{locator}' did not appear within {limit:g} seconds.")
+        time.sleep(WAIT_POLL_SECONDS)
 
 
 @keyword

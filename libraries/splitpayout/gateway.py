@@ -15,6 +15,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from splitpayout.models import Method, ReasonCode
 
+#: The payout system's payment form, field by field, in the order a person fills it in.
+PAYMENT_FORM_FIELDS = (
+    "personnummer",
+    "name",
+    "method",
+    "clearing",
+    "account",
+    "bankgiro",
+    "ocr",
+    "amount",
+    "payout_date",
+    "reference",
+    "message",
+)
+
 
 class RegisteredPayment(BaseModel):
     """A payment as the payout system holds it (personal data: never logged)."""
