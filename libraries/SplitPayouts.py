@@ -56,10 +56,24 @@ class SplitPayouts:
     def job(self) -> SplitPayoutJob:
         if self._job is None:
             self._job = SplitPayoutJob(
-                Settings.from_env(), say=logger.info, announce=_announce, started_by=_started_by()
+                self.settings(), say=logger.info, announce=_announce, started_by=_started_by()
             )
             logger.info(f"Run {self._job.run_id} ({self._job.mode})")
         return self._job
+
+    def settings(self) -> Settings:
+        """The run's settings (from the environment); the work-item steps adjust them."""
+        return Settings.from_env()
+
+    def open_gateway(self) -> RobotGateway:
+        """The payout system's browser, with the robot's credentials (never logged)."""
+        from robotglue.robot_gateway import RobotGateway
+
+        job = self.job
+        username, password = payout_system_credentials(job.settings.vault_secret_name)
+        self._gateway = RobotGateway(job.settings.payout_system_url, username, password)
+        self._gateway.open()
+        return self._gateway
 
     @keyword
     def read_the_decisions_export(self) -> None:
@@ -88,12 +102,12 @@ class SplitPayouts:
         if job.settings.dry_run:
             job.record_dry_run()
             return
-        from robotglue.robot_gateway import RobotGateway
+        if job.settings.workers > 1:
+            from splitpayout.parallel import register_in_parallel
 
-        username, password = payout_system_credentials(job.settings.vault_secret_name)
-        self._gateway = RobotGateway(job.settings.payout_system_url, username, password)
-        self._gateway.open()
-        job.register(self._gateway, worker_id=f"{socket.gethostname()}:{os.getpid()}")
+            register_in_parallel(job, job.settings.workers)
+            return
+        job.register(self.open_gateway(), worker_id=f"{socket.gethostname()}:{os.getpid()}")
 
     @keyword
     def write_the_run_reports(self) -> None:
@@ -118,6 +132,11 @@ class SplitPayouts:
             )
         if job.failed:
             raise AssertionError(f"{job.failed} decisions failed for technical reasons; run the robot again")
+        if job.missing_results:
+            raise AssertionError(
+                f"{job.missing_results} decisions of the export have no result yet: their work items are"
+                " still queued or failed before a consumer reported them; report again when they are done"
+            )
 
     @keyword
     def finish_the_run(self) -> None:

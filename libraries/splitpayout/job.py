@@ -122,6 +122,8 @@ class SplitPayoutJob:
         self.plans: list[DecisionPlan] = []
         self.results: list[DecisionResult] = []
         self.reports_written = False
+        # Decisions of the export with no result (work items a reporter has not received).
+        self.missing_results = 0
         self.log.event("run_started", step="start", mode=self.mode, started_by=started_by)
 
     # -- read -------------------------------------------------------------------------------
@@ -187,7 +189,7 @@ class SplitPayoutJob:
     def record_dry_run(self) -> None:
         self.results = [dry_run_result(plan) for plan in self.plans]
         for result in self.results:
-            self._report_decision(result)
+            self.report_decision(result)
         self.say("Dry run: nothing was entered in the payout system")
 
     def register(self, gateway: PayoutGateway, *, worker_id: str) -> None:
@@ -206,12 +208,13 @@ class SplitPayoutJob:
             backoff_seconds=self.settings.backoff_seconds,
             unknown_outcome_settle_seconds=self.settings.settle_seconds,
             logged_in=True,
-            on_event=self._engine_event,
+            on_event=self.engine_event,
         )
         total = len(self.plans)
         deferred: list[int] = []
+        self.log.event("registration_started", step="register", workers=1)
         try:
-            self._log_in(gateway)
+            self.log_in(gateway)
             engine.prefetch(self.plans)
             for index, plan in enumerate(self.plans, start=1):
                 result = engine.process(plan)
@@ -219,7 +222,7 @@ class SplitPayoutJob:
                 if plan.decision_id in engine.held_elsewhere:
                     deferred.append(index - 1)  # reported once the other run is done with it
                 else:
-                    self._report_decision(result)
+                    self.report_decision(result)
                 if index % 50 == 0 or index == total:
                     self.announce(f"Progress: {index} of {total} decisions handled")
             self._wait_for_other_runs(engine)
@@ -237,8 +240,9 @@ class SplitPayoutJob:
         finally:
             for index in deferred:
                 if index < len(self.results):
-                    self._report_decision(self.results[index])
+                    self.report_decision(self.results[index])
             gateway.log_out()
+            self.log.event("registration_finished", step="register", decisions=len(self.results))
             ledger.finish_run(self.run_id, status="stopped" if self.stopped_reason else "completed")
             ledger.close()
 
@@ -258,7 +262,7 @@ class SplitPayoutJob:
                 if plan.decision_id in engine.held_elsewhere:
                     self.results[index] = engine.process(plan)
 
-    def _log_in(self, gateway: PayoutGateway) -> None:
+    def log_in(self, gateway: PayoutGateway) -> None:
         """Log in, riding out passing failures; wrong credentials stop at once."""
         attempts = self.settings.max_attempts
         for attempt in range(1, attempts + 1):
@@ -272,7 +276,7 @@ class SplitPayoutJob:
                     raise PayoutSystemUnavailable(f"could not log in ({error.kind})") from error
                 time.sleep(self.settings.backoff_seconds * 2 ** (attempt - 1))
 
-    def _engine_event(self, event: str, values: dict[str, Any]) -> None:
+    def engine_event(self, event: str, values: dict[str, Any]) -> None:
         self.log.event(event, **values)
         if event in _TOLD_EVENTS:
             where = values.get("reference") or values.get("step", "")
@@ -280,7 +284,7 @@ class SplitPayoutJob:
             attempt = f", attempt {values['attempt']}" if "attempt" in values else ""
             self.say(f"{where}: {_TOLD_EVENTS[event]} ({what}{attempt})")
 
-    def _report_decision(self, result: DecisionResult) -> None:
+    def report_decision(self, result: DecisionResult) -> None:
         """One entry per decision, a line per payment: reference, method, amount, date, status and
         payment number. Nothing of a protected identity's decision but its number and outcome."""
         protected = any(r.code.value == "protected_identity" for r in result.reasons)
@@ -331,7 +335,9 @@ class SplitPayoutJob:
             status = "file_error"
         elif self.stopped_reason:
             status = "stopped"
-        run = {
+        elif self.missing_results:
+            status = "incomplete"
+        run: dict[str, object] = {
             "run_id": self.run_id,
             "mode": self.mode,
             "status": status,
@@ -349,6 +355,8 @@ class SplitPayoutJob:
             },
             "stopped_reason": self.stopped_reason or None,
         }
+        if self.missing_results:
+            run["missing_decisions"] = self.missing_results
         decisions = (
             public_result(result, plan.protected)
             for plan, result in zip(self.plans, self.results, strict=False)

@@ -6,6 +6,10 @@ a real browser) and a ``Ledger`` shared by every run:
 
 1. ``prefetch`` looks up, once, what the payout system already holds over the
    payout dates of the run (every page of the search), indexed by reference.
+   With ``look_up_each_payment`` every reference is looked up afresh right before
+   its decision is worked on instead: for workers that share no ledger (Control
+   Room consumers on machines of their own), whose only guard against a payment
+   another worker entered meanwhile is the payout system's own records.
 2. ``process`` compares each planned payment with what is held: another amount or
    recipient under the same reference stops the decision (``manual``,
    ``conflict_existing_payment``); all held and matching is ``already_paid``.
@@ -143,6 +147,7 @@ class RegistrationEngine:
         lease_seconds: float = 900.0,
         logged_in: bool = False,
         relogin_kinds: Iterable[str] = DEFAULT_RELOGIN_KINDS,
+        look_up_each_payment: bool = False,
         progress: Callable[[int, int], None] | None = None,
         logger: EventLogger | None = None,
         on_event: Callable[[str, dict[str, Any]], None] | None = None,
@@ -164,6 +169,7 @@ class RegistrationEngine:
         self._lease_seconds = lease_seconds
         self._session_ok = logged_in
         self._relogin_kinds = frozenset(relogin_kinds)
+        self._look_up_each = look_up_each_payment
         self._progress = progress
         self._log: EventLogger = (
             logger if logger is not None else structlog.get_logger("splitpayout.registration")
@@ -239,7 +245,13 @@ class RegistrationEngine:
 
     def _work(self, plan: DecisionPlan, steps: list[_Step]) -> tuple[Outcome, tuple[Reason, ...]]:
         try:
-            self._cover(min(s.payment.payout_date for s in steps), max(s.payment.payout_date for s in steps))
+            if self._look_up_each:
+                for step in steps:
+                    self._look_up_or_stop(plan, steps, step, "look_up_before_entering")
+            else:
+                self._cover(
+                    min(s.payment.payout_date for s in steps), max(s.payment.payout_date for s in steps)
+                )
             self._compare_with_held(plan, steps)
             missing = [s for s in steps if s.status is PaymentStatus.NOT_ENTERED]
             if not missing:

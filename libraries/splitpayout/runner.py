@@ -26,6 +26,9 @@ TASKS = {
     "split_payouts": "split_payouts.robot",
     "process_inbox": "process_inbox.robot",
     "reconcile": "reconcile.robot",
+    "produce_work_items": "produce_work_items.robot",
+    "consume_work_items": "consume_work_items.robot",
+    "report_work_items": "report_work_items.robot",
 }
 
 

@@ -15,6 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from splitpayout.gateway import PAYMENT_FORM_FIELDS
+
+#: Browser workers one machine may run at once (``WORKERS``): each is a Chromium of its own.
+MAX_WORKERS = 8
+
 TRUE_WORDS = frozenset({"1", "true", "yes", "ja", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "nej", "off", ""})
 
@@ -35,7 +40,9 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or not raw.strip():
         return default
@@ -45,7 +52,21 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}, got {value}")
     return value
+
+
+def _field_names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name, "")
+    names = tuple(part.strip() for part in raw.split(",") if part.strip())
+    unknown = [field for field in names if field not in PAYMENT_FORM_FIELDS]
+    if unknown:
+        raise SettingsError(
+            f"{name} names fields the payment form does not have: {', '.join(unknown)}"
+            f" (its fields: {', '.join(PAYMENT_FORM_FIELDS)})"
+        )
+    return names
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -76,6 +97,9 @@ class Settings:
     headless: bool
     page_timeout_seconds: float
     fast_fill: bool
+    typed_fields: tuple[str, ...]
+    workers: int
+    look_up_each_payment: bool
     max_attempts: int
     max_consecutive_failures: int
     backoff_seconds: float
@@ -107,6 +131,9 @@ class Settings:
             headless=_flag(env, "PAYOUT_SYSTEM_HEADLESS", True),
             page_timeout_seconds=_float(env, "PAYOUT_SYSTEM_TIMEOUT", 30.0),
             fast_fill=_flag(env, "PAYOUT_FAST_FILL", True),
+            typed_fields=_field_names(env, "PAYOUT_TYPED_FIELDS"),
+            workers=_int(env, "WORKERS", 1, minimum=1, maximum=MAX_WORKERS),
+            look_up_each_payment=_flag(env, "LOOK_UP_EACH_PAYMENT", True),
             max_attempts=_int(env, "MAX_ATTEMPTS", 3, minimum=1),
             max_consecutive_failures=_int(env, "MAX_CONSECUTIVE_FAILURES", 5, minimum=1),
             backoff_seconds=_float(env, "RETRY_BACKOFF_SECONDS", 1.0),

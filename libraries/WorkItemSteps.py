@@ -1,0 +1,150 @@
+"""Keyword libraries for the work-item tasks: ``Produce work items``, ``Consume work items``,
+``Report work items`` (Control Room's producer-consumer process; see ``splitpayout.workitems``).
+
+Each is a thin layer over ``splitpayout.work_queue`` and shares the business steps of
+``SplitPayouts`` (reading, planning, reports). Work items are reached through
+``splitpayout.workitems.WorkItemQueue``, never through RPA.Robocorp.WorkItems' keywords,
+whose log messages would carry the payloads' personal data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import uuid
+from pathlib import Path
+
+from robot.api import logger
+from robot.api.deco import keyword, library
+from splitpayout.errors import ExportFileError
+from splitpayout.settings import Settings
+from splitpayout.work_queue import (
+    Consumer,
+    WorkQueueError,
+    collect_results,
+    export_from_input,
+    produce,
+    release_export_error,
+)
+from splitpayout.workitems import Release, WorkItemQueue
+from SplitPayouts import SplitPayouts
+
+
+@library(scope="SUITE", auto_keywords=False)
+class ProduceWorkItems(SplitPayouts):
+    """The producer: the export of the input work item becomes one output work item per decision."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: WorkItemQueue | None = None
+        self._export: Path | None = None
+        self._released = False
+
+    @property
+    def queue(self) -> WorkItemQueue:
+        if self._queue is None:
+            self._queue = WorkItemQueue()
+        return self._queue
+
+    def settings(self) -> Settings:
+        settings = Settings.from_env()
+        # The producer plans and enters nothing: a dry run of the export it was given.
+        return dataclasses.replace(
+            settings, decisions_file=self._export or settings.decisions_file, dry_run=True
+        )
+
+    @keyword
+    def get_the_export_from_the_input_work_item(self) -> None:
+        """Take the export attached to the input work item (locally: ``DECISIONS_FILE`` when none is)."""
+        base = Settings.from_env()
+        folder = base.state_dir / "exports" / uuid.uuid4().hex[:12]
+        try:
+            self._export = export_from_input(self.queue, folder, base.decisions_file)
+        except WorkQueueError as error:
+            release_export_error(self.queue, error)
+            self._released = True
+            raise AssertionError(f"No export to process, nothing was created: {error}") from None
+        logger.info(f"The export to plan: {self._export.name}")
+
+    @keyword
+    def create_one_work_item_per_decision(self) -> None:
+        """One output work item per decision, with its plan, for the consumers."""
+        produce(self.job, self.queue)
+        self.queue.release(Release("DONE"))
+        self._released = True
+
+    @keyword
+    def finish_the_production(self) -> None:
+        """Release the input work item as failed when the export could not be processed."""
+        job = self._job
+        if not self._released and self._queue is not None:
+            error = job.error if job is not None and job.error is not None else None
+            if error is not None:
+                release_export_error(self.queue, error)
+            else:
+                self.queue.release(
+                    Release("FAILED", "APPLICATION", "producer_failed", "the producer stopped; run it again")
+                )
+            self._released = True
+        if job is not None:
+            job.close()
+
+
+@library(scope="SUITE", auto_keywords=False)
+class ConsumeWorkItems(SplitPayouts):
+    """A consumer: registers the payments of one decision per input work item, exactly once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._consumer: Consumer | None = None
+
+    @keyword(tags=["robot:flatten"])
+    def register_the_payments_of_every_decision_work_item(self) -> None:
+        """Work through the input work items: register, then release each as done or failed.
+
+        Flattened in the log: one entry per decision and its payments.
+        """
+        job = self.job
+        settings = job.settings
+        self._consumer = Consumer(
+            job,
+            WorkItemQueue(),
+            self.open_gateway(),
+            worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+            look_up_each_payment=settings.look_up_each_payment,
+        )
+        self._consumer.run()
+
+    @keyword
+    def check_that_every_work_item_has_been_handled(self) -> None:
+        """Fail when a decision failed for technical reasons or a work item was not the robot's."""
+        consumer = self._consumer
+        if consumer is not None and consumer.invalid_items:
+            raise AssertionError(f"{consumer.invalid_items} work items were not decisions of this robot")
+        self.check_that_every_decision_has_been_handled()
+
+    @keyword
+    def finish_the_consumption(self) -> None:
+        """Close the payout system's browser and the run's log (reports are the reporter's)."""
+        if self._gateway is not None:
+            self._gateway.close()
+            self._gateway = None
+        if self._job is not None:
+            self._job.close()
+
+
+@library(scope="SUITE", auto_keywords=False)
+class ReportWorkItems(SplitPayouts):
+    """The reporter: summary.json and the case workers' workbook from the consumers' results."""
+
+    def settings(self) -> Settings:
+        return Settings.from_env()
+
+    @keyword
+    def collect_the_results_of_every_decision(self) -> None:
+        """Read every result work item of one export, in the export's order."""
+        try:
+            collect_results(self.job, WorkItemQueue())
+        except (WorkQueueError, ExportFileError) as error:
+            raise AssertionError(f"Nothing to report: {error}") from None

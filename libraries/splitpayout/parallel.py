@@ -1,0 +1,194 @@
+"""Parallel browser workers on one machine: ``Split payouts`` with ``WORKERS`` > 1.
+
+The run plans the export as always, then hands its planned decisions, round robin, to
+``WORKERS`` worker processes. Each worker is the ``Consume work items`` task with the
+file adapter: a Robot Framework run with a browser of its own, working through its
+share of the decisions as work items. The workers share the run's ledger (``STATE_DIR``),
+whose claims let one worker at a time work on a reference, so each worker searches the
+payout system once for what it already holds instead of before every decision.
+
+The workers' inputs hold personal data (the plans), so they are written in the state
+directory, not among the artifacts, and removed when the run ends. Each worker leaves its
+own ``log.html`` and ``run.jsonl`` in ``<artifacts>/workers/w<N>/``; the run's own log has
+one entry per decision, as a single-worker run's has. A decision no worker reported on (a
+worker that crashed, say) ends ``failed``: the next run looks its references up first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from splitpayout.job import SplitPayoutJob, dry_run_result
+from splitpayout.ledger import Ledger
+from splitpayout.models import DecisionResult, Outcome
+from splitpayout.workitems import (
+    DecisionItem,
+    ResultItem,
+    WorkItemError,
+    file_adapter_env,
+    not_attempted,
+    result_item,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKERS_FOLDER = "workers"
+POLL_SECONDS = 1.0
+PROGRESS_EVERY = 50
+
+
+def worker_name(number: int) -> str:
+    return f"w{number}"
+
+
+def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: float = POLL_SECONDS) -> None:
+    """Register the job's planned payments with ``workers`` browser workers (see the module docstring)."""
+    settings = job.settings
+    positions = {plan.decision_id: position for position, plan in enumerate(job.plans, start=1)}
+    planned = [plan for plan in job.plans if plan.outcome is Outcome.PLANNED]
+    count = max(1, min(workers, len(planned)))
+    work = settings.state_dir / WORKERS_FOLDER / job.run_id
+    from splitpayout.work_queue import batch_of
+
+    batch = batch_of(job)
+    ledger = Ledger(settings.ledger_path)
+    ledger.start_run(job.run_id, mode=job.mode, source_name=job.source_name, source_sha256=job.source_sha256)
+    job.log.event("registration_started", step="register", workers=count)
+    job.announce(f"Registering {len(planned)} decisions with {count} browser workers")
+    processes: list[tuple[int, subprocess.Popen[bytes], Path]] = []
+    results: dict[int, ResultItem] = {}
+    try:
+        for number in range(1, count + 1):
+            share = planned[number - 1 :: count]
+            folder = work / worker_name(number)
+            folder.mkdir(parents=True, exist_ok=True)
+            items = [
+                {
+                    "payload": DecisionItem(
+                        batch=batch, position=positions[p.decision_id], plan=p
+                    ).model_dump(mode="json")
+                }
+                for p in share
+            ]
+            (folder / "input.json").write_text(json.dumps(items), encoding="utf-8")
+            processes.append((number, _start_worker(job, number, folder), folder / "output.json"))
+        _wait(job, processes, total=len(planned), poll_seconds=poll_seconds)
+        for number, process, output in processes:
+            found = _read_results(output)
+            results.update(found)
+            job.log.event(
+                "worker_finished",
+                step="register",
+                worker=worker_name(number),
+                exit_status=process.returncode,
+                decisions=len(found),
+            )
+            job.say(
+                f"Worker {worker_name(number)}: {len(found)} decisions, exit status {process.returncode};"
+                f" its log: {WORKERS_FOLDER}/{worker_name(number)}/log.html"
+            )
+    finally:
+        for _, process, _ in processes:
+            if process.poll() is None:
+                process.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+        job.log.event("registration_finished", step="register", decisions=len(results), workers=count)
+    job.results = [_result_for(plan, positions[plan.decision_id], results) for plan in job.plans]
+    job.stopped_reason = next((item.stopped for item in results.values() if item.stopped), "") or ""
+    if job.stopped_reason:
+        job.announce(f"STOPPED: {job.stopped_reason}; the rest is left for a later run")
+    for result in job.results:
+        job.report_decision(result)
+    ledger.finish_run(job.run_id, status="stopped" if job.stopped_reason else "completed")
+    ledger.close()
+
+
+def _result_for(plan: object, position: int, results: dict[int, ResultItem]) -> DecisionResult:
+    from splitpayout.models import DecisionPlan
+
+    assert isinstance(plan, DecisionPlan)
+    if plan.outcome is not Outcome.PLANNED:
+        return dry_run_result(plan)
+    item = results.get(position)
+    if item is None or item.plan.decision_id != plan.decision_id:
+        return not_attempted(plan)
+    return item.result
+
+
+def _start_worker(job: SplitPayoutJob, number: int, folder: Path) -> subprocess.Popen[bytes]:
+    artifacts = job.settings.artifacts_dir / WORKERS_FOLDER / worker_name(number)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update(file_adapter_env(folder / "input.json", folder / "output.json"))
+    env.update(
+        ROBOT_ARTIFACTS=str(artifacts.resolve()),
+        STATE_DIR=str(job.settings.state_dir.resolve()),
+        # The workers share this machine's ledger: one search each for what is held is enough.
+        LOOK_UP_EACH_PAYMENT="false",
+        WORKERS="1",
+        RUN_STARTED_BY=f"worker {worker_name(number)} of run {job.run_id}",
+    )
+    env.pop("DECISIONS_FILE", None)
+    console = (artifacts / "console.txt").open("wb")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "splitpayout.runner", "consume_work_items"],
+            cwd=ROOT,
+            env=env,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        console.close()
+
+
+def _wait(
+    job: SplitPayoutJob,
+    processes: list[tuple[int, subprocess.Popen[bytes], Path]],
+    *,
+    total: int,
+    poll_seconds: float,
+) -> None:
+    """Wait for every worker, announcing progress every ``PROGRESS_EVERY`` decisions."""
+    told = 0
+    while True:
+        running = [process for _, process, _ in processes if process.poll() is None]
+        done = sum(_count_results(output) for _, _, output in processes)
+        if done // PROGRESS_EVERY > told // PROGRESS_EVERY or (not running and done != told):
+            job.announce(f"Progress: {done} of {total} decisions handled")
+            told = done
+        if not running:
+            return
+        time.sleep(poll_seconds)
+
+
+def _count_results(output: Path) -> int:
+    """Results a worker has saved so far (its output file is rewritten as it goes: a torn read counts 0)."""
+    try:
+        data = json.loads(output.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    return len(data) if isinstance(data, list) else 0
+
+
+def _read_results(output: Path) -> dict[int, ResultItem]:
+    try:
+        data = json.loads(output.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found: dict[int, ResultItem] = {}
+    for entry in data if isinstance(data, list) else []:
+        try:
+            item = result_item(entry.get("payload") if isinstance(entry, dict) else None)
+        except WorkItemError:
+            continue
+        found[item.position] = item
+    return found

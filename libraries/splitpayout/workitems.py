@@ -1,0 +1,269 @@
+"""Work items: one per decision, from a producer through any number of consumers to a reporter.
+
+The robot's Control Room process has three steps (``robot.yaml`` tasks):
+
+1. ``Produce work items`` reads and plans the export attached to its input work item (or
+   ``DECISIONS_FILE``) and creates one output work item per decision: a ``DecisionItem``
+   with the decision's plan and the batch it belongs to (the export's name, SHA-256 and
+   decision count).
+2. ``Consume work items`` (as many robots at once as Control Room runs) registers the
+   payments of one decision per work item, creates a ``ResultItem`` for the reporter and
+   releases the input ``DONE`` when the decision ended ``paid`` or ``already_paid``, else
+   ``FAILED`` with ``BUSINESS`` (a human must handle it; the code is the reason code) or
+   ``APPLICATION`` (a technical failure; retrying the work item completes it).
+3. ``Report work items`` collects the results of one batch and writes ``summary.json`` and
+   the case workers' workbook, as a ``Split payouts`` run does.
+
+Consumers share no local state: each looks every reference up in the payout system right
+before it works on a decision, so a payment another consumer entered (a work item
+retried after a crash, say) is found, never entered twice.
+
+Work item payloads carry personal data (the plans); they live in Control Room's
+storage, or in files for local runs, never in logs. RPA.Robocorp.WorkItems logs what it
+does through Python logging, payload values included (``Set Work Item Variable``), so
+every call into it here runs with logging switched off. Its traps are avoided on purpose:
+each input is released explicitly (``Get Input Work Item`` would release the previous one
+as done), and, locally, the file adapter's release does nothing, so a local run cannot
+resume from its work items: the ledger and the payout system's records are what make a
+second run safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentResult, PaymentStatus
+
+DecisionKind = Literal["splitpayout.decision/1"]
+ResultKind = Literal["splitpayout.result/1"]
+DECISION_ITEM: DecisionKind = "splitpayout.decision/1"
+RESULT_ITEM: ResultKind = "splitpayout.result/1"
+#: Control Room shows at most this much of a failed item's message.
+MESSAGE_LIMIT = 500
+FILE_ADAPTER = "RPA.Robocorp.WorkItems.FileAdapter"
+
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
+
+class WorkItemError(ValueError):
+    """A work item the robot cannot use (not one of its own, or malformed)."""
+
+
+class Batch(BaseModel):
+    """The export a decision came from: what the reporter needs to tell whether it has them all."""
+
+    model_config = ConfigDict(frozen=True)
+
+    batch_id: str  # the producer's run id
+    source_name: str
+    source_sha256: str
+    decisions: int  # decisions in the export
+    run_date: dt.date
+
+
+class DecisionItem(BaseModel):
+    """The payload of one producer output (consumer input): one decision's plan. Personal data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: DecisionKind = DECISION_ITEM
+    batch: Batch
+    position: int  # 1-based position of the decision in the export
+    plan: DecisionPlan
+
+
+class ResultItem(BaseModel):
+    """The payload of one consumer output (reporter input): a decision's plan and end state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ResultKind = RESULT_ITEM
+    batch: Batch
+    position: int
+    plan: DecisionPlan
+    result: DecisionResult
+    worker: str = ""
+    stopped: str | None = None  # why the consumer stopped before this decision, if it did
+
+
+def decision_item(payload: Any) -> DecisionItem:
+    """A consumer's input payload as a ``DecisionItem``; ``WorkItemError`` saying what is wrong."""
+    return _parse(DecisionItem, payload, DECISION_ITEM)
+
+
+def result_item(payload: Any) -> ResultItem:
+    """A reporter's input payload as a ``ResultItem``; ``WorkItemError`` saying what is wrong."""
+    return _parse(ResultItem, payload, RESULT_ITEM)
+
+
+def _parse(model: type[ItemT], payload: Any, kind: str) -> ItemT:
+    if not isinstance(payload, dict) or payload.get("kind") != kind:
+        found = payload.get("kind") if isinstance(payload, dict) else type(payload).__name__
+        raise WorkItemError(f"expected a work item of kind {kind!r}, got {found!r}")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        # Field locations only: the input values may be personal data.
+        places = sorted({".".join(str(part) for part in e["loc"]) for e in error.errors()})
+        raise WorkItemError(f"malformed {kind} work item ({', '.join(places[:5])})") from None
+
+
+@dataclass(frozen=True)
+class Release:
+    """How a consumer releases its input work item."""
+
+    state: Literal["DONE", "FAILED"]
+    exception_type: Literal["BUSINESS", "APPLICATION"] | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+def release_for(result: DecisionResult, stopped: str | None = None) -> Release:
+    """``DONE`` for paid and already paid; ``FAILED`` ``BUSINESS`` (reason code) for manual handling;
+    ``FAILED`` ``APPLICATION`` for technical failures, which a retry of the work item completes."""
+    if result.outcome in (Outcome.PAID, Outcome.ALREADY_PAID):
+        return Release("DONE")
+    if result.outcome is Outcome.MANUAL:
+        codes = [reason.code.value for reason in result.reasons] or ["manual_handling"]
+        details = "; ".join(
+            f"{reason.code.value}: {reason.detail}" if reason.detail else reason.code.value
+            for reason in result.reasons
+        )
+        message = f"Decision {result.decision_id} needs manual handling ({details or codes[0]})"
+        return Release("FAILED", "BUSINESS", codes[0], message[:MESSAGE_LIMIT])
+    if stopped:
+        message = f"Decision {result.decision_id} was not attempted: {stopped}"
+        return Release("FAILED", "APPLICATION", "payout_system_unavailable", message[:MESSAGE_LIMIT])
+    message = (
+        f"Decision {result.decision_id}: a technical failure remained after retries; "
+        "retry the work item to complete it (nothing is entered twice)"
+    )
+    return Release("FAILED", "APPLICATION", "technical_failure", message[:MESSAGE_LIMIT])
+
+
+def not_attempted(plan: DecisionPlan) -> DecisionResult:
+    """The result of a planned decision no worker got to: ``failed``, every payment ``failed``."""
+    return DecisionResult(
+        decision_id=plan.decision_id,
+        outcome=Outcome.FAILED,
+        amount_ore=plan.amount_ore,
+        payments=tuple(
+            PaymentResult(
+                reference=p.reference,
+                method=p.method,
+                amount_ore=p.amount_ore,
+                payout_date=p.payout_date,
+                status=PaymentStatus.FAILED,
+            )
+            for p in plan.payments
+        ),
+    )
+
+
+@contextmanager
+def _no_logging() -> Iterator[None]:
+    """RPA.Robocorp.WorkItems logs payload values and item contents: nothing of it reaches the log."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
+
+
+class WorkItemQueue:
+    """The robot's view of RPA.Robocorp.WorkItems: inputs one at a time, outputs, explicit releases.
+
+    The adapter is Control Room's, or the file adapter when ``RPA_WORKITEMS_ADAPTER`` names it
+    (``RPA.Robocorp.WorkItems.FileAdapter`` with ``RPA_INPUT_WORKITEM_PATH`` and
+    ``RPA_OUTPUT_WORKITEM_PATH``).
+    """
+
+    def __init__(self, library: Any | None = None) -> None:
+        if library is None:
+            from RPA.Robocorp.WorkItems import WorkItems
+
+            with _no_logging():
+                library = WorkItems(autoload=False)
+        self._library = library
+        self._open = False  # an input is reserved and not yet released
+
+    def next_input(self) -> dict[str, Any] | None:
+        """Reserve the next input work item and return its payload; ``None`` when the queue is empty.
+
+        The previous input must have been released (``release``): never implicitly done.
+        """
+        from RPA.Robocorp.WorkItems import EmptyQueue
+
+        if self._open:
+            raise RuntimeError("the previous input work item was not released")
+        with _no_logging():
+            try:
+                item = self._library.get_input_work_item()
+            except EmptyQueue:
+                return None
+        self._open = True
+        payload = item.payload
+        return payload if isinstance(payload, dict) else {"": payload}
+
+    def input_files(self) -> list[str]:
+        """The names of the files attached to the current input work item."""
+        with _no_logging():
+            return list(self._library.list_work_item_files())
+
+    def download(self, name: str, folder: Path) -> Path:
+        """Save the current input's file ``name`` in ``folder``; return its path."""
+        folder.mkdir(parents=True, exist_ok=True)
+        with _no_logging():
+            path = self._library.get_work_item_file(name, str(folder / Path(name).name))
+        return Path(path)
+
+    def create_output(self, payload: dict[str, Any]) -> None:
+        """Create and save an output work item (a child of the current input) with ``payload``."""
+        with _no_logging():
+            item = self._library.create_output_work_item()
+            item.payload = payload
+            item.save()
+
+    def release(self, release: Release) -> None:
+        """Release the current input work item as ``release`` says."""
+        with _no_logging():
+            if release.state == "DONE":
+                self._library.release_input_work_item("DONE")
+            else:
+                self._library.release_input_work_item(
+                    "FAILED",
+                    exception_type=release.exception_type,
+                    code=release.code,
+                    message=release.message,
+                )
+        self._open = False
+
+    def inputs(self) -> Iterator[dict[str, Any]]:
+        """Every input payload in turn; the caller releases each before asking for the next."""
+        while (payload := self.next_input()) is not None:
+            yield payload
+
+
+def file_adapter_env(input_path: Path, output_path: Path) -> dict[str, str]:
+    """The environment that points RPA.Robocorp.WorkItems at local work-item files."""
+    return {
+        "RPA_WORKITEMS_ADAPTER": FILE_ADAPTER,
+        "RPA_INPUT_WORKITEM_PATH": str(input_path),
+        "RPA_OUTPUT_WORKITEM_PATH": str(output_path),
+    }
+
+
+def using_file_adapter(env: dict[str, str] | None = None) -> bool:
+    source = os.environ if env is None else env
+    return source.get("RPA_WORKITEMS_ADAPTER", "").rsplit(".", 1)[-1] == "FileAdapter"
