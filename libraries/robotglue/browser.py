@@ -272,18 +272,30 @@ def set_form_fields_quietly(
     Typing clears the field first, and ``select`` elements are chosen by value, as a person would.
     """
     driver = _driver()
+    with _unlogged():
+        fill_form(driver, selectors, values, fast=fast, typed=typed)
+
+
+def fill_form(
+    driver: WebDriver,
+    selectors: Mapping[str, str],
+    values: Mapping[str, str],
+    *,
+    fast: bool = True,
+    typed: str | list[str] | tuple[str, ...] = (),
+) -> None:
+    """``Set Form Fields Quietly`` on a given driver (see there); logs nothing itself."""
     typed_names = set(typed_field_names(typed))
     if fast:
         quick = {name: selector for name, selector in selectors.items() if name not in typed_names}
         slow = {name: selector for name, selector in selectors.items() if name in typed_names}
     else:
         quick, slow = {}, dict(selectors)
-    with _unlogged():
-        missing = ""
-        if quick:
-            missing = driver.execute_script(_SET_VALUES_SCRIPT, quick, dict(values)) or ""
-        if not missing and slow:
-            missing = _type(driver, slow, values)
+    missing = ""
+    if quick:
+        missing = driver.execute_script(_SET_VALUES_SCRIPT, quick, dict(values)) or ""
+    if not missing and slow:
+        missing = _type(driver, slow, values)
     if missing:
         raise AssertionError(f"Expected the form field '{missing}' on the page, found none.")
 

@@ -206,6 +206,10 @@ class RegistrationEngine:
             return 0
         return self._cover(min(dates), max(dates))
 
+    def prefetch_dates(self, first: dt.date, last: dt.date) -> int:
+        """``prefetch`` for the payout dates ``first`` to ``last`` (inclusive)."""
+        return self._cover(first, last)
+
     def process(self, plan: DecisionPlan) -> DecisionResult:
         """Bring every planned payment of the decision to a known end state (see the module docstring)."""
         if plan.outcome is not Outcome.PLANNED:

@@ -13,6 +13,7 @@ from splitpayout.errors import ExportFileError
 from splitpayout.gateway import LoginRefusedError, PayoutGateway
 from splitpayout.job import SplitPayoutJob
 from splitpayout.ledger import Ledger
+from splitpayout.models import Outcome
 from splitpayout.registration import PayoutSystemUnavailable, RegistrationEngine
 from splitpayout.workitems import (
     Batch,
@@ -61,12 +62,15 @@ def export_from_input(queue: WorkItemQueue, folder: Path, fallback: Path | None)
 
 
 def batch_of(job: SplitPayoutJob) -> Batch:
+    dates = [p.payout_date for plan in job.plans if plan.outcome is Outcome.PLANNED for p in plan.payments]
     return Batch(
         batch_id=job.run_id,
         source_name=job.source_name,
         source_sha256=job.source_sha256,
         decisions=len(job.plans),
         run_date=job.settings.run_date,
+        first_payout_date=min(dates, default=None),
+        last_payout_date=max(dates, default=None),
     )
 
 
@@ -151,9 +155,10 @@ class Consumer:
                     result = engine.not_attempted(plan)
                 else:
                     try:
-                        if not logged_in and plan.payments and not plan.reasons:
+                        if not logged_in and plan.outcome is Outcome.PLANNED:
                             job.log_in(self.gateway)
                             logged_in = True
+                            self._prefetch(engine, item.batch)
                         result = engine.process(plan)
                     except (PayoutSystemUnavailable, LoginRefusedError) as error:
                         self.stop(error)
@@ -183,6 +188,12 @@ class Consumer:
             ledger.close()
         job.announce(f"Handled {handled} decisions from work items")
         return handled
+
+    def _prefetch(self, engine: RegistrationEngine, batch: Batch) -> None:
+        """A worker that shares the ledger searches the batch's payout dates once, up front."""
+        if self.look_up_each_payment or batch.first_payout_date is None or batch.last_payout_date is None:
+            return
+        engine.prefetch_dates(batch.first_payout_date, batch.last_payout_date)
 
     def stop(self, error: Exception) -> None:
         self.stopped = str(error)

@@ -69,6 +69,10 @@ class Batch(BaseModel):
     source_sha256: str
     decisions: int  # decisions in the export
     run_date: dt.date
+    # The payout dates of the export's planned payments: what a worker that shares the ledger
+    # searches once, up front, for what the payout system already holds.
+    first_payout_date: dt.date | None = None
+    last_payout_date: dt.date | None = None
 
 
 class DecisionItem(BaseModel):

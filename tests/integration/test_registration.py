@@ -585,3 +585,40 @@ def test_payout_system_unreachable_from_the_start_is_unavailable(tmp_path: Path)
         assert engine.process(manual_plan("M-1")).outcome is Outcome.MANUAL
         with pytest.raises(PayoutSystemUnavailable):
             engine.process(many_plans(1)[0])
+
+
+# -- workers that share no ledger (Control Room consumers) ----------------------------------------
+
+
+def test_a_worker_without_a_shared_ledger_looks_each_reference_up_and_never_enters_it_twice(
+    tmp_path: Path,
+) -> None:
+    """Consumer B searched what was held before consumer A entered decision X; X then reaches B too
+    (a retried work item). With a ledger of its own, only a fresh look-up keeps B from entering X again."""
+    plans = many_plans(4, prefix="W")
+    with payout_system(tmp_path) as server:
+        with Ledger(tmp_path / "b.sqlite3") as ledger_b:
+            events: list[str] = []
+            engine_b = engine_for(
+                server.url, ledger_b, look_up_each_payment=True, on_event=lambda e, _: events.append(e)
+            )
+            first = engine_b.process(plans[0])  # B is busy before A registers the others
+            run_once(server.url, tmp_path / "a.sqlite3", plans[1:3])  # consumer A, its own ledger
+            later = [engine_b.process(item) for item in plans[1:]]
+        assert first.outcome is Outcome.PAID
+        assert [r.outcome for r in later] == [Outcome.ALREADY_PAID, Outcome.ALREADY_PAID, Outcome.PAID]
+        assert "prefetched" not in events  # no stale index: every decision was looked up afresh
+        assert events.count("looked_up") == sum(len(p.payments) for p in plans)
+        assert_registered_exactly_once(server, plans)
+
+
+def test_a_failing_look_up_fails_the_decision_and_enters_nothing(tmp_path: Path) -> None:
+    plans = many_plans(1, prefix="L")
+    with payout_system(tmp_path) as server:
+        url = server.url
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:  # the stand-in is gone now
+        engine = engine_for(url, ledger, look_up_each_payment=True, max_attempts=1, timeout=0.5)
+        result = engine.process(plans[0])
+        assert result.outcome is Outcome.FAILED
+        assert {p.status for p in result.payments} == {PaymentStatus.FAILED}
+        assert ledger.get(plans[0].payments[0].reference) is None

@@ -58,3 +58,33 @@ def test_values_are_read_and_converted() -> None:
 def test_a_bad_value_is_refused_by_name(name: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env({name: value})
+
+
+def test_workers_typed_fields_and_look_ups_have_safe_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.workers == 1
+    assert settings.typed_fields == ()
+    assert settings.look_up_each_payment is True  # a consumer alone must never trust a stale search
+
+
+def test_workers_and_typed_fields_are_read() -> None:
+    settings = Settings.from_env(
+        {"WORKERS": "4", "PAYOUT_TYPED_FIELDS": " amount, payout_date ", "LOOK_UP_EACH_PAYMENT": "false"}
+    )
+    assert settings.workers == 4
+    assert settings.typed_fields == ("amount", "payout_date")
+    assert settings.look_up_each_payment is False
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WORKERS": "0"}, "WORKERS must be at least 1"),
+        ({"WORKERS": "9"}, "WORKERS must be at most 8"),
+        ({"WORKERS": "two"}, "WORKERS must be a whole number"),
+        ({"PAYOUT_TYPED_FIELDS": "amount,belopp"}, "the payment form does not have: belopp"),
+    ],
+)
+def test_bad_worker_counts_and_field_names_are_refused_by_name(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)

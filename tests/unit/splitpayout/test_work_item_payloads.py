@@ -1,0 +1,151 @@
+"""Work-item payloads: what producers write, consumers and reporters read, and how items are released."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from splitpayout.models import (
+    DecisionPlan,
+    DecisionResult,
+    Method,
+    Outcome,
+    PaymentResult,
+    PaymentStatus,
+    PlannedPayment,
+    Reason,
+    ReasonCode,
+)
+from splitpayout.workitems import (
+    Batch,
+    DecisionItem,
+    Release,
+    ResultItem,
+    WorkItemError,
+    decision_item,
+    not_attempted,
+    release_for,
+    result_item,
+)
+
+PNR = "198112289874"
+BATCH = Batch(
+    batch_id="2026-11-23T101500Z-abc123",
+    source_name="beslut.xlsx",
+    source_sha256="0" * 64,
+    decisions=2,
+    run_date=dt.date(2026, 11, 23),
+)
+
+
+def planned() -> DecisionPlan:
+    payment = PlannedPayment(
+        reference="EB-1/1",
+        decision_id="EB-1",
+        method=Method.KONTO,
+        personnummer=PNR,
+        name="Anna Andersson",
+        clearing="6789",
+        account="123456789",
+        amount_ore=512_350,
+        payout_date=dt.date(2026, 11, 25),
+    )
+    return DecisionPlan(
+        decision_id="EB-1", row_numbers=(2,), amount_ore=512_350, outcome=Outcome.PLANNED, payments=(payment,)
+    )
+
+
+def result(outcome: Outcome, reasons: tuple[Reason, ...] = ()) -> DecisionResult:
+    return DecisionResult(
+        decision_id="EB-1",
+        outcome=outcome,
+        amount_ore=512_350,
+        reasons=reasons,
+        payments=(
+            PaymentResult(
+                reference="EB-1/1",
+                method=Method.KONTO,
+                amount_ore=512_350,
+                payout_date=dt.date(2026, 11, 25),
+                status=PaymentStatus.REGISTERED,
+            ),
+        ),
+    )
+
+
+def test_a_decision_item_survives_the_json_round_trip_exactly() -> None:
+    item = DecisionItem(batch=BATCH, position=1, plan=planned())
+    payload = json.loads(json.dumps(item.model_dump(mode="json")))
+    assert decision_item(payload) == item
+    assert payload["kind"] == "splitpayout.decision/1"
+
+
+def test_a_result_item_is_not_taken_for_a_decision_and_the_other_way_round() -> None:
+    decision = DecisionItem(batch=BATCH, position=1, plan=planned()).model_dump(mode="json")
+    outcome = ResultItem(batch=BATCH, position=1, plan=planned(), result=result(Outcome.PAID)).model_dump(
+        mode="json"
+    )
+    assert result_item(outcome).result.outcome is Outcome.PAID
+    with pytest.raises(WorkItemError, match=r"expected a work item of kind 'splitpayout\.result/1'"):
+        result_item(decision)
+    with pytest.raises(WorkItemError, match=r"expected a work item of kind 'splitpayout\.decision/1'"):
+        decision_item(outcome)
+    with pytest.raises(WorkItemError, match="got 'list'"):
+        decision_item([1, 2])
+
+
+def test_a_malformed_item_names_the_places_never_the_values() -> None:
+    payload = DecisionItem(batch=BATCH, position=1, plan=planned()).model_dump(mode="json")
+    payload["plan"]["payments"][0]["amount_ore"] = "lots"
+    payload["plan"]["payments"][0]["personnummer"] = None
+    with pytest.raises(WorkItemError) as caught:
+        decision_item(payload)
+    message = str(caught.value)
+    assert "plan.payments.0.amount_ore" in message and "plan.payments.0.personnummer" in message
+    assert "lots" not in message and PNR not in message
+
+
+def test_paid_and_already_paid_decisions_are_released_done() -> None:
+    assert release_for(result(Outcome.PAID)) == Release("DONE")
+    assert release_for(result(Outcome.ALREADY_PAID)) == Release("DONE")
+
+
+def test_a_decision_for_manual_handling_is_a_business_exception_with_its_reason_code() -> None:
+    reasons = (
+        Reason(code=ReasonCode.CONFLICT_EXISTING_PAYMENT, detail="the payout system already holds EB-1/1"),
+        Reason(code=ReasonCode.AMOUNT_ABOVE_LIMIT),
+    )
+    release = release_for(result(Outcome.MANUAL, reasons))
+    assert (release.state, release.exception_type, release.code) == (
+        "FAILED",
+        "BUSINESS",
+        "conflict_existing_payment",
+    )
+    assert release.message is not None
+    assert "EB-1" in release.message and "amount_above_limit" in release.message
+
+
+def test_a_technical_failure_is_an_application_exception_a_retry_completes() -> None:
+    release = release_for(result(Outcome.FAILED))
+    assert (release.state, release.exception_type, release.code) == (
+        "FAILED",
+        "APPLICATION",
+        "technical_failure",
+    )
+    stopped = release_for(result(Outcome.FAILED), stopped="5 payments in a row failed")
+    assert stopped.code == "payout_system_unavailable"
+    assert stopped.message is not None and "5 payments in a row failed" in stopped.message
+
+
+def test_a_release_message_is_cut_to_what_control_room_shows() -> None:
+    reasons = tuple(Reason(code=ReasonCode.INVALID_ROW, detail="x" * 300) for _ in range(3))
+    message = release_for(result(Outcome.MANUAL, reasons)).message
+    assert message is not None and len(message) == 500
+
+
+def test_a_decision_no_worker_reached_is_failed_with_every_payment_failed() -> None:
+    outcome = not_attempted(planned())
+    assert outcome.outcome is Outcome.FAILED
+    assert [p.status for p in outcome.payments] == [PaymentStatus.FAILED]
+    assert outcome.amount_ore == 512_350
