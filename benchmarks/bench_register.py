@@ -1,43 +1,79 @@
-"""Benchmark: payments registered per second by the robot, beside a bare Selenium loop and plain HTTP.
+"""Benchmark: the robot's payments per second (1, 2, 4 workers) beside bare loops and HTTP; a Malmö month.
 
-    .venv/bin/python benchmarks/bench_register.py [--decisions 30] [--modes robot selenium http]
-                                                  [--rounds 1] [--json] [--workdir DIR] [--keep]
+    .venv/bin/python benchmarks/bench_register.py [--decisions 30] [--modes robot selenium http ...]
+                                                  [--workers 1 2 4] [--rounds 1] [--malmo]
+                                                  [--malmo-workers 2] [--json] [--workdir DIR] [--keep]
 
 One export of ``--decisions`` valid decisions (``devdata/generate_export.py``, a fixed seed,
 payout dates relative to today) is planned once; every mode then registers the same
 planned payments in a fresh payout-system stand-in with a fresh database:
 
-``robot``         the real ``Split payouts`` task as a subprocess (``python -m
-                  splitpayout.runner split_payouts``), with its default fast fill;
-``robot-typed``   the same with ``PAYOUT_FAST_FILL=false``: every field typed key by key;
-``selenium``      a bare Selenium loop: headless Chromium, log in once, then for each payment
-                  open the new-payment form, ``send_keys`` every field, submit and wait for the
-                  confirmation page's payment number (the natural hand-written baseline);
-``http``          the same form posted over HTTP by ``HttpGateway`` (the stand-in's own limit).
+``robot``          the real ``Split payouts`` task as a subprocess (``python -m
+                   splitpayout.runner split_payouts``), with its default fast fill, once per
+                   worker count in ``--workers`` (environment variable ``WORKERS``): shown as
+                   ``robot`` (one worker), ``robot x2``, ``robot x4``. With N > 1 the task plans
+                   the export and then runs N browser worker processes that share the ledger;
+``robot-typed``    the same with ``PAYOUT_FAST_FILL=false`` (every field typed key by key), one worker;
+``selenium``       a bare Selenium loop that types (shown as ``selenium-typed``): headless
+                   Chromium, log in once, then for each payment open the new-payment form,
+                   ``send_keys`` every field, submit and wait for the confirmation page's payment
+                   number (the natural hand-written baseline);
+``selenium-fast``  the same bare loop, but the whole form is filled by one ``execute_script``
+                   that sets each field's ``value`` and fires bubbling ``input`` and ``change``
+                   events (what the robot's fast fill does, written here by hand);
+``http``           the same form posted over HTTP by ``HttpGateway`` (the stand-in's own limit).
 
-``reg s`` is the wall time of the registration phase: from the logged-in session to the last
-payment number. For the robot it is read from its ``run.jsonl`` (``logged_in`` to the last
-``decision_done``), so it includes the robot's one search of what the payout system already
-holds. ``total s`` is everything the mode costs: for the robot the whole process (Python and
-Robot Framework start-up, reading and planning the export, the browser, the reports), for
-the Selenium loop browser start-up and log-in too, for HTTP the log-in too.
+``reg s`` is the wall time of the registration phase. For the robot it is read from its
+``run.jsonl`` in the artifacts folder: from ``registration_started`` to
+``registration_finished``, so it includes starting the workers (with N > 1, N worker processes),
+their browsers and their log-ins, the searches of what the payout system already holds, and
+waiting for the slowest worker. A robot that writes no such events is measured
+from its log-in (``logged_in``, the earliest over all workers) to the last ``decision_done``
+instead, which leaves out its browser start and log-in; a note under the table says so. For
+the bare loops and HTTP ``reg s`` runs from the logged-in session to the last payment number.
+``pay/s`` is the planned payments divided by ``reg s``; ``pay/s/w`` divides that by the number
+of workers (for the baselines, one browser or one connection). ``total s`` is everything the
+mode costs: for the robot the whole process (Python and Robot Framework start-up, reading and
+planning the export, the browsers, the reports), for the Selenium loops browser start-up and
+log-in too, for HTTP the log-in too; ``total pay/s`` divides the payments by it.
 
 After each mode the stand-in's JSON API must hold every planned reference exactly once with
 the planned method, amount and payout date, and nothing else; the robot's ``summary.json``
-must report every payment ``registered``. Anything else stops the benchmark with an error:
-a benchmark that silently measured nothing would be worse than none.
+must report every payment ``registered``, its run logs must hold one ``payment_registered``
+event per planned payment, and with N > 1 there must be one log per worker
+(``<artifacts>/workers/w<K>/run.jsonl``). Anything else stops the benchmark with an error and a
+non-zero exit status: a benchmark that silently measured nothing would be worse than none.
 
-The ratios (``x selenium``, ``x http``) divide a mode's registration rate by that of the bare
-Selenium loop and of HTTP, measured side by side in the same run. With ``--rounds R`` every
-mode runs R times (a fresh stand-in each time, each round starting with another mode) and
-the fastest round counts: the machine is shared, and the fastest round is the one least
-disturbed by other work. ``load`` is the machine's 1-minute load average around each mode
-(mean of before and after); well above the number of cores, other work competed for the
-processors and the rates and ratios are noisy. ``med ms`` is the median time of one payment
-(for the robot from ``run.jsonl``): a burst of other work moves it less than the totals.
+The ratios (``x selenium``, ``x sel-fast``, ``x http``) divide a mode's registration rate by
+that of the typing Selenium loop, the fast-fill Selenium loop and HTTP, measured side by side
+in the same run. With ``--rounds R`` every mode runs R times (a fresh stand-in each time, each
+round starting with another mode) and the fastest round counts: the machine is shared, and the
+fastest round is the one least disturbed by other work. ``load`` is the machine's 1-minute load
+average around each mode (mean of before and after); well above the number of cores plus the
+mode's own workers, other work competed for the processors and the rates and ratios are noisy.
+``med ms`` is the median time of one payment (for the robot from the ``duration_ms`` of its
+``payment_registered`` events, over all workers' logs when there are worker logs): a burst of
+other work moves it less than the totals.
 
-The Selenium loop types the same texts as the robot, in a Chromium started with the robot's
-own flags, and polls for the confirmation page every 50 ms.
+``--malmo`` adds a Malmö month: 2,400 valid households of the same generator with the same
+seed, about half of them split between two partners (the generator's own mix for valid
+decisions: half split, some paid partly straight to a landlord by bankgiro, so some 3,950
+payments rather than 3,600; the draws depend on the date, the exact figures are printed).
+Only the robot runs it, with ``--malmo-workers`` workers (2), once, in a fresh stand-in,
+checked like every mode. It prints the wall time of the whole robot process (the figure the
+target is about), the registration phase, the payments per second, and whether the whole
+process took under 15 minutes. It takes ten to fifteen minutes on a two-core machine.
+``--modes`` with no mode runs the month alone. A month smaller than 2,400 households (the
+hidden ``--malmo-households N``, to try this code path quickly) is printed but not judged.
+
+The verdict after the table gives, for each target of a two-core machine, the measured figure
+and OK or MISSED: at least 3 payments/s per worker for every robot worker count; the robot
+(one worker) within 1.5x of the bare fast-fill loop, i.e. at least the ``selenium-fast`` rate
+divided by 1.5; the Malmö month under 15 minutes. Targets are reported, not asserted: the exit
+status is 0 whenever the measurements are valid, whatever the verdict.
+
+The Selenium loops send the same texts as the robot, in a Chromium started with the robot's own
+flags and chromedriver, and poll for the confirmation page every 50 ms.
 """
 
 from __future__ import annotations
@@ -52,6 +88,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -65,10 +102,34 @@ USERNAME = "robot"
 PASSWORD = "robot-demo-password"  # noqa: S105 - the stand-in's development-mode demo account
 PAGE_TIMEOUT_SECONDS = 30
 ROBOT_TIMEOUT_SECONDS = 1800
-MODES = ("robot", "robot-typed", "selenium", "http")
-BASELINES = ("selenium", "http")
+MALMO_TIMEOUT_SECONDS = 7200  # a month that takes longer than this misses its target anyway
+MODES = ("robot", "robot-typed", "selenium", "selenium-fast", "http")
+BASELINES = ("selenium", "selenium-fast", "http")
+# How the table names a mode where its command-line name says less.
+LABELS = {"selenium": "selenium-typed"}
+DEFAULT_WORKERS = (1, 2, 4)
 # Environment variables that would make the stand-in inject faults or refuse payments.
 STAND_IN_RULES = ("PAYOUT_FAULT_", "PAYOUT_MAX_PAYMENT_KR")
+
+# The issue's targets on a two-core machine.
+TARGET_PER_WORKER = 3.0  # payments per second per worker, at every worker count
+TARGET_FAST_FILL_FACTOR = 1.5  # the robot (one worker) at least the bare fast-fill rate / 1.5
+MALMO_HOUSEHOLDS = 2400
+MALMO_TARGET_SECONDS = 15 * 60
+
+# A bare fast fill, written here and not imported from the robot: every field of the form gets
+# its value in one script, with the events a person's typing would fire.
+FAST_FILL_SCRIPT = """
+const values = arguments[0];
+for (const [name, value] of Object.entries(values)) {
+  const element = document.getElementById(name);
+  if (element === null) { return name; }
+  element.value = value;
+  element.dispatchEvent(new Event("input", {bubbles: true}));
+  element.dispatchEvent(new Event("change", {bubbles: true}));
+}
+return null;
+"""
 
 
 class BenchmarkError(RuntimeError):
@@ -77,7 +138,7 @@ class BenchmarkError(RuntimeError):
 
 @dataclass
 class Result:
-    """One round of one mode."""
+    """One round of one mode (for the robot: of one worker count)."""
 
     mode: str
     payments: int
@@ -86,14 +147,33 @@ class Result:
     details: dict[str, Any] = field(default_factory=dict)
     load: float = 0.0  # mean of the 1-minute load average before and after
     median_ms: float | None = None  # the median time of one payment (a burst of load moves it less)
+    workers: int = 1  # browsers (robot workers) registering side by side
+
+    @property
+    def label(self) -> str:
+        return label(self.mode, self.workers)
 
     @property
     def rate(self) -> float:
         return self.payments / self.seconds
 
     @property
+    def rate_per_worker(self) -> float:
+        return self.rate / self.workers
+
+    @property
     def total_rate(self) -> float:
         return self.payments / self.total_seconds
+
+
+def label(mode: str, workers: int) -> str:
+    """The name a mode's row has in the table: ``robot``, ``robot x2``, ``selenium-typed``."""
+    name = LABELS.get(mode, mode)
+    return name if workers == 1 else f"{name} x{workers}"
+
+
+def count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def say(message: str) -> None:
@@ -103,14 +183,16 @@ def say(message: str) -> None:
 # -- the export and its plan -----------------------------------------------------------------
 
 
-def make_export(workdir: Path, decisions: int, today: dt.date) -> tuple[Path, list[Any]]:
+def make_export(
+    workdir: Path, decisions: int, today: dt.date, *, name: str = "decisions"
+) -> tuple[Path, list[Any]]:
     """Write the export of ``decisions`` valid decisions; return it with its planned payments."""
     from splitpayout.models import Outcome
     from splitpayout.planner import plan_export
 
     from devdata.generate_export import generate
 
-    path = workdir / f"decisions-{decisions}.xlsx"
+    path = workdir / f"{name}-{decisions}.xlsx"
     generate(path, count=decisions, seed=SEED, today=today, scenario_mix=False)
     plans = list(plan_export(path, today=today))
     not_planned = [plan.decision_id for plan in plans if plan.outcome is not Outcome.PLANNED]
@@ -122,15 +204,26 @@ def make_export(workdir: Path, decisions: int, today: dt.date) -> tuple[Path, li
     return path, payments
 
 
+def composition(payments: list[Any]) -> dict[str, int]:
+    """Households, split households (a ``/2`` payment) and direct payments (``/D``) of a plan."""
+    kinds = Counter(str(payment.reference).rsplit("/", 1)[-1] for payment in payments)
+    return {
+        "households": kinds["1"],
+        "split": kinds["2"],
+        "direct_payments": kinds["D"],
+        "payments": len(payments),
+    }
+
+
 def check_held(server: Any, payments: list[Any], mode: str) -> None:
     """The stand-in holds every planned payment exactly once, as planned, and nothing else."""
     held = server.api_payments()
     planned = {payment.reference: payment for payment in payments}
-    references = [record["reference"] for record in held]
+    references = Counter(record["reference"] for record in held)
     problems: list[str] = []
     if len(held) != len(payments):
         problems.append(f"{len(held)} payments held, {len(payments)} planned")
-    twice = sorted({reference for reference in references if references.count(reference) > 1})
+    twice = sorted(reference for reference, count in references.items() if count > 1)
     if twice:
         problems.append(f"{len(twice)} references held more than once, e.g. {twice[0]}")
     missing = sorted(set(planned) - set(references))
@@ -152,13 +245,26 @@ def check_held(server: Any, payments: list[Any], mode: str) -> None:
         raise BenchmarkError(f"{mode}: the payout system does not hold the plan: " + "; ".join(problems))
 
 
-# -- the modes ---------------------------------------------------------------------------------
+# -- the robot ---------------------------------------------------------------------------------
 
 
-def run_robot(server: Any, export: Path, payments: list[Any], rundir: Path, *, fast: bool) -> Result:
-    """The ``Split payouts`` task as robot.yaml runs it, in its own process."""
+def run_robot(
+    server: Any,
+    export: Path,
+    payments: list[Any],
+    rundir: Path,
+    *,
+    fast: bool,
+    workers: int = 1,
+    timeout: float = ROBOT_TIMEOUT_SECONDS,
+) -> Result:
+    """The ``Split payouts`` task as robot.yaml runs it, in its own process, with ``workers`` workers."""
     artifacts = rundir / "artifacts"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ROBOT_", "PAYOUT_"))}
+    mode = "robot" if fast else "robot-typed"
+    name = label(mode, workers)
+    # Nothing of the caller's robot configuration leaks in: only what is set here is measured.
+    robot_settings = ("ROBOT_", "PAYOUT_", "RPA_WORKITEMS", "LOOK_UP_EACH_PAYMENT", "MAX_", "RETRY_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(robot_settings)}
     env.update(
         DECISIONS_FILE=str(export),
         DRY_RUN="false",
@@ -168,25 +274,28 @@ def run_robot(server: Any, export: Path, payments: list[Any], rundir: Path, *, f
         PAYOUT_SYSTEM_PASSWORD=PASSWORD,
         PAYOUT_SYSTEM_HEADLESS="true",
         PAYOUT_FAST_FILL="true" if fast else "false",
+        WORKERS=str(workers),
         STATE_DIR=str(rundir / "state"),
         ROBOT_ARTIFACTS=str(artifacts),
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
     )
     started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, "-m", "splitpayout.runner", "split_payouts"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=ROBOT_TIMEOUT_SECONDS,
-        check=False,
-    )
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "splitpayout.runner", "split_payouts"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise BenchmarkError(f"{name}: the robot did not finish within {timeout:.0f} s") from None
     total = time.perf_counter() - started
-    mode = "robot" if fast else "robot-typed"
     if completed.returncode != 0:
         raise BenchmarkError(
-            f"{mode}: the robot exited with status {completed.returncode}; artifacts in {artifacts}\n"
+            f"{name}: the robot exited with status {completed.returncode}; artifacts in {artifacts}\n"
             + completed.stdout[-3000:]
             + completed.stderr[-2000:]
         )
@@ -195,63 +304,120 @@ def run_robot(server: Any, export: Path, payments: list[Any], rundir: Path, *, f
     registered = statuses.count("registered")
     if registered != len(payments) or len(statuses) != len(payments):
         raise BenchmarkError(
-            f"{mode}: summary.json reports {registered} of {len(statuses)} payments registered, "
+            f"{name}: summary.json reports {registered} of {len(statuses)} payments registered, "
             f"{len(payments)} planned"
         )
-    check_held(server, payments, mode)
+    check_held(server, payments, name)
     events = read_events(artifacts / "run.jsonl")
-    seconds, details = registration_phase(events, mode)
+    worker_logs = sorted((artifacts / "workers").glob("w*/run.jsonl"))
+    worker_events = {path.parent.name: read_events(path) for path in worker_logs}
+    check_workers(events, worker_events, workers, name)
+    seconds, details = registration_phase(events, worker_events, name)
     if details["payments_registered_events"] != len(payments):
         raise BenchmarkError(
-            f"{mode}: run.jsonl holds {details['payments_registered_events']} payment_registered "
+            f"{name}: the run logs hold {details['payments_registered_events']} payment_registered "
             f"events, {len(payments)} planned"
         )
-    return Result(mode, len(payments), seconds, total, details, median_ms=details["median_payment_ms"])
+    return Result(
+        mode, len(payments), seconds, total, details, median_ms=details["median_payment_ms"], workers=workers
+    )
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def registration_phase(events: list[dict[str, Any]], mode: str) -> tuple[float, dict[str, Any]]:
-    """Seconds from the robot's log-in to its last finished decision, and where the time went."""
+def check_workers(
+    events: list[dict[str, Any]], worker_events: dict[str, list[dict[str, Any]]], workers: int, name: str
+) -> None:
+    """The robot ran as many workers as asked: a row named ``x4`` must have had four."""
+    if workers > 1 and not worker_events:
+        raise BenchmarkError(
+            f"{name}: no worker logs (artifacts/workers/w<K>/run.jsonl) after a run with WORKERS={workers}: "
+            "does the robot read WORKERS?"
+        )
+    if worker_events and len(worker_events) != workers:
+        raise BenchmarkError(
+            f"{name}: {len(worker_events)} worker logs ({', '.join(worker_events)}), {workers} workers asked"
+        )
+    announced = [e["workers"] for e in events if e.get("event") == "registration_started" and "workers" in e]
+    if announced and any(int(count) != workers for count in announced):
+        raise BenchmarkError(f"{name}: registration_started names {announced[0]} workers, {workers} asked")
+
+
+def registration_phase(
+    events: list[dict[str, Any]], worker_events: dict[str, list[dict[str, Any]]], name: str
+) -> tuple[float, dict[str, Any]]:
+    """Seconds of the robot's registration phase (see the module docstring), and where the time went.
+
+    ``events`` are the run's own ``run.jsonl``; ``worker_events`` each worker's, when it ran workers.
+    Per-payment events are taken from the workers' logs when there are any, else from the run's.
+    """
 
     def stamp(event: dict[str, Any]) -> dt.datetime:
         return dt.datetime.fromisoformat(event["timestamp"])
 
-    logged_in = [e for e in events if e.get("event") == "logged_in"]
-    done = [e for e in events if e.get("event") == "decision_done"]
-    if len(logged_in) != 1 or not done:
-        raise BenchmarkError(
-            f"{mode}: expected one logged_in and some decision_done events in run.jsonl, "
-            f"found {len(logged_in)} and {len(done)}"
+    def named(source: list[dict[str, Any]], event: str) -> list[dict[str, Any]]:
+        return [e for e in source if e.get("event") == event]
+
+    from_workers = [e for source in worker_events.values() for e in source]
+    everything = events + from_workers
+    per_payment = from_workers if worker_events else events
+    logged_in = sorted(stamp(e) for e in named(everything, "logged_in"))
+    started = named(events, "registration_started")
+    finished = named(events, "registration_finished")
+    if started and finished:
+        start, end = stamp(started[0]), stamp(finished[-1])
+        measured = "registration_started to registration_finished"
+        note = None
+    else:
+        done = [stamp(e) for e in named(everything, "decision_done")]
+        if not logged_in or not done:
+            raise BenchmarkError(
+                f"{name}: no registration_started/registration_finished in run.jsonl, and "
+                f"{len(logged_in)} logged_in and {len(done)} decision_done events to measure by instead"
+            )
+        start, end = logged_in[0], max(done)
+        measured = "logged_in to the last decision_done (fallback)"
+        note = (
+            f"{name}: run.jsonl holds no registration_started/registration_finished events, so reg s "
+            "runs from the log-in to the last finished decision: without starting the browser and "
+            "logging in"
         )
-    start = stamp(logged_in[0])
-    seconds = (stamp(done[-1]) - start).total_seconds()
+    seconds = (end - start).total_seconds()
     if seconds <= 0:
-        raise BenchmarkError(f"{mode}: the registration phase in run.jsonl lasted {seconds} s")
-    registered = [e for e in events if e.get("event") == "payment_registered"]
+        raise BenchmarkError(f"{name}: the registration phase in the run logs lasted {seconds} s")
+    registered = named(per_payment, "payment_registered")
     first_payment_at = min((stamp(e) for e in registered), default=start)
     durations = [e["duration_ms"] for e in registered if "duration_ms" in e]
-    prefetched = [e.get("duration_ms", 0) for e in events if e.get("event") == "prefetched"]
-    retries = [e for e in events if e.get("event") == "attempt_failed"]
-    planned_at = [stamp(e) for e in events if e.get("event") == "planned"]
-    run_started = [stamp(e) for e in events if e.get("event") == "run_started"]
+    prefetched = [e.get("duration_ms", 0) for e in named(everything, "prefetched")]
+    run_started = [stamp(e) for e in named(events, "run_started")]
     details = {
+        "measured": measured,
+        "note": note,
+        "worker_logs": len(worker_events),
         "payments_registered_events": len(registered),
         "prefetch_s": round(sum(prefetched) / 1000, 3),
-        "searches": len(prefetched) + sum(1 for e in events if e.get("event") == "looked_up"),
-        "failed_attempts": len(retries),
+        "searches": len(prefetched) + len(named(everything, "looked_up")),
+        "failed_attempts": len(named(everything, "attempt_failed")),
         "median_payment_ms": statistics.median(durations) if durations else None,
-        "first_payment_after_login_s": round((first_payment_at - start).total_seconds(), 3),
-        "browser_and_login_s": round((start - planned_at[0]).total_seconds(), 3) if planned_at else None,
-        "run_started_to_login_s": round((start - run_started[0]).total_seconds(), 3) if run_started else None,
+        "run_started_to_registration_s": round((start - run_started[0]).total_seconds(), 3)
+        if run_started
+        else None,
+        # With registration events: how long starting the browser(s) and logging in took (first and
+        # last worker); in the fallback both are 0 or later, the start being the first log-in.
+        "first_login_after_start_s": round((logged_in[0] - start).total_seconds(), 3) if logged_in else None,
+        "last_login_after_start_s": round((logged_in[-1] - start).total_seconds(), 3) if logged_in else None,
+        "first_payment_after_start_s": round((first_payment_at - start).total_seconds(), 3),
     }
     return seconds, details
 
 
-def run_selenium(server: Any, payments: list[Any], rundir: Path) -> Result:
-    """A bare Selenium loop over the same form, typing every field."""
+# -- the baselines ------------------------------------------------------------------------------
+
+
+def run_selenium(server: Any, payments: list[Any], rundir: Path, *, fast: bool) -> Result:
+    """A bare Selenium loop over the same form: typing every field, or (``fast``) one script for all."""
     from robotglue.browser import chromedriver_path, get_chromium_options, payment_form_values
     from selenium import webdriver
     from selenium.common.exceptions import TimeoutException
@@ -260,6 +426,7 @@ def run_selenium(server: Any, payments: list[Any], rundir: Path) -> Result:
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
+    mode = "selenium-fast" if fast else "selenium"
     base = server.url.rstrip("/")
     started = time.perf_counter()
     # The robot's own Chromium flags and local chromedriver, so only the driving code differs.
@@ -287,31 +454,36 @@ def run_selenium(server: Any, payments: list[Any], rundir: Path) -> Result:
             payment_started = time.perf_counter()
             values = payment_form_values(payment)
             driver.get(base + "/payments/new")
-            for name, text in values.items():
-                element = driver.find_element(By.ID, name)
-                if name == "method":
-                    Select(element).select_by_value(text)
-                elif text:
-                    element.send_keys(text)
+            if fast:
+                missing = driver.execute_script(FAST_FILL_SCRIPT, dict(values))
+                if missing:
+                    raise BenchmarkError(f"{mode}: the form has no field {missing!r}")
+            else:
+                for name, text in values.items():
+                    element = driver.find_element(By.ID, name)
+                    if name == "method":
+                        Select(element).select_by_value(text)
+                    elif text:
+                        element.send_keys(text)
             driver.find_element(By.ID, "submit-payment").click()
             try:
                 wait.until(answered)
             except TimeoutException:
-                raise BenchmarkError(f"selenium: no answer to {payment.reference}") from None
+                raise BenchmarkError(f"{mode}: no answer to {payment.reference}") from None
             found = driver.find_elements(By.ID, "payment-number")
             if not found:
-                raise BenchmarkError(f"selenium: the payout system refused {payment.reference}")
+                raise BenchmarkError(f"{mode}: the payout system refused {payment.reference}")
             numbers.append(found[0].text)
             durations.append(time.perf_counter() - payment_started)
         finished = time.perf_counter()
     finally:
         driver.quit()
     if len(set(numbers)) != len(payments) or not all(n.startswith("U-") for n in numbers):
-        raise BenchmarkError(f"selenium: expected {len(payments)} distinct payment numbers")
-    check_held(server, payments, "selenium")
+        raise BenchmarkError(f"{mode}: expected {len(payments)} distinct payment numbers")
+    check_held(server, payments, mode)
     details = {"browser_and_login_s": round(logged_in - started, 3)}
     return Result(
-        "selenium",
+        mode,
         len(payments),
         finished - logged_in,
         finished - started,
@@ -354,20 +526,33 @@ def median_ms(seconds: list[float]) -> float | None:
     return round(statistics.median(seconds) * 1000, 1) if seconds else None
 
 
-def run_mode(mode: str, export: Path, payments: list[Any], rundir: Path) -> Result:
+def run_mode(
+    mode: str,
+    export: Path,
+    payments: list[Any],
+    rundir: Path,
+    *,
+    workers: int = 1,
+    timeout: float = ROBOT_TIMEOUT_SECONDS,
+) -> Result:
     """One mode against a fresh stand-in with a fresh database in ``rundir``."""
     from tests.support.payout_server import running_payout_system
 
     rundir.mkdir(parents=True)
     runners: dict[str, Callable[[Any], Result]] = {
-        "robot": lambda server: run_robot(server, export, payments, rundir, fast=True),
-        "robot-typed": lambda server: run_robot(server, export, payments, rundir, fast=False),
-        "selenium": lambda server: run_selenium(server, payments, rundir),
+        "robot": lambda server: run_robot(
+            server, export, payments, rundir, fast=True, workers=workers, timeout=timeout
+        ),
+        "robot-typed": lambda server: run_robot(
+            server, export, payments, rundir, fast=False, timeout=timeout
+        ),
+        "selenium": lambda server: run_selenium(server, payments, rundir, fast=False),
+        "selenium-fast": lambda server: run_selenium(server, payments, rundir, fast=True),
         "http": lambda server: run_http(server, payments, rundir),
     }
     with running_payout_system(rundir / "payout-system.sqlite3") as server:
         if server.api_payments():
-            raise BenchmarkError(f"{mode}: the fresh stand-in already holds payments")
+            raise BenchmarkError(f"{label(mode, workers)}: the fresh stand-in already holds payments")
         load_before = os.getloadavg()[0]
         result = runners[mode](server)
     # The machine's 1-minute load average around the mode: above the core count, other work
@@ -376,18 +561,91 @@ def run_mode(mode: str, export: Path, payments: list[Any], rundir: Path) -> Resu
     return result
 
 
+def run_malmo(workdir: Path, households: int, workers: int, today: dt.date) -> tuple[Result, dict[str, int]]:
+    """A Malmö month: the robot alone with ``workers`` workers on ``households`` valid households."""
+    export, payments = make_export(workdir, households, today, name="malmo")
+    mix = composition(payments)
+    say(
+        f"Malmö month: {mix['households']} households, {mix['split']} split, "
+        f"{mix['direct_payments']} direct payments, {mix['payments']} payments; "
+        f"the robot with {count(workers, 'worker')} (this takes a while)"
+    )
+    rundir = workdir / f"malmo-w{workers}"
+    if rundir.exists():
+        shutil.rmtree(rundir)
+    result = run_mode("robot", export, payments, rundir, workers=workers, timeout=MALMO_TIMEOUT_SECONDS)
+    return result, mix
+
+
 # -- the report --------------------------------------------------------------------------------
 
 
 def ratios(best: dict[str, Result]) -> dict[str, dict[str, float | None]]:
-    """Each mode's registration rate divided by each baseline's, where the baseline ran."""
+    """Each row's registration rate divided by each baseline's, where the baseline ran."""
+    rows = {baseline: best.get(label(baseline, 1)) for baseline in BASELINES}
     return {
-        mode: {
-            baseline: (result.rate / best[baseline].rate) if baseline in best else None
-            for baseline in BASELINES
-        }
-        for mode, result in best.items()
+        name: {baseline: None if row is None else result.rate / row.rate for baseline, row in rows.items()}
+        for name, result in best.items()
     }
+
+
+def targets(best: dict[str, Result], malmo: tuple[Result, dict[str, int]] | None) -> list[dict[str, Any]]:
+    """Each target of the issue with the measured figure and whether it was met (None: not measured)."""
+    checks: list[dict[str, Any]] = []
+    robots = sorted((r for r in best.values() if r.mode == "robot"), key=lambda r: r.workers)
+    for result in robots:
+        checks.append(
+            {
+                "target": f"{result.label}: at least {TARGET_PER_WORKER:.0f} payments/s per worker",
+                "measured": f"{result.rate_per_worker:.2f} payments/s per worker "
+                f"({result.rate:.2f}/s with {count(result.workers, 'worker')})",
+                "ok": result.rate_per_worker >= TARGET_PER_WORKER,
+            }
+        )
+    if not robots:
+        checks.append(
+            {
+                "target": f"robot: at least {TARGET_PER_WORKER:.0f} payments/s per worker",
+                "measured": "not measured (--modes robot)",
+                "ok": None,
+            }
+        )
+    robot, fast = best.get("robot"), best.get("selenium-fast")
+    within = f"robot (1 worker) within {TARGET_FAST_FILL_FACTOR}x of selenium-fast"
+    if robot is not None and fast is not None:
+        needed = fast.rate / TARGET_FAST_FILL_FACTOR
+        checks.append(
+            {
+                "target": within,
+                "measured": f"{robot.rate:.2f}/s against {fast.rate:.2f}/s: selenium-fast is "
+                f"{fast.rate / robot.rate:.2f}x the robot (needs at least {needed:.2f}/s)",
+                "ok": robot.rate >= needed,
+            }
+        )
+    else:
+        checks.append(
+            {
+                "target": within,
+                "measured": "not measured (--modes robot selenium-fast --workers 1 ...)",
+                "ok": None,
+            }
+        )
+    month = f"Malmö month under {MALMO_TARGET_SECONDS // 60} minutes"
+    if malmo is not None:
+        result, mix = malmo
+        full = mix["households"] == MALMO_HOUSEHOLDS  # a smaller trial month is not judged
+        checks.append(
+            {
+                "target": month,
+                "measured": f"{result.total_seconds / 60:.1f} min for {mix['payments']} payments "
+                f"({mix['households']} households) with {count(result.workers, 'worker')}"
+                + ("" if full else f"; not a Malmö month ({MALMO_HOUSEHOLDS} households), not judged"),
+                "ok": result.total_seconds < MALMO_TARGET_SECONDS if full else None,
+            }
+        )
+    else:
+        checks.append({"target": month, "measured": "not measured (--malmo)", "ok": None})
+    return checks
 
 
 def print_table(best: dict[str, Result], rounds: int) -> None:
@@ -397,32 +655,84 @@ def print_table(best: dict[str, Result], rounds: int) -> None:
         return f"{value:.2f}" if value is not None else "-"
 
     print(
-        f"{'mode':<12} {'payments':>8} {'reg s':>7} {'pay/s':>7} {'x selenium':>10} {'x http':>7} "
-        f"{'total s':>8} {'total pay/s':>11} {'med ms':>7} {'load':>5}"
+        f"{'mode':<15} {'payments':>8} {'reg s':>7} {'pay/s':>7} {'pay/s/w':>7} {'x selenium':>10} "
+        f"{'x sel-fast':>10} {'x http':>7} {'total s':>8} {'total pay/s':>11} {'med ms':>7} {'load':>5}"
     )
-    for mode, result in best.items():
+    for name, result in best.items():
         print(
-            f"{mode:<12} {result.payments:>8} {result.seconds:>7.1f} {result.rate:>7.2f} "
-            f"{ratio(table[mode]['selenium']):>10} {ratio(table[mode]['http']):>7} "
+            f"{name:<15} {result.payments:>8} {result.seconds:>7.1f} {result.rate:>7.2f} "
+            f"{result.rate_per_worker:>7.2f} {ratio(table[name]['selenium']):>10} "
+            f"{ratio(table[name]['selenium-fast']):>10} {ratio(table[name]['http']):>7} "
             f"{result.total_seconds:>8.1f} {result.total_rate:>11.2f} "
             f"{'-' if result.median_ms is None else f'{result.median_ms:.0f}':>7} {result.load:>5.1f}"
         )
     if rounds > 1:
         print(f"(fastest of {rounds} rounds per mode)")
-    busiest = max(result.load for result in best.values())
-    if busiest > (os.cpu_count() or 1) + 1:  # a browser mode alone keeps about one core busy
+    cores = os.cpu_count() or 1
+    # A browser mode keeps about one core busy per browser: load above the cores plus that is other work.
+    disturbed = [r for r in best.values() if r.load > cores + r.workers]
+    if disturbed:
+        busiest = max(disturbed, key=lambda r: r.load)
         print(
-            f"note: the load average reached {busiest:.1f} on {os.cpu_count()} cores: other work "
-            "competed for the machine, so the rates and ratios are noisy"
+            f"note: the load average reached {busiest.load:.1f} on {cores} cores ({busiest.label}): other "
+            "work competed for the machine, so the rates and ratios are noisy"
             + ("" if rounds > 1 else "; --rounds 3 takes the fastest of three runs per mode")
         )
-    for mode in ("robot", "robot-typed"):
-        if mode in best:
-            d = best[mode].details
-            print(
-                f"{mode}: {d['run_started_to_login_s']} s from run start to log-in (plan, browser), "
-                f"{d['prefetch_s']} s searching before registering, {d['failed_attempts']} failed attempts"
-            )
+    for result in best.values():
+        if result.mode.startswith("robot"):
+            print_robot_details(result)
+
+
+def print_robot_details(result: Result) -> None:
+    d = result.details
+    if d["note"]:
+        print(
+            f"{result.label}: {d['run_started_to_registration_s']} s from run start to log-in (read, plan, "
+            f"browser), {d['prefetch_s']} s searching, {d['failed_attempts']} failed attempts"
+        )
+        print(f"note: {d['note']}")
+    else:
+        logins = (
+            f"{d['first_login_after_start_s']} s"
+            if d["first_login_after_start_s"] == d["last_login_after_start_s"]
+            else f"{d['first_login_after_start_s']}-{d['last_login_after_start_s']} s"
+        )
+        searching = f" (summed over {d['worker_logs']} workers)" if d["worker_logs"] > 1 else ""
+        print(
+            f"{result.label}: {d['run_started_to_registration_s']} s from run start to registration start "
+            f"(read, plan), logged in {logins} into it, "
+            f"first payment after {d['first_payment_after_start_s']} s, "
+            f"{d['prefetch_s']} s searching{searching}, {d['failed_attempts']} failed attempts"
+        )
+
+
+def print_malmo(result: Result, mix: dict[str, int]) -> None:
+    share = mix["split"] / mix["households"] if mix["households"] else 0.0
+    print(
+        f"Malmö month: {mix['households']} households, {mix['split']} split ({share:.1%}), "
+        f"{mix['direct_payments']} direct payments: {mix['payments']} payments, "
+        f"robot with {count(result.workers, 'worker')}, load {result.load:.1f}"
+    )
+    print(
+        f"  whole robot process  {result.total_seconds:>7.1f} s ({result.total_seconds / 60:.1f} min)  "
+        f"{result.total_rate:.2f} payments/s"
+    )
+    print(
+        f"  registration phase   {result.seconds:>7.1f} s ({result.seconds / 60:.1f} min)  "
+        f"{result.rate:.2f} payments/s ({result.rate_per_worker:.2f}/s per worker)"
+    )
+    verdict = "yes" if result.total_seconds < MALMO_TARGET_SECONDS else "no"
+    trial = "" if mix["households"] == MALMO_HOUSEHOLDS else f" (a trial of {mix['households']} households)"
+    print(f"  under {MALMO_TARGET_SECONDS // 60} minutes: {verdict}{trial}")
+    print_robot_details(result)
+
+
+def print_verdict(checks: list[dict[str, Any]]) -> None:
+    print(f"targets (for a 2-core machine; this one has {os.cpu_count()} cores):")
+    width = max(len(check["target"]) for check in checks)
+    for check in checks:
+        status = {True: "OK", False: "MISSED", None: "-"}[check["ok"]]
+        print(f"  {check['target']:<{width}}  {status:<6}  {check['measured']}")
 
 
 def main() -> int:
@@ -430,38 +740,75 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--decisions", type=int, default=30, help="valid decisions in the export (30)")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="modes to run")
+    parser.add_argument(
+        "--modes",
+        nargs="*",
+        choices=MODES,
+        default=list(MODES),
+        help="modes to run (all; none: --malmo alone)",
+    )
+    parser.add_argument(
+        "--workers",
+        nargs="+",
+        type=int,
+        default=list(DEFAULT_WORKERS),
+        help="worker counts the robot mode runs with, one row each (1 2 4)",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="runs per mode; the fastest counts (1)")
+    parser.add_argument("--malmo", action="store_true", help="also time a Malmö month (2,400 households)")
+    parser.add_argument("--malmo-workers", type=int, default=2, help="the robot's workers for --malmo (2)")
+    # A smaller month, to try the --malmo code path without waiting a quarter of an hour.
+    parser.add_argument("--malmo-households", type=int, default=MALMO_HOUSEHOLDS, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     parser.add_argument("--workdir", type=Path, help="where exports and stand-in databases go (a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (artifacts, logs)")
     args = parser.parse_args()
     if args.decisions < 1 or args.rounds < 1:
         parser.error("--decisions and --rounds must be at least 1")
+    if min(args.workers) < 1 or args.malmo_workers < 1 or args.malmo_households < 1:
+        parser.error("--workers, --malmo-workers and --malmo-households must be at least 1")
     modes = list(dict.fromkeys(args.modes))
+    if not modes and not args.malmo:
+        parser.error("no mode to run: name one with --modes, or add --malmo")
+    # (mode, workers) of every row: the robot once per worker count, everything else with one.
+    entries = [
+        (mode, workers)
+        for mode in modes
+        for workers in (dict.fromkeys(args.workers) if mode == "robot" else (1,))
+    ]
     for name in [name for name in os.environ if name.startswith(STAND_IN_RULES)]:
         say(f"ignoring {name}: the stand-in runs without faults or payment rules here")
         del os.environ[name]
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="splitpayout-bench-register-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    rounds: dict[str, list[Result]] = {label(mode, workers): [] for mode, workers in entries}
+    payments: list[Any] = []
+    malmo: tuple[Result, dict[str, int]] | None = None
     try:
         today = dt.date.today()
-        export, payments = make_export(workdir, args.decisions, today)
-        say(f"{args.decisions} decisions, {len(payments)} payments; work directory {workdir}")
-        rounds: dict[str, list[Result]] = {mode: [] for mode in modes}
+        if entries:
+            export, payments = make_export(workdir, args.decisions, today)
+            say(f"{args.decisions} decisions, {len(payments)} payments; work directory {workdir}")
         for number in range(1, args.rounds + 1):
-            shift = (number - 1) % len(modes)  # each round starts with another mode
-            for mode in modes[shift:] + modes[:shift]:
-                rundir = workdir / f"{mode}-{number}"
+            shift = (number - 1) % len(entries) if entries else 0  # each round starts with another mode
+            for mode, workers in entries[shift:] + entries[:shift]:
+                name = label(mode, workers)
+                rundir = workdir / f"{mode}-w{workers}-{number}"
                 if rundir.exists():
                     shutil.rmtree(rundir)
-                result = run_mode(mode, export, payments, rundir)
-                rounds[mode].append(result)
+                result = run_mode(mode, export, payments, rundir, workers=workers)
+                rounds[name].append(result)
                 say(
-                    f"round {number} {mode}: {result.payments} payments in {result.seconds:.1f} s "
+                    f"round {number} {name}: {result.payments} payments in {result.seconds:.1f} s "
                     f"({result.rate:.2f}/s), {result.total_seconds:.1f} s in all"
                 )
+        if args.malmo:
+            malmo = run_malmo(workdir, args.malmo_households, args.malmo_workers, today)
+            say(
+                f"Malmö month: {malmo[0].payments} payments in {malmo[0].total_seconds:.1f} s in all, "
+                f"{malmo[0].seconds:.1f} s registering ({malmo[0].rate:.2f}/s)"
+            )
     except BenchmarkError as error:
         say(f"FAILED: {error}")
         say(f"work directory kept: {workdir}")
@@ -469,29 +816,52 @@ def main() -> int:
     if not args.keep and args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    best = {mode: max(results, key=lambda r: r.rate) for mode, results in rounds.items()}
+    best = {name: max(results, key=lambda r: r.rate) for name, results in rounds.items()}
+    checks = targets(best, malmo)
     if args.json:
         table = ratios(best)
-        output = {
-            "decisions": args.decisions,
-            "payments": len(payments),
+        output: dict[str, Any] = {
+            "decisions": args.decisions if entries else None,
+            "payments": len(payments) if entries else None,
             "rounds": args.rounds,
             "cpus": os.cpu_count(),
             "modes": {
-                mode: {
+                name: {
                     **asdict(result),
                     "payments_per_s": result.rate,
+                    "payments_per_s_per_worker": result.rate_per_worker,
                     "total_payments_per_s": result.total_rate,
-                    "ratio_vs_selenium": table[mode]["selenium"],
-                    "ratio_vs_http": table[mode]["http"],
-                    "all_rounds_s": [r.seconds for r in rounds[mode]],
+                    **{
+                        f"ratio_vs_{baseline.replace('-', '_')}": table[name][baseline]
+                        for baseline in BASELINES
+                    },
+                    "all_rounds_s": [r.seconds for r in rounds[name]],
                 }
-                for mode, result in best.items()
+                for name, result in best.items()
             },
+            "malmo": None
+            if malmo is None
+            else {
+                **malmo[1],
+                **asdict(malmo[0]),
+                "payments_per_s": malmo[0].rate,
+                "payments_per_s_per_worker": malmo[0].rate_per_worker,
+                "total_payments_per_s": malmo[0].total_rate,
+                "under_target": malmo[0].total_seconds < MALMO_TARGET_SECONDS,
+                "full_month": malmo[1]["households"] == MALMO_HOUSEHOLDS,
+            },
+            "targets": checks,
         }
-        print(json.dumps(output, indent=2))
+        print(json.dumps(output, indent=2, ensure_ascii=False))
     else:
-        print_table(best, args.rounds)
+        if best:
+            print_table(best, args.rounds)
+        if malmo is not None:
+            if best:
+                print()
+            print_malmo(*malmo)
+        print()
+        print_verdict(checks)
     return 0
 
 
