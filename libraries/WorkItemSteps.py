@@ -107,6 +107,10 @@ class ConsumeWorkItems(SplitPayouts):
         """
         job = self.job
         settings = job.settings
+        if settings.dry_run:
+            raise AssertionError(
+                "DRY_RUN is set, but a consumer registers payments: the producer is the step that plans only"
+            )
         self._consumer = Consumer(
             job,
             WorkItemQueue(),

@@ -10,6 +10,13 @@
 Run it again to see a re-run: every decision comes back ``already_paid``.
 ``--fresh`` forgets the demo's payout system and ledger first.
 
+``--workers N`` registers with N browser workers at once (``WORKERS``).
+
+``--work-items`` runs the Control Room process instead, with the file adapter: the
+producer turns the export into one work item per decision, ``--consumers N``
+consumers (each with a state directory of its own, as on separate machines) register
+them, and the reporter writes the reports, in ``output/work-items/``.
+
 ``--console`` instead starts the stand-in and the console (http://127.0.0.1:8090,
 users ``anna`` and ``olle``) on the demo's state, writes the demo export for
 uploading, and runs until Ctrl+C.
@@ -87,6 +94,79 @@ def print_summary(artifacts: Path) -> None:
         print(f"  Case workers' manual list:    {workbook}")
 
 
+def run_step(task: str, env: dict[str, str], extra: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "splitpayout.runner", task], cwd=ROOT, env={**env, **extra}
+    )
+
+
+def run_work_items(env: dict[str, str], demo_dir: Path, export: Path, artifacts: Path, consumers: int) -> int:
+    """Producer, ``consumers`` consumers at once, reporter: Control Room's process with local files.
+
+    The work-item files hold personal data (the plans): they stay in the demo's state folder.
+    """
+    from splitpayout.workitems import file_adapter_env
+
+    items = demo_dir / "work-items" / dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    items.mkdir(parents=True)
+    out = artifacts / "work-items"
+    shutil.rmtree(out, ignore_errors=True)
+    producer_input = items / "producer-input.json"
+    producer_input.write_text(
+        json.dumps([{"payload": {}, "files": {export.name: str(export.resolve())}}]), encoding="utf-8"
+    )
+    print("demo: producer: one work item per decision")
+    produced = run_step(
+        "produce_work_items",
+        env,
+        {
+            **file_adapter_env(producer_input, items / "decisions.json"),
+            "ROBOT_ARTIFACTS": str(out / "produce"),
+        },
+    ).wait()
+    if produced != 0:
+        print(f"demo: the producer exited with status {produced}")
+        return produced
+    decisions = json.loads((items / "decisions.json").read_text(encoding="utf-8"))
+    print(f"demo: {consumers} consumers at once, each with a state folder of its own")
+    started = []
+    for number in range(1, consumers + 1):
+        share = items / f"consumer-{number}-input.json"
+        share.write_text(json.dumps(decisions[number - 1 :: consumers]), encoding="utf-8")
+        started.append(
+            run_step(
+                "consume_work_items",
+                env,
+                {
+                    **file_adapter_env(share, items / f"consumer-{number}-output.json"),
+                    "ROBOT_ARTIFACTS": str(out / f"consume-{number}"),
+                    "STATE_DIR": str(demo_dir / f"consumer-{number}"),
+                    "LOOK_UP_EACH_PAYMENT": "true",
+                },
+            )
+        )
+    statuses = [process.wait() for process in started]
+    results = []
+    for number in range(1, consumers + 1):
+        output = items / f"consumer-{number}-output.json"
+        if output.exists():
+            results.extend(json.loads(output.read_text(encoding="utf-8")))
+    (items / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    print(f"demo: consumers exited with {statuses}; reporter: the reports of the whole export")
+    reported = run_step(
+        "report_work_items",
+        env,
+        {
+            **file_adapter_env(items / "results.json", items / "reported.json"),
+            "ROBOT_ARTIFACTS": str(out / "report"),
+        },
+    ).wait()
+    print_summary(out / "report")
+    print(f"demo: work items in {items} (personal data: the demo's state folder)")
+    print(f"demo: the reporter exited with status {reported}")
+    return reported or max(statuses)
+
+
 def run_console(payout_url: str, demo_dir: Path, export: Path, port: int) -> int:
     """The console on the demo's state and runs folder, until Ctrl+C."""
     env = dict(os.environ)
@@ -127,6 +207,13 @@ def main() -> int:
         "--console", action="store_true", help="start the stand-in and the console, and wait for Ctrl+C"
     )
     parser.add_argument("--console-port", type=int, default=8090, help="the console's port (default 8090)")
+    parser.add_argument("--workers", type=int, default=1, help="browser workers at once (default 1)")
+    parser.add_argument(
+        "--work-items",
+        action="store_true",
+        help="run Control Room's producer, consumers and reporter locally",
+    )
+    parser.add_argument("--consumers", type=int, default=2, help="consumers at once with --work-items (2)")
     args = parser.parse_args()
     # Stopped by a service manager or `timeout`: end like Ctrl+C, stopping what was started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -171,8 +258,13 @@ def main() -> int:
             PAYOUT_SYSTEM_PASSWORD=DEMO_PASSWORD,
             STATE_DIR=str(demo_dir),
             ROBOT_ARTIFACTS=str(artifacts),
+            WORKERS=str(args.workers),
             PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
         )
+        if args.work_items:
+            if args.dry_run:
+                raise SystemExit("demo: --dry-run plans only; the work-item process registers")
+            return run_work_items(env, demo_dir, export, artifacts, max(1, args.consumers))
         result = subprocess.run(
             [sys.executable, "-m", "splitpayout.runner", "split_payouts"], cwd=ROOT, env=env, check=False
         )
