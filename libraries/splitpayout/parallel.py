@@ -53,7 +53,7 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
     positions = {plan.decision_id: position for position, plan in enumerate(job.plans, start=1)}
     planned = [plan for plan in job.plans if plan.outcome is Outcome.PLANNED]
     count = max(1, min(workers, len(planned)))
-    work = settings.state_dir / WORKERS_FOLDER / job.run_id
+    work = (settings.state_dir / WORKERS_FOLDER / job.run_id).resolve()  # workers run from ROOT
     from splitpayout.work_queue import batch_of
 
     batch = batch_of(job)

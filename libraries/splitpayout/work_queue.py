@@ -7,13 +7,14 @@ run the consumer on files of work items. See ``workitems.py`` for the payloads.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from splitpayout.errors import ExportFileError
 from splitpayout.gateway import LoginRefusedError, PayoutGateway
-from splitpayout.job import SplitPayoutJob
+from splitpayout.job import HELD_ELSEWHERE_MAX_WAIT_SECONDS, HELD_ELSEWHERE_WAIT_SECONDS, SplitPayoutJob
 from splitpayout.ledger import Ledger
-from splitpayout.models import Outcome
+from splitpayout.models import DecisionPlan, DecisionResult, Outcome
 from splitpayout.registration import PayoutSystemUnavailable, RegistrationEngine
 from splitpayout.workitems import (
     Batch,
@@ -114,6 +115,7 @@ class Consumer:
         self.look_up_each_payment = look_up_each_payment
         self.invalid_items = 0
         self.stopped = ""
+        self.sleep = time.sleep
 
     def run(self) -> int:
         """Work through every input work item; returns how many decisions were handled."""
@@ -159,7 +161,7 @@ class Consumer:
                             job.log_in(self.gateway)
                             logged_in = True
                             self._prefetch(engine, item.batch)
-                        result = engine.process(plan)
+                        result = self._process(engine, plan)
                     except (PayoutSystemUnavailable, LoginRefusedError) as error:
                         self.stop(error)
                         result = engine.not_attempted(plan)
@@ -188,6 +190,22 @@ class Consumer:
             ledger.close()
         job.announce(f"Handled {handled} decisions from work items")
         return handled
+
+    def _process(self, engine: RegistrationEngine, plan: DecisionPlan) -> DecisionResult:
+        """The decision's end state. A decision another worker is working on at the same time (another
+        run on this machine's ledger) is checked again once that worker is done with it: then it is
+        found registered, or this worker enters what is left. Still held after the wait, it fails."""
+        result = engine.process(plan)
+        waited = 0.0
+        while plan.decision_id in engine.held_elsewhere and waited < HELD_ELSEWHERE_MAX_WAIT_SECONDS:
+            self.job.say(
+                f"Decision {plan.decision_id} is being worked on by another run at the same time; "
+                f"checking it again in {HELD_ELSEWHERE_WAIT_SECONDS:.0f} s"
+            )
+            self.sleep(HELD_ELSEWHERE_WAIT_SECONDS)
+            waited += HELD_ELSEWHERE_WAIT_SECONDS
+            result = engine.process(plan)
+        return result
 
     def _prefetch(self, engine: RegistrationEngine, batch: Batch) -> None:
         """A worker that shares the ledger searches the batch's payout dates once, up front."""

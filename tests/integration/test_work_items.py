@@ -1,0 +1,655 @@
+"""Work items (Control Room's producer-consumer process) run for real, as Control Room runs them.
+
+Every step is the robot's own task in a subprocess (``python -m splitpayout.runner <task>``)
+with RPA.Robocorp.WorkItems' file adapter: a JSON file of input work items (the producer's
+with the export attached as a file) and a JSON file of the output work items it creates.
+The file adapter's release does nothing, so the tests use ``RecordingFileAdapter``
+(``tests/support/recording_adapter.py``): the file adapter, recording each release (state,
+exception type, code and message) as a JSON line.
+
+The consumers register for real, in headless Chromium, in the stand-in payout system run as
+a server; what it then holds is read from its JSON API.
+
+One scenario export (every reason for manual handling) is produced, consumed and reported
+once for the module (``chain``); one small export of valid decisions is produced once
+(``small_batch``) for the tests of exactly-once registration across consumers that share no
+local state, each on a stand-in of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from splitpayout.models import DecisionPlan, Outcome
+from splitpayout.planner import plan_export
+from splitpayout.reader import iter_rows
+
+from devdata.generate_export import generate
+from swedish_rules import format_identity
+from tests.support.payout_server import free_port, running_payout_system
+from tests.support.recording_adapter import RECORD_ENV, read_releases
+from tests.support.robot_logs import readable_text
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+USER, PASSWORD = "robot", "robot-demo-password"
+TODAY = dt.date.today()
+ADAPTER = "tests.support.recording_adapter.RecordingFileAdapter"
+DECISION_KIND = "splitpayout.decision/1"
+RESULT_KIND = "splitpayout.result/1"
+# Settings of the robot that the test process's environment must not leak into a run.
+ROBOT_SETTINGS = (
+    "DECISIONS_FILE",
+    "DRY_RUN",
+    "STATE_DIR",
+    "RUN_DATE",
+    "RUN_STARTED_BY",
+    "WORKERS",
+    "LOOK_UP_EACH_PAYMENT",
+    "MAX_ATTEMPTS",
+    "MAX_CONSECUTIVE_FAILURES",
+    "RETRY_BACKOFF_SECONDS",
+    "UNKNOWN_OUTCOME_SETTLE_SECONDS",
+    "AMOUNT_LIMIT_KR",
+    RECORD_ENV,
+)
+
+
+# == running the tasks ========================================================================
+@dataclass
+class TaskRun:
+    """One finished run of a work-item task: its exit status, console and work-item files."""
+
+    task: str
+    folder: Path
+    returncode: int
+    console: str
+
+    @property
+    def artifacts(self) -> Path:
+        return self.folder / "artifacts"
+
+    def output_items(self) -> list[dict[str, Any]]:
+        """The output work items it created, as the file adapter saved them (``payload``, ``files``)."""
+        path = self.folder / "output.json"
+        if not path.exists():
+            return []
+        items: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+        return items
+
+    def payloads(self) -> list[dict[str, Any]]:
+        return [item["payload"] for item in self.output_items()]
+
+    def releases(self) -> list[dict[str, Any]]:
+        return read_releases(self.folder / "releases.jsonl")
+
+    def summary(self) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads((self.artifacts / "summary.json").read_text(encoding="utf-8"))
+        return document
+
+    def explain(self) -> str:
+        log = self.artifacts / "log.html"
+        return f"{self.task} exited {self.returncode} (see {log}):\n{self.console[-4000:]}"
+
+
+@dataclass
+class RunningTask:
+    task: str
+    folder: Path
+    process: subprocess.Popen[str]
+
+    def finish(self, timeout: float = 300) -> TaskRun:
+        try:
+            console, _ = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            console, _ = self.process.communicate()
+            raise AssertionError(
+                f"{self.task} did not finish within {timeout:g} s:\n{console[-4000:]}"
+            ) from None
+        return TaskRun(self.task, self.folder, self.process.returncode, console)
+
+
+def start_task(
+    task: str,
+    folder: Path,
+    *,
+    items: list[dict[str, Any]],
+    env: dict[str, str] | None = None,
+    state_dir: Path | None = None,
+) -> RunningTask:
+    """Start ``task`` as robot.yaml does, with ``items`` as its input work items (file adapter)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "input.json").write_text(json.dumps(items), encoding="utf-8")
+    process_env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ROBOT_SETTINGS and not key.startswith(("ROBOT_", "PAYOUT_", "RPA_"))
+    }
+    process_env.update(
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
+        RPA_WORKITEMS_ADAPTER=ADAPTER,
+        RPA_INPUT_WORKITEM_PATH=str(folder / "input.json"),
+        RPA_OUTPUT_WORKITEM_PATH=str(folder / "output.json"),
+        RECORD_RELEASES_PATH=str(folder / "releases.jsonl"),
+        STATE_DIR=str(state_dir or folder / "state"),
+        ROBOT_ARTIFACTS=str(folder / "artifacts"),
+        RUN_DATE=TODAY.isoformat(),
+        RETRY_BACKOFF_SECONDS="0.2",
+        UNKNOWN_OUTCOME_SETTLE_SECONDS="1",
+    )
+    process_env.update(env or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "splitpayout.runner", task],
+        cwd=ROOT,
+        env=process_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return RunningTask(task, folder, process)
+
+
+def run_task(task: str, folder: Path, **options: Any) -> TaskRun:
+    return start_task(task, folder, **options).finish()
+
+
+def payout_system(url: str) -> dict[str, str]:
+    return {"PAYOUT_SYSTEM_URL": url, "PAYOUT_SYSTEM_USERNAME": USER, "PAYOUT_SYSTEM_PASSWORD": PASSWORD}
+
+
+def unreachable_payout_system() -> dict[str, str]:
+    """A payout-system address where nothing listens, and settings that give up quickly."""
+    return {
+        **payout_system(f"http://127.0.0.1:{free_port()}"),
+        "MAX_ATTEMPTS": "1",
+        "RETRY_BACKOFF_SECONDS": "0.1",
+        "MAX_CONSECUTIVE_FAILURES": "2",
+        "PAYOUT_SYSTEM_TIMEOUT": "5",
+    }
+
+
+def with_attachment(export: Path, folder: Path, name: str | None = None) -> dict[str, Any]:
+    """A producer input work item carrying ``export`` as a file, saved beside the input file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = name or export.name
+    shutil.copyfile(export, folder / name)
+    return {"payload": {"requested_by": "test"}, "files": {name: name}}
+
+
+def references(payments: list[dict[str, Any]]) -> list[str]:
+    return sorted(p["reference"] for p in payments)
+
+
+def planned_references(payloads: list[dict[str, Any]]) -> list[str]:
+    return sorted(
+        p["reference"]
+        for item in payloads
+        if item["plan"]["outcome"] == "planned"
+        for p in item["plan"]["payments"]
+    )
+
+
+def outcomes_by_decision(results: list[dict[str, Any]]) -> dict[str, str]:
+    return {item["result"]["decision_id"]: item["result"]["outcome"] for item in results}
+
+
+# == the module's scenario export, produced, consumed and reported once ======================
+@dataclass
+class Chain:
+    export: Path
+    scenarios: dict[str, list[str]]
+    plans: list[DecisionPlan]  # what the planner makes of the export, for comparison
+    producer: TaskRun
+    consumer: TaskRun
+    reporter: TaskRun
+    held: list[dict[str, Any]]  # what the payout system holds after the consumer
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """The producer's output work items: the consumer's input."""
+        return self.producer.output_items()
+
+    @property
+    def decisions(self) -> list[dict[str, Any]]:
+        return self.producer.payloads()
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Chain:
+    folder = tmp_path_factory.mktemp("chain")
+    export = folder / "beslut-november.xlsx"
+    scenarios = generate(export, count=42, seed=20261123, today=TODAY, scenario_mix=True)
+    plans = list(plan_export(export, today=TODAY))
+    producer = run_task(
+        "produce_work_items", folder / "producer", items=[with_attachment(export, folder / "producer")]
+    )
+    assert producer.returncode == 0, producer.explain()
+    with running_payout_system(folder / "payout.db") as server:
+        consumer = run_task(
+            "consume_work_items",
+            folder / "consumer",
+            items=producer.output_items(),
+            env=payout_system(server.url),
+        )
+        held = server.api_payments()
+    reporter = run_task("report_work_items", folder / "reporter", items=consumer.output_items())
+    return Chain(export, scenarios, plans, producer, consumer, reporter, held)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_producer_creates_one_decision_work_item_per_decision_of_the_attached_export(
+    chain: Chain,
+) -> None:
+    decisions = chain.decisions
+
+    assert [item["kind"] for item in decisions] == [DECISION_KIND] * len(chain.plans)
+    assert [item["position"] for item in decisions] == list(range(1, len(chain.plans) + 1))
+    assert [item["plan"]["decision_id"] for item in decisions] == [plan.decision_id for plan in chain.plans]
+    assert [item["plan"]["outcome"] for item in decisions] == [plan.outcome.value for plan in chain.plans]
+    [batch] = {json.dumps(item["batch"], sort_keys=True) for item in decisions}
+    batch_data = json.loads(batch)
+    assert batch_data["source_name"] == chain.export.name
+    assert batch_data["decisions"] == len(chain.plans) == 42
+    assert all(item["files"] == {} for item in chain.items), "the export stays with the producer"
+    assert chain.producer.releases() == [{"item": "0", "state": "DONE", "exception": None}]
+    assert "Created 42 work items" in chain.producer.console
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_consumer_and_reporter_register_every_planned_payment_once_and_report_every_decision(
+    chain: Chain,
+) -> None:
+    assert chain.consumer.returncode == 0, chain.consumer.explain()
+    assert chain.reporter.returncode == 0, chain.reporter.explain()
+    planned = [plan for plan in chain.plans if plan.outcome is Outcome.PLANNED]
+    manual = [plan for plan in chain.plans if plan.outcome is Outcome.MANUAL]
+    assert planned and manual
+
+    # The payout system holds each planned payment exactly once, as planned.
+    expected = {p.reference: p for plan in planned for p in plan.payments}
+    held = references(chain.held)
+    assert held == sorted(expected), "every planned reference, each once, and nothing else"
+    for payment in chain.held:
+        plan = expected[payment["reference"]]
+        assert (payment["amount_ore"], payment["payout_date"], payment["personnummer"]) == (
+            plan.amount_ore,
+            plan.payout_date.isoformat(),
+            plan.personnummer,
+        ), payment["reference"]
+
+    # One result work item per decision, in the consumer's output.
+    results = chain.consumer.payloads()
+    assert [item["kind"] for item in results] == [RESULT_KIND] * len(chain.plans)
+    assert sorted(item["position"] for item in results) == list(range(1, len(chain.plans) + 1))
+
+    # The reporter: summary.json of the whole export.
+    summary = chain.reporter.summary()
+    assert summary["status"] == "completed"
+    assert summary["source"]["file_name"] == chain.export.name
+    totals = summary["totals"]
+    assert totals["decisions"] == len(chain.plans)
+    assert totals["outcomes"] == {
+        "paid": len(planned),
+        "already_paid": 0,
+        "manual": len(manual),
+        "failed": 0,
+        "planned": 0,
+    }
+    assert totals["payments"]["registered"] == len(expected)
+    assert [d["decision_id"] for d in summary["decisions"]] == [plan.decision_id for plan in chain.plans]
+    numbers = {p["reference"]: p["payment_number"] for d in summary["decisions"] for p in d["payments"]}
+    assert {p["reference"]: p["payment_number"] for p in chain.held} == {
+        reference: numbers[reference] for reference in expected
+    }
+
+    # The case workers' workbook names every decision that needs a human.
+    workbook = chain.reporter.artifacts / "manuell-hantering.xlsx"
+    assert workbook.is_file()
+    book = load_workbook(workbook, read_only=True)
+    text = "\n".join(
+        " ".join("" if cell is None else str(cell) for cell in row)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+    )
+    book.close()
+    for plan in manual:
+        assert plan.decision_id in text
+    assert chain.reporter.releases() == [
+        {"item": str(index), "state": "DONE", "exception": None} for index in range(len(chain.plans))
+    ]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_each_decision_work_item_is_released_done_or_failed_with_its_reason(chain: Chain) -> None:
+    releases = chain.consumer.releases()
+    decisions = chain.decisions
+    assert [release["item"] for release in releases] == [str(i) for i in range(len(decisions))], (
+        "every input released once, in order"
+    )
+    codes: Counter[str] = Counter()
+    for release, item in zip(releases, decisions, strict=True):
+        plan = item["plan"]
+        if plan["outcome"] == "planned":
+            assert (release["state"], release["exception"]) == ("DONE", None), plan["decision_id"]
+        else:
+            exception = release["exception"]
+            assert release["state"] == "FAILED", plan["decision_id"]
+            assert exception["type"] == "BUSINESS"
+            assert exception["code"] == plan["reasons"][0]["code"]
+            assert plan["decision_id"] in exception["message"]
+            codes[exception["code"]] += 1
+    for reason in ("invalid_account", "protected_identity", "duplicate_decision"):
+        assert codes[reason] >= 1, f"the scenario export has a {reason} decision: {codes}"
+    assert codes["duplicate_decision"] == len(chain.scenarios["duplicate_decision"]) == 2
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_work_items_and_logs_hold_no_personal_data(chain: Chain) -> None:
+    secrets = personal_data(chain)
+    assert len(secrets) > 100
+    texts: dict[str, str] = {}
+    for run in (chain.producer, chain.consumer, chain.reporter):
+        for name in ("log.html", "output.xml", "run.jsonl"):
+            texts[f"{run.task}/{name}"] = readable_text(run.artifacts / name)
+        texts[f"{run.task}/console"] = run.console
+        texts[f"{run.task}/releases"] = json.dumps(run.releases(), ensure_ascii=False)
+    texts["report_work_items/summary.json"] = readable_text(chain.reporter.artifacts / "summary.json")
+    for name, text in texts.items():
+        leaked = sorted(value for value in secrets if value in text)
+        assert leaked == [], f"{name} holds personal data of the export ({len(leaked)} values)"
+
+
+def personal_data(chain: Chain) -> set[str]:
+    """Names, identity numbers (as written and normalised), accounts, bankgiro and OCR numbers:
+    from the plans in the producer's work items and the export's cells as written."""
+    values: set[str] = set()
+    for item in chain.decisions:
+        plan = item["plan"]
+        values.update(value for value in plan["contact"].values() if value)
+        for p in plan["payments"]:
+            values.update(
+                str(p[key]) for key in ("personnummer", "name", "account", "bankgiro", "ocr") if p.get(key)
+            )
+            values.add(format_identity(p["personnummer"]))
+            if p.get("clearing") and p.get("account"):
+                values.add(p["clearing"] + p["account"])
+    for _, row in iter_rows(chain.export):
+        for column, value in row.items():
+            sensitive = any(
+                word in column for word in ("namn", "personnummer", "kontonummer", "bankgiro", "OCR")
+            )
+            if sensitive and value is not None:
+                values.add(str(value).strip())
+    return {value for value in values if len(value) >= 6}
+
+
+# -- consumers: what is not a decision, and a payout system that is down ----------------------
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_work_item_that_is_not_a_decision_fails_as_business_and_the_rest_goes_on(
+    chain: Chain, tmp_path: Path
+) -> None:
+    manual = next(item for item in chain.items if item["payload"]["plan"]["outcome"] == "manual")
+    consumer = run_task(
+        "consume_work_items",
+        tmp_path / "consumer",
+        items=[{"payload": {"hello": 1}}, manual],
+        env=unreachable_payout_system(),
+    )
+
+    assert consumer.returncode != 0, "a work item the robot cannot use needs attention"
+    assert "not decisions of this robot" in consumer.console
+    first, second = consumer.releases()
+    assert first["item"] == "0"
+    assert first["state"] == "FAILED"
+    assert (first["exception"]["type"], first["exception"]["code"]) == ("BUSINESS", "invalid_work_item")
+    reason = manual["payload"]["plan"]["reasons"][0]["code"]
+    assert (second["state"], second["exception"]["type"], second["exception"]["code"]) == (
+        "FAILED",
+        "BUSINESS",
+        reason,
+    )
+    [result] = consumer.payloads()
+    assert result["result"]["decision_id"] == manual["payload"]["plan"]["decision_id"]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_with_the_payout_system_unreachable_planned_decisions_fail_as_application(
+    chain: Chain, tmp_path: Path
+) -> None:
+    consumer = run_task(
+        "consume_work_items", tmp_path / "consumer", items=chain.items, env=unreachable_payout_system()
+    )
+
+    assert consumer.returncode != 0, consumer.explain()
+    assert "STOPPED" in consumer.console
+    releases = consumer.releases()
+    assert len(releases) == len(chain.items)
+    secrets = personal_data(chain)
+    for release, item in zip(releases, chain.decisions, strict=True):
+        plan = item["plan"]
+        exception = release["exception"]
+        assert release["state"] == "FAILED", plan["decision_id"]
+        if plan["outcome"] == "planned":
+            assert exception["type"] == "APPLICATION", plan["decision_id"]
+            assert exception["code"] in ("payout_system_unavailable", "technical_failure")
+        else:
+            assert (exception["type"], exception["code"]) == ("BUSINESS", plan["reasons"][0]["code"])
+        assert plan["decision_id"] in exception["message"]
+        assert not [value for value in secrets if value in json.dumps(exception, ensure_ascii=False)]
+    results = {item["position"]: item["result"] for item in consumer.payloads()}
+    for item in chain.decisions:
+        if item["plan"]["outcome"] == "planned":
+            result = results[item["position"]]
+            assert result["outcome"] == "failed"
+            assert {p["status"] for p in result["payments"]} == {"failed"}
+
+
+# -- exactly once across consumers that share no local state -------------------------------------
+@dataclass
+class SmallBatch:
+    export: Path
+    producer: TaskRun
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        return self.producer.output_items()
+
+
+@pytest.fixture(scope="module")
+def small_batch(tmp_path_factory: pytest.TempPathFactory) -> SmallBatch:
+    """Ten valid decisions, produced from DECISIONS_FILE (an input work item with no file)."""
+    folder = tmp_path_factory.mktemp("small-batch")
+    export = folder / "beslut-valid.xlsx"
+    generate(export, count=10, seed=4711, today=TODAY, scenario_mix=False)
+    producer = run_task(
+        "produce_work_items",
+        folder / "producer",
+        items=[{"payload": {"requested_by": "test"}}],
+        env={"DECISIONS_FILE": str(export)},
+    )
+    assert producer.returncode == 0, producer.explain()
+    return SmallBatch(export, producer)
+
+
+def test_without_an_attached_export_the_producer_takes_decisions_file(small_batch: SmallBatch) -> None:
+    decisions = small_batch.producer.payloads()
+    assert [item["position"] for item in decisions] == list(range(1, 11))
+    assert {item["batch"]["source_name"] for item in decisions} == {small_batch.export.name}
+    assert {item["plan"]["outcome"] for item in decisions} == {"planned"}
+    assert small_batch.producer.releases() == [{"item": "0", "state": "DONE", "exception": None}]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_consumer_without_state_that_is_given_every_item_again_enters_nothing_twice(
+    small_batch: SmallBatch, tmp_path: Path
+) -> None:
+    items = small_batch.items
+    half = len(items) // 2
+    first_half = {item["payload"]["plan"]["decision_id"] for item in items[:half]}
+    with running_payout_system(tmp_path / "payout.db") as server:
+        a = run_task("consume_work_items", tmp_path / "a", items=items[:half], env=payout_system(server.url))
+        after_a = server.api_payments()
+        # B: another machine (an empty STATE_DIR of its own), given every item again, as Control
+        # Room redelivers after a crash or a retry.
+        b = run_task("consume_work_items", tmp_path / "b", items=items, env=payout_system(server.url))
+        held = server.api_payments()
+
+    assert a.returncode == 0, a.explain()
+    assert b.returncode == 0, b.explain()
+    assert references(after_a) == planned_references([item["payload"] for item in items[:half]])
+    assert set(outcomes_by_decision(a.payloads()).values()) == {"paid"}
+    b_outcomes = outcomes_by_decision(b.payloads())
+    assert b_outcomes == {
+        item["payload"]["plan"]["decision_id"]: "already_paid"
+        if item["payload"]["plan"]["decision_id"] in first_half
+        else "paid"
+        for item in items
+    }
+    assert {release["state"] for release in b.releases()} == {"DONE"}
+    assert len(b.releases()) == len(items)
+    # B found A's payments, with A's payment numbers, and entered only the rest.
+    numbers_a = {p["reference"]: p["payment_number"] for p in after_a}
+    numbers_b = {
+        p["reference"]: (p["status"], p["payment_number"])
+        for item in b.payloads()
+        for p in item["result"]["payments"]
+    }
+    for reference, number in numbers_a.items():
+        assert numbers_b[reference] == ("already_registered", number)
+    assert references(held) == planned_references([item["payload"] for item in items])
+    assert len(set(references(held))) == len(held), "each reference exactly once"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_two_consumers_at_once_on_disjoint_halves_enter_each_payment_once(
+    small_batch: SmallBatch, tmp_path: Path
+) -> None:
+    items = small_batch.items
+    half = len(items) // 2
+    with running_payout_system(tmp_path / "payout.db") as server:
+        started = [
+            start_task(
+                "consume_work_items", tmp_path / "a", items=items[:half], env=payout_system(server.url)
+            ),
+            start_task(
+                "consume_work_items", tmp_path / "b", items=items[half:], env=payout_system(server.url)
+            ),
+        ]
+        runs = [task.finish() for task in started]
+        held = server.api_payments()
+
+    for run in runs:
+        assert run.returncode == 0, run.explain()
+        assert {release["state"] for release in run.releases()} == {"DONE"}
+        assert set(outcomes_by_decision(run.payloads()).values()) == {"paid"}
+    assert references(held) == planned_references([item["payload"] for item in items])
+    assert len(set(references(held))) == len(held), "each reference exactly once"
+
+
+# -- the reporter --------------------------------------------------------------------------------
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_reporter_with_part_of_the_results_fails_and_reports_incomplete(
+    chain: Chain, tmp_path: Path
+) -> None:
+    part = chain.consumer.output_items()[:10]
+    reporter = run_task("report_work_items", tmp_path / "reporter", items=part)
+
+    assert reporter.returncode != 0
+    assert f"{len(chain.plans) - 10} decisions of the export have no result" in reporter.console
+    summary = reporter.summary()
+    assert summary["status"] == "incomplete"
+    assert summary["missing_decisions"] == len(chain.plans) - 10
+    assert len(summary["decisions"]) == 10
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_reporter_refuses_results_of_two_producer_runs(chain: Chain, tmp_path: Path) -> None:
+    # The same export produced a second time is another batch; a few of its decisions consumed.
+    producer = run_task(
+        "produce_work_items",
+        tmp_path / "producer",
+        items=[with_attachment(chain.export, tmp_path / "producer")],
+    )
+    assert producer.returncode == 0, producer.explain()
+    manual = [item for item in producer.output_items() if item["payload"]["plan"]["outcome"] == "manual"][:2]
+    consumer = run_task(
+        "consume_work_items", tmp_path / "consumer", items=manual, env=unreachable_payout_system()
+    )
+    assert consumer.returncode == 0, consumer.explain()
+    first_batch = chain.decisions[0]["batch"]["batch_id"]
+    second_batch = producer.payloads()[0]["batch"]["batch_id"]
+    assert first_batch != second_batch
+
+    reporter = run_task(
+        "report_work_items",
+        tmp_path / "reporter",
+        items=chain.consumer.output_items() + consumer.output_items(),
+    )
+
+    assert reporter.returncode != 0
+    assert "more than one export" in reporter.console
+    assert first_batch in reporter.console
+    assert second_batch in reporter.console
+    # No summary that an operator could take for a report of either export.
+    assert not (reporter.artifacts / "summary.json").exists()
+
+
+# -- the producer ----------------------------------------------------------------------------------
+def test_a_producer_input_without_an_export_fails_as_business_no_export(tmp_path: Path) -> None:
+    folder = tmp_path / "producer"
+    folder.mkdir()
+    (folder / "anteckningar.txt").write_text("inget här", encoding="utf-8")
+    producer = run_task(
+        "produce_work_items",
+        folder,
+        items=[{"payload": {"requested_by": "test"}, "files": {"anteckningar.txt": "anteckningar.txt"}}],
+    )
+
+    assert producer.returncode != 0
+    assert "carries no .xlsx export" in producer.console
+    assert "anteckningar.txt" in producer.console
+    [release] = producer.releases()
+    assert release["state"] == "FAILED"
+    assert (release["exception"]["type"], release["exception"]["code"]) == ("BUSINESS", "no_export")
+    assert producer.output_items() == []
+
+
+@pytest.mark.parametrize("fixture", ["truncated.xlsx", "csv-renamed.xlsx"])
+def test_a_producer_given_a_corrupt_export_fails_as_business_and_produces_nothing(
+    fixture: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "producer"
+    producer = run_task(
+        "produce_work_items", folder, items=[with_attachment(FIXTURES / fixture, folder, name="beslut.xlsx")]
+    )
+
+    assert producer.returncode != 0
+    assert "cannot be processed" in producer.console
+    [release] = producer.releases()
+    assert release["state"] == "FAILED"
+    assert release["exception"]["type"] == "BUSINESS"
+    assert release["exception"]["code"] == "export_not_xlsx"
+    assert "beslut.xlsx" in release["exception"]["message"]
+    assert producer.output_items() == []
