@@ -313,6 +313,10 @@ def run_robot(
     worker_events = {path.parent.name: read_events(path) for path in worker_logs}
     check_workers(events, worker_events, workers, name)
     seconds, details = registration_phase(events, worker_events, name)
+    # What an operator opens afterwards: the run's log.html, and the largest worker's.
+    details["log_html_mb"] = round((artifacts / "log.html").stat().st_size / 1e6, 2)
+    worker_htmls = [path.stat().st_size for path in (artifacts / "workers").glob("w*/log.html")]
+    details["largest_worker_log_html_mb"] = round(max(worker_htmls) / 1e6, 2) if worker_htmls else None
     if details["payments_registered_events"] != len(payments):
         raise BenchmarkError(
             f"{name}: the run logs hold {details['payments_registered_events']} payment_registered "
@@ -704,6 +708,11 @@ def print_robot_details(result: Result) -> None:
             f"first payment after {d['first_payment_after_start_s']} s, "
             f"{d['prefetch_s']} s searching{searching}, {d['failed_attempts']} failed attempts"
         )
+    worker_log = d.get("largest_worker_log_html_mb")
+    print(
+        f"{result.label}: log.html {d.get('log_html_mb')} MB"
+        + (f", largest worker log.html {worker_log} MB" if worker_log is not None else "")
+    )
 
 
 def print_malmo(result: Result, mix: dict[str, int]) -> None:
