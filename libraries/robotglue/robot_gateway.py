@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -133,6 +134,7 @@ class RobotGateway:
         self._resource = Path(resource)
         self._imported = False
         self._quiet = quiet
+        self._quiet_depth = 0
 
     def __repr__(self) -> str:
         return f"RobotGateway(url={self._url!r}, username={self._username!r})"
@@ -195,15 +197,16 @@ class RobotGateway:
     def register(self, payment: object) -> str:
         """Enter one ``PlannedPayment`` and return its payment number from the confirmation page."""
         values = payment_form_values(payment)
-        self._run("Open Payment Form")
-        self._run("Fill Payment Form", values)
-        try:
-            self._run("Submit Payment Form")
-            number = self._run("Read Payment Number")
-        except BusinessError:
-            raise
-        except ApplicationError as error:
-            raise SubmitOutcomeUnknownError(error.kind, error.detail) from None
+        with self._quietly():
+            self._run("Open Payment Form")
+            self._run("Fill Payment Form", values)
+            try:
+                self._run("Submit Payment Form")
+                number = self._run("Read Payment Number")
+            except BusinessError:
+                raise
+            except ApplicationError as error:
+                raise SubmitOutcomeUnknownError(error.kind, error.detail) from None
         return str(number)
 
     def log_out(self) -> None:
@@ -235,14 +238,29 @@ class RobotGateway:
         """Run the resource's keyword ``name``; its typed failures become gateway exceptions."""
         self._import_resource()
         arguments = [escape(argument) if isinstance(argument, str) else argument for argument in args]
+        with self._quietly():
+            try:
+                return BuiltIn().run_keyword(f"{RESOURCE_NAME}.{name}", *arguments)
+            except ExecutionFailed as failure:
+                if failure.timeout or failure.exit or failure.skip or failure.syntax:
+                    raise  # the run's own timeouts, fatal errors and syntax errors are not the gateway's
+                raise to_gateway_error(str(failure)) from None
+
+    @contextlib.contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """With ``quiet``, the keywords inside run at log level WARN (once, however many there are)."""
+        if not self._quiet or self._quiet_depth:
+            self._quiet_depth += 1
+            try:
+                yield
+            finally:
+                self._quiet_depth -= 1
+            return
         builtin = BuiltIn()
-        level = builtin.set_log_level("WARN") if self._quiet else None
+        level = builtin.set_log_level("WARN")
+        self._quiet_depth += 1
         try:
-            return builtin.run_keyword(f"{RESOURCE_NAME}.{name}", *arguments)
-        except ExecutionFailed as failure:
-            if failure.timeout or failure.exit or failure.skip or failure.syntax:
-                raise  # the run's own timeouts, fatal errors and syntax errors are not the gateway's
-            raise to_gateway_error(str(failure)) from None
+            yield
         finally:
-            if level is not None:
-                builtin.set_log_level(level)
+            self._quiet_depth -= 1
+            builtin.set_log_level(level)
