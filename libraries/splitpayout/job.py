@@ -198,18 +198,7 @@ class SplitPayoutJob:
         ledger.start_run(
             self.run_id, mode=self.mode, source_name=self.source_name, source_sha256=self.source_sha256
         )
-        engine = RegistrationEngine(
-            gateway,
-            ledger,
-            run_id=self.run_id,
-            worker_id=worker_id,
-            max_attempts=self.settings.max_attempts,
-            max_consecutive_failures=self.settings.max_consecutive_failures,
-            backoff_seconds=self.settings.backoff_seconds,
-            unknown_outcome_settle_seconds=self.settings.settle_seconds,
-            logged_in=True,
-            on_event=self.engine_event,
-        )
+        engine = self.new_engine(gateway, ledger, worker_id=worker_id, logged_in=True)
         total = len(self.plans)
         deferred: list[int] = []
         self.log.event("registration_started", step="register", workers=1)
@@ -245,6 +234,23 @@ class SplitPayoutJob:
             self.log.event("registration_finished", step="register", decisions=len(self.results))
             ledger.finish_run(self.run_id, status="stopped" if self.stopped_reason else "completed")
             ledger.close()
+
+    def new_engine(
+        self, gateway: PayoutGateway, ledger: Ledger, *, worker_id: str, **options: Any
+    ) -> RegistrationEngine:
+        """A registration engine with the run's retry settings, its events in the run's logs."""
+        return RegistrationEngine(
+            gateway,
+            ledger,
+            run_id=self.run_id,
+            worker_id=worker_id,
+            max_attempts=self.settings.max_attempts,
+            max_consecutive_failures=self.settings.max_consecutive_failures,
+            backoff_seconds=self.settings.backoff_seconds,
+            unknown_outcome_settle_seconds=self.settings.settle_seconds,
+            on_event=self.engine_event,
+            **options,
+        )
 
     def _wait_for_other_runs(self, engine: RegistrationEngine) -> None:
         """Decisions another run was working on are checked again once it is done with them:

@@ -123,17 +123,8 @@ class Consumer:
         settings = job.settings
         ledger = Ledger(settings.ledger_path)
         ledger.start_run(job.run_id, mode="consumer", source_name="work items", source_sha256="")
-        engine = RegistrationEngine(
-            self.gateway,
-            ledger,
-            run_id=job.run_id,
-            worker_id=self.worker_id,
-            max_attempts=settings.max_attempts,
-            max_consecutive_failures=settings.max_consecutive_failures,
-            backoff_seconds=settings.backoff_seconds,
-            unknown_outcome_settle_seconds=settings.settle_seconds,
-            look_up_each_payment=self.look_up_each_payment,
-            on_event=job.engine_event,
+        engine = job.new_engine(
+            self.gateway, ledger, worker_id=self.worker_id, look_up_each_payment=self.look_up_each_payment
         )
         handled = 0
         logged_in = False

@@ -30,6 +30,7 @@ from splitpayout.reader import iter_rows
 from devdata.generate_export import generate
 from swedish_rules import format_identity
 from tests.support.payout_server import PayoutServer, running_payout_system
+from tests.support.robot_env import clean_robot_env
 from tests.support.robot_logs import readable_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,20 +39,6 @@ ROOT = Path(__file__).resolve().parents[2]
 USER, PASSWORD = "robot", "robot-demo-password"
 TODAY = dt.date.today()
 DECISIONS = 16
-ROBOT_SETTINGS = (
-    "DECISIONS_FILE",
-    "DRY_RUN",
-    "STATE_DIR",
-    "RUN_DATE",
-    "RUN_STARTED_BY",
-    "WORKERS",
-    "LOOK_UP_EACH_PAYMENT",
-    "MAX_ATTEMPTS",
-    "MAX_CONSECUTIVE_FAILURES",
-    "RETRY_BACKOFF_SECONDS",
-    "UNKNOWN_OUTCOME_SETTLE_SECONDS",
-    "AMOUNT_LIMIT_KR",
-)
 
 
 @dataclass
@@ -77,11 +64,7 @@ def start_run(
     *, export: Path, server: PayoutServer, state: Path, artifacts: Path, workers: int, cwd: Path = ROOT
 ) -> tuple[subprocess.Popen[str], Path]:
     """Start ``Split payouts`` as robot.yaml does; paths may be relative to ``cwd``."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ROBOT_SETTINGS and not key.startswith(("ROBOT_", "PAYOUT_", "RPA_"))
-    }
+    env = clean_robot_env()
     env.update(
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
         DECISIONS_FILE=str(export),

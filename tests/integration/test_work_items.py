@@ -39,6 +39,7 @@ from devdata.generate_export import generate
 from swedish_rules import format_identity
 from tests.support.payout_server import free_port, running_payout_system
 from tests.support.recording_adapter import RECORD_ENV, read_releases
+from tests.support.robot_env import clean_robot_env
 from tests.support.robot_logs import readable_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,22 +49,6 @@ TODAY = dt.date.today()
 ADAPTER = "tests.support.recording_adapter.RecordingFileAdapter"
 DECISION_KIND = "splitpayout.decision/1"
 RESULT_KIND = "splitpayout.result/1"
-# Settings of the robot that the test process's environment must not leak into a run.
-ROBOT_SETTINGS = (
-    "DECISIONS_FILE",
-    "DRY_RUN",
-    "STATE_DIR",
-    "RUN_DATE",
-    "RUN_STARTED_BY",
-    "WORKERS",
-    "LOOK_UP_EACH_PAYMENT",
-    "MAX_ATTEMPTS",
-    "MAX_CONSECUTIVE_FAILURES",
-    "RETRY_BACKOFF_SECONDS",
-    "UNKNOWN_OUTCOME_SETTLE_SECONDS",
-    "AMOUNT_LIMIT_KR",
-    RECORD_ENV,
-)
 
 
 # == running the tasks ========================================================================
@@ -132,11 +117,7 @@ def start_task(
     """Start ``task`` as robot.yaml does, with ``items`` as its input work items (file adapter)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "input.json").write_text(json.dumps(items), encoding="utf-8")
-    process_env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ROBOT_SETTINGS and not key.startswith(("ROBOT_", "PAYOUT_", "RPA_"))
-    }
+    process_env = clean_robot_env(RECORD_ENV)
     process_env.update(
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
         RPA_WORKITEMS_ADAPTER=ADAPTER,
