@@ -27,6 +27,8 @@ from pathlib import Path
 
 from splitpayout.job import SplitPayoutJob, dry_run_result
 from splitpayout.ledger import Ledger
+from splitpayout.local_adapter import NAME as APPENDING_ADAPTER
+from splitpayout.local_adapter import read_output_lines
 from splitpayout.models import DecisionResult, Outcome
 from splitpayout.workitems import (
     DecisionItem,
@@ -77,7 +79,7 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
                 for p in share
             ]
             (folder / "input.json").write_text(json.dumps(items), encoding="utf-8")
-            processes.append((number, _start_worker(job, number, folder), folder / "output.json"))
+            processes.append((number, _start_worker(job, number, folder), folder / "output.jsonl"))
         _wait(job, processes, total=len(planned), poll_seconds=poll_seconds)
         for number, process, output in processes:
             found = _read_results(output)
@@ -127,7 +129,7 @@ def _start_worker(job: SplitPayoutJob, number: int, folder: Path) -> subprocess.
     artifacts = job.settings.artifacts_dir / WORKERS_FOLDER / worker_name(number)
     artifacts.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    env.update(file_adapter_env(folder / "input.json", folder / "output.json"))
+    env.update(file_adapter_env(folder / "input.json", folder / "output.jsonl", adapter=APPENDING_ADAPTER))
     env.update(
         ROBOT_ARTIFACTS=str(artifacts.resolve()),
         STATE_DIR=str(job.settings.state_dir.resolve()),
@@ -171,21 +173,21 @@ def _wait(
 
 
 def _count_results(output: Path) -> int:
-    """Results a worker has saved so far (its output file is rewritten as it goes: a torn read counts 0)."""
+    """Results a worker has saved so far: a line each (a line still being written is not counted)."""
     try:
-        data = json.loads(output.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        with output.open("rb") as handle:
+            return sum(1 for line in handle if line.endswith(b"\n"))
+    except OSError:
         return 0
-    return len(data) if isinstance(data, list) else 0
 
 
 def _read_results(output: Path) -> dict[int, ResultItem]:
     try:
-        data = json.loads(output.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = read_output_lines(output.read_text(encoding="utf-8"))
+    except OSError:
         return {}
     found: dict[int, ResultItem] = {}
-    for entry in data if isinstance(data, list) else []:
+    for entry in data:
         try:
             item = result_item(entry.get("payload") if isinstance(entry, dict) else None)
         except WorkItemError:

@@ -259,10 +259,10 @@ class WorkItemQueue:
             yield payload
 
 
-def file_adapter_env(input_path: Path, output_path: Path) -> dict[str, str]:
+def file_adapter_env(input_path: Path, output_path: Path, adapter: str = FILE_ADAPTER) -> dict[str, str]:
     """The environment that points RPA.Robocorp.WorkItems at local work-item files."""
     return {
-        "RPA_WORKITEMS_ADAPTER": FILE_ADAPTER,
+        "RPA_WORKITEMS_ADAPTER": adapter,
         "RPA_INPUT_WORKITEM_PATH": str(input_path),
         "RPA_OUTPUT_WORKITEM_PATH": str(output_path),
     }
