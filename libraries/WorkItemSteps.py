@@ -40,6 +40,7 @@ class ProduceWorkItems(SplitPayouts):
         super().__init__()
         self._queue: WorkItemQueue | None = None
         self._export: Path | None = None
+        self._download: Path | None = None  # where the attached export was saved, if it was
         self._released = False
 
     @property
@@ -59,7 +60,7 @@ class ProduceWorkItems(SplitPayouts):
     def get_the_export_from_the_input_work_item(self) -> None:
         """Take the export attached to the input work item (locally: ``DECISIONS_FILE`` when none is)."""
         base = Settings.from_env()
-        folder = base.state_dir / "exports" / uuid.uuid4().hex[:12]
+        folder = self._download = base.state_dir / "exports" / uuid.uuid4().hex[:12]
         try:
             self._export = export_from_input(self.queue, folder, base.decisions_file)
         except WorkQueueError as error:
@@ -90,12 +91,9 @@ class ProduceWorkItems(SplitPayouts):
             self._released = True
         if job is not None:
             job.close()
-        if (
-            self._export is not None
-            and self._export.parent.parent == Settings.from_env().state_dir / "exports"
-        ):
+        if self._download is not None:
             # The copy of the attached export holds personal data: it is not kept.
-            shutil.rmtree(self._export.parent, ignore_errors=True)
+            shutil.rmtree(self._download, ignore_errors=True)
 
 
 @library(scope="SUITE", auto_keywords=False)

@@ -29,7 +29,8 @@ from splitpayout.job import SplitPayoutJob, dry_run_result
 from splitpayout.ledger import Ledger
 from splitpayout.local_adapter import NAME as APPENDING_ADAPTER
 from splitpayout.local_adapter import read_output_lines
-from splitpayout.models import DecisionResult, Outcome
+from splitpayout.models import DecisionPlan, DecisionResult, Outcome
+from splitpayout.work_queue import batch_of
 from splitpayout.workitems import (
     DecisionItem,
     ResultItem,
@@ -56,8 +57,6 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
     planned = [plan for plan in job.plans if plan.outcome is Outcome.PLANNED]
     count = max(1, min(workers, len(planned)))
     work = (settings.state_dir / WORKERS_FOLDER / job.run_id).resolve()  # workers run from ROOT
-    from splitpayout.work_queue import batch_of
-
     batch = batch_of(job)
     ledger = Ledger(settings.ledger_path)
     ledger.start_run(job.run_id, mode=job.mode, source_name=job.source_name, source_sha256=job.source_sha256)
@@ -113,10 +112,7 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
     ledger.close()
 
 
-def _result_for(plan: object, position: int, results: dict[int, ResultItem]) -> DecisionResult:
-    from splitpayout.models import DecisionPlan
-
-    assert isinstance(plan, DecisionPlan)
+def _result_for(plan: DecisionPlan, position: int, results: dict[int, ResultItem]) -> DecisionResult:
     if plan.outcome is not Outcome.PLANNED:
         return dry_run_result(plan)
     item = results.get(position)
