@@ -31,6 +31,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         PAYOUT_CLOCK=clock,
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=64 * 1024,
+        # The stylesheet changes only with a new release: browsers keep it for an hour instead
+        # of asking for it again at every page.
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]

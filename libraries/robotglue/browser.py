@@ -201,21 +201,44 @@ def _driver() -> WebDriver:
     return driver
 
 
+#: Debian's headless-only build of Chromium (package ``chromium-headless-shell``): the same
+#: Blink engine and network stack without the desktop browser around it, which costs about half
+#: the processor time per page. The robot's first choice for headless runs. This is the program
+#: itself: Debian's ``/usr/bin/chromium-headless-shell`` is a shell script that starts it as a
+#: child without ``exec``, so chromedriver, which stops the process it started, would stop only
+#: the script and leave the browser running after every run.
+HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
+#: Debian's full Chromium (package ``chromium``): for visible runs, and headless when the
+#: headless shell is not installed.
+CHROMIUM = "/usr/bin/chromium"
+
+
+def chromium_binary(headless: bool = True) -> str:
+    """The browser to start: ``CHROME_BINARY`` when set; else, headless, Debian's headless shell
+    when installed; else Debian's Chromium when installed; else ``""`` (chromedriver's default).
+    """
+    configured = os.environ.get("CHROME_BINARY")
+    if configured:
+        return configured
+    if headless and os.path.exists(HEADLESS_SHELL):
+        return HEADLESS_SHELL
+    return CHROMIUM if os.path.exists(CHROMIUM) else ""
+
+
 @keyword
 def get_chromium_options(headless: bool = True) -> ChromeOptions:
     """Chromium options for the payout system: headless by default, quiet, no first-run screens.
 
-    The browser binary is taken from ``CHROME_BINARY`` when set, else ``/usr/bin/chromium``
-    when it exists, else chromedriver's own default.
+    The browser is ``chromium_binary(headless)``: headless runs use Debian's
+    ``chromium-headless-shell`` when it is installed (always headless, and much lighter),
+    otherwise full Chromium in its headless mode. ``CHROME_BINARY`` names another browser.
     """
     options = ChromeOptions()
-    if headless:
+    binary = chromium_binary(headless)
+    if headless and not binary.endswith("headless-shell"):
         options.add_argument("--headless=new")
     for argument in CHROMIUM_ARGUMENTS:
         options.add_argument(argument)
-    binary = os.environ.get("CHROME_BINARY") or (
-        "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else ""
-    )
     if binary:
         options.binary_location = binary
     options.add_experimental_option(

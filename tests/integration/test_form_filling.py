@@ -9,11 +9,18 @@ typed key by key.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from robotglue.browser import chromedriver_path, fill_form, get_chromium_options, payment_form_values
+from robotglue.browser import (
+    HEADLESS_SHELL,
+    chromedriver_path,
+    fill_form,
+    get_chromium_options,
+    payment_form_values,
+)
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -89,6 +96,13 @@ def browser(server: PayoutServer) -> Iterator[webdriver.Chrome]:
         yield driver
     finally:
         driver.quit()
+
+
+def test_headless_runs_use_the_headless_shell_when_it_is_installed(browser: webdriver.Chrome) -> None:
+    # scripts/setup.sh installs Debian's chromium-headless-shell where the release packages it;
+    # the robot must then drive it, not full Chromium (several times the processor time per page).
+    expected = "chrome-headless-shell" if os.path.exists(HEADLESS_SHELL) else "chrome"
+    assert browser.capabilities["browserName"] == expected
 
 
 def open_form(driver: webdriver.Chrome, server: PayoutServer) -> None:

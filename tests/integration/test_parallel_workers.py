@@ -30,6 +30,7 @@ from splitpayout.reader import iter_rows
 from devdata.generate_export import generate
 from swedish_rules import format_identity
 from tests.support.payout_server import PayoutServer, running_payout_system
+from tests.support.processes import MARKER_VARIABLE, new_marker, processes_left
 from tests.support.robot_env import clean_robot_env
 from tests.support.robot_logs import readable_text
 
@@ -48,6 +49,8 @@ class Run:
     artifacts: Path
     returncode: int
     console: str
+    # Processes the run started (its workers, chromedrivers and browsers) still alive after it.
+    left_running: list[str]
 
     def summary(self) -> dict[str, Any]:
         document: dict[str, Any] = json.loads((self.artifacts / "summary.json").read_text(encoding="utf-8"))
@@ -62,10 +65,12 @@ class Run:
 
 def start_run(
     *, export: Path, server: PayoutServer, state: Path, artifacts: Path, workers: int, cwd: Path = ROOT
-) -> tuple[subprocess.Popen[str], Path]:
-    """Start ``Split payouts`` as robot.yaml does; paths may be relative to ``cwd``."""
+) -> tuple[subprocess.Popen[str], Path, str]:
+    """Start ``Split payouts`` as robot.yaml does; paths may be relative to ``cwd``. Returns the
+    process, its artifacts folder and the marker its descendants carry in their environment."""
     env = clean_robot_env()
     env.update(
+        {MARKER_VARIABLE: new_marker()},
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
         DECISIONS_FILE=str(export),
         PAYOUT_SYSTEM_URL=server.url,
@@ -86,18 +91,18 @@ def start_run(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    return process, cwd / artifacts
+    return process, cwd / artifacts, env[MARKER_VARIABLE]
 
 
-def finish(started: tuple[subprocess.Popen[str], Path], timeout: float = 300) -> Run:
-    process, artifacts = started
+def finish(started: tuple[subprocess.Popen[str], Path, str], timeout: float = 300) -> Run:
+    process, artifacts, marker = started
     try:
         console, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         console, _ = process.communicate()
         raise AssertionError(f"the run did not finish within {timeout:g} s:\n{console[-4000:]}") from None
-    return Run(artifacts, process.returncode, console)
+    return Run(artifacts, process.returncode, console, processes_left(marker))
 
 
 def run(**options: Any) -> Run:
@@ -244,6 +249,13 @@ def test_two_workers_register_every_planned_payment_once(world: World, first_run
         checked
     )
     assert_no_worker_inputs_left(world.state)
+
+
+def test_a_run_leaves_no_worker_or_browser_running(first_run: FirstRun) -> None:
+    # Each worker starts a chromedriver and a browser of several processes: an unattended robot
+    # that left them behind would fill the machine within a month of runs.
+    assert first_run.run.returncode == 0, first_run.run.explain()
+    assert first_run.run.left_running == []
 
 
 def test_a_second_run_with_three_workers_finds_everything_paid(
