@@ -240,3 +240,13 @@ def test_security_headers_are_set(client: FlaskClient) -> None:
     response = client.get("/login")
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_are_never_cached_but_the_stylesheet_is_kept_an_hour(client: FlaskClient) -> None:
+    login(client)
+    for page in ("/", "/payments/new", "/payments/search"):
+        assert client.get(page).headers["Cache-Control"] == "no-store", page
+    stylesheet = client.get("/static/style.css")
+    assert stylesheet.status_code == 200
+    assert "max-age=3600" in stylesheet.headers["Cache-Control"]
+    assert "no-store" not in stylesheet.headers["Cache-Control"]
