@@ -55,6 +55,15 @@ mode's own workers, other work competed for the processors and the rates and rat
 ``payment_registered`` events, over all workers' logs when there are worker logs): a burst of
 other work moves it less than the totals.
 
+``cpu ms`` is the processor time (user and system, all cores) per payment of the mode's own
+processes, sampled from ``/proc`` twice a second (``process_cpu.py``): for the robot the whole
+process tree over the whole run (the task, its workers, their chromedrivers and browsers, from
+start-up to the reports), for the bare loops the loop itself, chromedriver and the browser, for
+HTTP the loop. ``srv ms`` is the stand-in's over the same time. Their sum says how many payments
+per second the machine could carry at most at that cost with every core doing nothing else
+(cores / (cpu + srv)): the verdict gives that ceiling beside each worker count's rate, since
+N browsers side by side on a 2-core machine share two cores, whatever N is.
+
 ``--malmo`` adds a Malmö month: 2,400 valid households of the same generator with the same
 seed, about half of them split between two partners (the generator's own mix for valid
 decisions: half split, some paid partly straight to a landlord by bankgiro, so some 3,950
@@ -96,6 +105,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "libraries")]
+
+from process_cpu import CpuMeter  # noqa: E402 - beside this script
 
 SEED = 20261201
 USERNAME = "robot"
@@ -148,6 +159,8 @@ class Result:
     load: float = 0.0  # mean of the 1-minute load average before and after
     median_ms: float | None = None  # the median time of one payment (a burst of load moves it less)
     workers: int = 1  # browsers (robot workers) registering side by side
+    cpu_seconds: float = 0.0  # processor time of the mode's own processes (see the docstring)
+    server_cpu_seconds: float = 0.0  # processor time of the stand-in while the mode ran
 
     @property
     def label(self) -> str:
@@ -164,6 +177,22 @@ class Result:
     @property
     def total_rate(self) -> float:
         return self.payments / self.total_seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        """The mode's processor time per payment, in milliseconds."""
+        return 1000 * self.cpu_seconds / self.payments
+
+    @property
+    def server_cpu_ms(self) -> float:
+        """The stand-in's processor time per payment, in milliseconds."""
+        return 1000 * self.server_cpu_seconds / self.payments
+
+    @property
+    def ceiling(self) -> float:
+        """Payments per second this machine could reach at this cost, all its cores doing nothing else."""
+        cost = (self.cpu_seconds + self.server_cpu_seconds) / self.payments
+        return (os.cpu_count() or 1) / cost if cost > 0 else float("inf")
 
 
 def label(mode: str, workers: int) -> str:
@@ -255,6 +284,7 @@ def run_robot(
     rundir: Path,
     *,
     fast: bool,
+    meter: CpuMeter,
     workers: int = 1,
     timeout: float = ROBOT_TIMEOUT_SECONDS,
 ) -> Result:
@@ -280,18 +310,22 @@ def run_robot(
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
     )
     started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "splitpayout.runner", "split_payouts"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    meter.add(process.pid)  # the robot, its workers, their chromedrivers and browsers
     try:
-        completed = subprocess.run(
-            [sys.executable, "-m", "splitpayout.runner", "split_payouts"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
         raise BenchmarkError(f"{name}: the robot did not finish within {timeout:.0f} s") from None
+    completed = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     total = time.perf_counter() - started
     if completed.returncode != 0:
         raise BenchmarkError(
@@ -420,7 +454,7 @@ def registration_phase(
 # -- the baselines ------------------------------------------------------------------------------
 
 
-def run_selenium(server: Any, payments: list[Any], rundir: Path, *, fast: bool) -> Result:
+def run_selenium(server: Any, payments: list[Any], rundir: Path, *, fast: bool, meter: CpuMeter) -> Result:
     """A bare Selenium loop over the same form: typing every field, or (``fast``) one script for all."""
     from robotglue.browser import chromedriver_path, get_chromium_options, payment_form_values
     from selenium import webdriver
@@ -433,11 +467,11 @@ def run_selenium(server: Any, payments: list[Any], rundir: Path, *, fast: bool) 
     mode = "selenium-fast" if fast else "selenium"
     base = server.url.rstrip("/")
     started = time.perf_counter()
+    thread_cpu = time.thread_time()
     # The robot's own Chromium flags and local chromedriver, so only the driving code differs.
-    driver = webdriver.Chrome(
-        options=get_chromium_options(headless=True),
-        service=Service(executable_path=chromedriver_path()),
-    )
+    service = Service(executable_path=chromedriver_path())
+    driver = webdriver.Chrome(options=get_chromium_options(headless=True), service=service)
+    meter.add(service.process.pid)  # chromedriver and the browser it started
     numbers: list[str] = []
     durations: list[float] = []
     try:
@@ -480,8 +514,10 @@ def run_selenium(server: Any, payments: list[Any], rundir: Path, *, fast: bool) 
             numbers.append(found[0].text)
             durations.append(time.perf_counter() - payment_started)
         finished = time.perf_counter()
+        meter.sample()  # the browser's last figures, before it exits
     finally:
         driver.quit()
+    loop_cpu = time.thread_time() - thread_cpu
     if len(set(numbers)) != len(payments) or not all(n.startswith("U-") for n in numbers):
         raise BenchmarkError(f"{mode}: expected {len(payments)} distinct payment numbers")
     check_held(server, payments, mode)
@@ -493,6 +529,7 @@ def run_selenium(server: Any, payments: list[Any], rundir: Path, *, fast: bool) 
         finished - started,
         details,
         median_ms=median_ms(durations),
+        cpu_seconds=loop_cpu,  # the meter's browser and chromedriver are added by run_mode
     )
 
 
@@ -501,6 +538,7 @@ def run_http(server: Any, payments: list[Any], rundir: Path) -> Result:
     from splitpayout.http_gateway import HttpGateway
 
     started = time.perf_counter()
+    thread_cpu = time.thread_time()
     gateway = HttpGateway(server.url, USERNAME, PASSWORD, timeout=PAGE_TIMEOUT_SECONDS)
     gateway.log_in()
     logged_in = time.perf_counter()
@@ -523,6 +561,7 @@ def run_http(server: Any, payments: list[Any], rundir: Path) -> Result:
         finished - started,
         details,
         median_ms=median_ms(durations),
+        cpu_seconds=time.thread_time() - thread_cpu,
     )
 
 
@@ -543,22 +582,25 @@ def run_mode(
     from tests.support.payout_server import running_payout_system
 
     rundir.mkdir(parents=True)
-    runners: dict[str, Callable[[Any], Result]] = {
-        "robot": lambda server: run_robot(
-            server, export, payments, rundir, fast=True, workers=workers, timeout=timeout
+    runners: dict[str, Callable[[Any, CpuMeter], Result]] = {
+        "robot": lambda server, meter: run_robot(
+            server, export, payments, rundir, fast=True, meter=meter, workers=workers, timeout=timeout
         ),
-        "robot-typed": lambda server: run_robot(
-            server, export, payments, rundir, fast=False, timeout=timeout
+        "robot-typed": lambda server, meter: run_robot(
+            server, export, payments, rundir, fast=False, meter=meter, timeout=timeout
         ),
-        "selenium": lambda server: run_selenium(server, payments, rundir, fast=False),
-        "selenium-fast": lambda server: run_selenium(server, payments, rundir, fast=True),
-        "http": lambda server: run_http(server, payments, rundir),
+        "selenium": lambda server, meter: run_selenium(server, payments, rundir, fast=False, meter=meter),
+        "selenium-fast": lambda server, meter: run_selenium(server, payments, rundir, fast=True, meter=meter),
+        "http": lambda server, meter: run_http(server, payments, rundir),
     }
     with running_payout_system(rundir / "payout-system.sqlite3") as server:
         if server.api_payments():
             raise BenchmarkError(f"{label(mode, workers)}: the fresh stand-in already holds payments")
         load_before = os.getloadavg()[0]
-        result = runners[mode](server)
+        with CpuMeter(server.process.pid) as server_meter, CpuMeter() as meter:
+            result = runners[mode](server, meter)
+    result.cpu_seconds += meter.seconds
+    result.server_cpu_seconds = server_meter.seconds
     # The machine's 1-minute load average around the mode: above the core count, other work
     # competed for the processors and the mode's rate is lower than it would be alone.
     result.load = (load_before + os.getloadavg()[0]) / 2
@@ -602,7 +644,10 @@ def targets(best: dict[str, Result], malmo: tuple[Result, dict[str, int]] | None
             {
                 "target": f"{result.label}: at least {TARGET_PER_WORKER:.0f} payments/s per worker",
                 "measured": f"{result.rate_per_worker:.2f} payments/s per worker "
-                f"({result.rate:.2f}/s with {count(result.workers, 'worker')})",
+                f"({result.rate:.2f}/s with {count(result.workers, 'worker')}); at its measured "
+                f"{result.cpu_ms + result.server_cpu_ms:.0f} ms of processor time per payment "
+                f"(stand-in included) this machine's {os.cpu_count()} cores allow at most "
+                f"{result.ceiling:.1f}/s in all, {result.ceiling / result.workers:.2f}/s per worker",
                 "ok": result.rate_per_worker >= TARGET_PER_WORKER,
             }
         )
@@ -660,7 +705,8 @@ def print_table(best: dict[str, Result], rounds: int) -> None:
 
     print(
         f"{'mode':<15} {'payments':>8} {'reg s':>7} {'pay/s':>7} {'pay/s/w':>7} {'x selenium':>10} "
-        f"{'x sel-fast':>10} {'x http':>7} {'total s':>8} {'total pay/s':>11} {'med ms':>7} {'load':>5}"
+        f"{'x sel-fast':>10} {'x http':>7} {'total s':>8} {'total pay/s':>11} {'med ms':>7} "
+        f"{'cpu ms':>6} {'srv ms':>6} {'load':>5}"
     )
     for name, result in best.items():
         print(
@@ -668,7 +714,8 @@ def print_table(best: dict[str, Result], rounds: int) -> None:
             f"{result.rate_per_worker:>7.2f} {ratio(table[name]['selenium']):>10} "
             f"{ratio(table[name]['selenium-fast']):>10} {ratio(table[name]['http']):>7} "
             f"{result.total_seconds:>8.1f} {result.total_rate:>11.2f} "
-            f"{'-' if result.median_ms is None else f'{result.median_ms:.0f}':>7} {result.load:>5.1f}"
+            f"{'-' if result.median_ms is None else f'{result.median_ms:.0f}':>7} "
+            f"{result.cpu_ms:>6.0f} {result.server_cpu_ms:>6.0f} {result.load:>5.1f}"
         )
     if rounds > 1:
         print(f"(fastest of {rounds} rounds per mode)")
@@ -729,6 +776,11 @@ def print_malmo(result: Result, mix: dict[str, int]) -> None:
     print(
         f"  registration phase   {result.seconds:>7.1f} s ({result.seconds / 60:.1f} min)  "
         f"{result.rate:.2f} payments/s ({result.rate_per_worker:.2f}/s per worker)"
+    )
+    print(
+        f"  processor time       {result.cpu_ms:>7.0f} ms per payment for the robot, its workers and "
+        f"browsers, {result.server_cpu_ms:.0f} ms for the stand-in: at most {result.ceiling:.1f} "
+        f"payments/s on {os.cpu_count()} cores"
     )
     verdict = "yes" if result.total_seconds < MALMO_TARGET_SECONDS else "no"
     trial = "" if mix["households"] == MALMO_HOUSEHOLDS else f" (a trial of {mix['households']} households)"
