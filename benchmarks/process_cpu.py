@@ -34,9 +34,8 @@ class CpuMeter:
     def __init__(self, *roots: int, interval: float = 0.5) -> None:
         self._roots = set(roots)
         self._interval = interval
-        self._seen: dict[int, float] = {}
-        self._start: dict[int, float] = {}
-        self._tracked: set[int] = set()
+        self._seen: dict[int, float] = {}  # every process of the trees ever seen: its last figure
+        self._start: dict[int, float] = {}  # its figure when the meter started (0 if started later)
         self._baseline = True  # the first look: what the trees spent before does not count
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cpu-meter", daemon=True)
@@ -56,7 +55,7 @@ class CpuMeter:
                 if found is not None:
                     table[int(entry.name)] = found
         with self._lock:
-            members = (self._roots | self._tracked) & table.keys()
+            members = (self._roots | self._seen.keys()) & table.keys()
             frontier = list(members)
             children: dict[int, list[int]] = {}
             for pid, (parent, _) in table.items():
@@ -68,10 +67,8 @@ class CpuMeter:
                         frontier.append(child)
             for pid in members:
                 seconds = table[pid][1]
-                if pid not in self._tracked:
-                    self._tracked.add(pid)
-                    # A process that was there before the meter counts from the meter's start.
-                    self._start[pid] = seconds if self._baseline else 0.0
+                # A process that was there before the meter counts from the meter's start.
+                self._start.setdefault(pid, seconds if self._baseline else 0.0)
                 self._seen[pid] = seconds
             self._baseline = False
 
@@ -79,7 +76,7 @@ class CpuMeter:
     def seconds(self) -> float:
         """Processor seconds counted so far."""
         with self._lock:
-            return sum(self._seen[pid] - self._start.get(pid, 0.0) for pid in self._seen)
+            return sum(seconds - self._start[pid] for pid, seconds in self._seen.items())
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

@@ -20,12 +20,12 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
 fi
 # The headless-only Chromium the robot prefers for unattended runs: much lighter per page.
 # Older releases do not package it; the robot then runs full Chromium headless.
+install_headless_shell() { "${sudo_cmd[@]}" apt-get install -y -qq chromium-headless-shell >/dev/null 2>&1; }
 if ! command -v chromium-headless-shell >/dev/null 2>&1; then
   echo "setup: installing chromium-headless-shell from the operating system's packages"
-  if ! { "${sudo_cmd[@]}" apt-get install -y -qq chromium-headless-shell >/dev/null 2>&1 \
-         || { "${sudo_cmd[@]}" apt-get update -qq && "${sudo_cmd[@]}" apt-get install -y -qq chromium-headless-shell >/dev/null 2>&1; }; }; then
-    echo "setup: chromium-headless-shell is not available here; headless runs use chromium"
-  fi
+  # A package list older than the package: refresh it once and try again.
+  install_headless_shell || { "${sudo_cmd[@]}" apt-get update -qq && install_headless_shell; } \
+    || echo "setup: chromium-headless-shell is not available here; headless runs use chromium"
 fi
 
 "$python_bin" - <<'PY'
