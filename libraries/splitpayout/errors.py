@@ -16,6 +16,7 @@ ExportErrorCode = Literal[
     "duplicate_columns",
     "no_decisions",
     "unreadable",
+    "export_too_large",
 ]
 
 

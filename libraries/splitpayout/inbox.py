@@ -273,6 +273,11 @@ _PROBLEMS_SV = {
     "missing_columns": "Obligatoriska kolumner saknas",
     "duplicate_columns": "Samma kolumn finns mer än en gång",
     "no_decisions": "Filen innehåller inga beslut.",
+    "export_too_large": (
+        "Filen är för stor för en körning: den har fler beslut än roboten tar emot på en gång"
+        " (MAX_DECISIONS) eller blir för stor när den packas upp. Dela upp exporten eller be"
+        " driften höja gränsen."
+    ),
     "unreadable": "Filen är skadad eller kan inte läsas.",
 }
 

@@ -37,11 +37,14 @@ Decisions taken here (the brief is silent on them):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from splitpayout import reader
 from splitpayout.cells import is_blank, parse_amount, parse_date, parse_share_bp, parse_text, parse_yes_no
+from splitpayout.contract import LIMITS
 from splitpayout.errors import CellError
 from splitpayout.models import (
     Applicant,
@@ -66,6 +69,7 @@ from splitpayout.reader import (
     AMOUNT,
     CASE_WORKER,
     DECISION,
+    DEFAULT_MAX_DECISIONS,
     DIRECT,
     DIRECT_BANKGIRO,
     DIRECT_OCR,
@@ -77,6 +81,7 @@ from splitpayout.reader import (
     number_format_key,
     read_header,
 )
+from splitpayout.references import decision_key, decision_number_problem, payment_reference, shown
 from swedish_rules import (
     InvalidAccount,
     InvalidBankgiro,
@@ -107,11 +112,9 @@ DEFAULT_SHARE_BP = 5000
 FULL_SHARE_BP = 10_000
 PERSONKONTO_CLEARINGS = frozenset({"3300", "3782"})
 _EMPTY_CONTACT = Contact()
-
-
-def decision_key(decision_id: str) -> str:
-    """How decision numbers are compared for duplicates (case- and whitespace-insensitive)."""
-    return decision_id.strip().casefold()
+# Characters a single-line text field cannot hold: controls (line breaks, tabs), line and
+# paragraph separators, lone surrogates.
+_NOT_IN_A_LINE = frozenset({"Cc", "Zl", "Zp", "Cs"})
 
 
 def payment_message(payout_date: dt.date) -> str:
@@ -204,6 +207,14 @@ class _RowParser:
             self.bad.append(column)
             return None
 
+    def decision_number(self) -> str:
+        """The decision number as written, or (shown with visible escapes) a bad column when it
+        cannot be a payment reference's first part."""
+        text = self.required_text(DECISION)
+        if text and decision_number_problem(text) is not None:
+            self.bad.append(DECISION)
+        return shown(text)
+
     def amount(self, column: str, *, required: bool) -> int:
         value = self.raw.get(column)
         if is_blank(value):
@@ -250,7 +261,7 @@ def parse_row(row_number: int, raw: dict[str, object]) -> Decision | DecisionPla
     by ``plan_decision``. A protected row comes back as a protected plan right away.
     """
     parser = _RowParser(raw)
-    decision_id = parser.required_text(DECISION)
+    decision_id = parser.decision_number()
     protected, readable = _is_protected(raw.get(PROTECTED))
     if protected:
         extra = () if readable else (_invalid_row([PROTECTED], "Skyddade personuppgifter is not Ja or Nej"),)
@@ -350,7 +361,213 @@ def _check_applicant(applicant: Applicant, today: dt.date) -> _Checked:
     return checked
 
 
-def _contact(decision: Decision, checked: list[_Checked]) -> Contact:
+@dataclass(frozen=True)
+class PlanningRules:
+    """What planning depends on besides the decision: the day and the limits."""
+
+    today: dt.date
+    amount_limit_ore: int = DEFAULT_AMOUNT_LIMIT_ORE  # per decision (AMOUNT_LIMIT_KR)
+    max_payment_ore: int | None = None  # the payout system's ceiling per payment, when it has one
+
+
+@dataclass
+class _Case:
+    """A decision under the rule checks, with what the checks found out about it."""
+
+    decision: Decision
+    rules: PlanningRules
+    partner: Applicant | None  # sökande 2 when the decision is split and sökande 2 is there
+    checked: list[_Checked]  # sökande 1, then the partner when there is one
+    pay_date: dt.date  # the requested date moved to a bank day
+    bankgiro: str | None = None  # normalised, for the direct payment
+
+    @property
+    def rest_ore(self) -> int:
+        return self.decision.amount_ore - self.decision.direct_ore
+
+    def shares(self) -> tuple[int, int]:
+        """(sökande 1's part, sökande 2's part) of what is left after the direct payment."""
+        if self.decision.split and self.partner is not None:
+            return split_amount(self.rest_ore, self.decision.share1_bp)
+        return self.rest_ore, 0
+
+
+Rule = Callable[[_Case], list[Reason]]
+
+
+def _direct_within_amount(case: _Case) -> list[Reason]:
+    if case.rest_ore < 0:
+        return [_invalid_row([DIRECT, AMOUNT], "Varav direktbetalning is larger than Belopp")]
+    return []
+
+
+def _partner_present(case: _Case) -> list[Reason]:
+    if not case.decision.split or case.partner is not None:
+        return []
+    a2 = case.decision.applicant2
+    missing = [A2_ID] if a2 is None or not a2.personnummer else []
+    missing += [A2_NAME] if a2 is None or not a2.name else []
+    return [
+        Reason(
+            code=ReasonCode.MISSING_PARTNER, fields=tuple(missing), detail="split payout without sökande 2"
+        )
+    ]
+
+
+def _valid_identities(case: _Case) -> list[Reason]:
+    columns = [
+        column for column, c in zip((A1_ID, A2_ID), case.checked, strict=False) if c.personnummer is None
+    ]
+    if columns:
+        return [
+            Reason(
+                code=ReasonCode.INVALID_IDENTITY, fields=tuple(columns), detail="not a valid identity number"
+            )
+        ]
+    return []
+
+
+def _own_accounts(case: _Case) -> list[Reason]:
+    """Each partner's own valid account, or none (payment notice); never the other partner's."""
+    columns_of = ((A1_CLEARING, A1_ACCOUNT), (A2_CLEARING, A2_ACCOUNT))
+    bad = [col for cols, c in zip(columns_of, case.checked, strict=False) if not c.account_ok for col in cols]
+    checked = case.checked
+    shared = len(checked) == 2 and checked[0].account is not None
+    if (
+        not bad
+        and shared
+        and (checked[0].clearing, checked[0].account) == (checked[1].clearing, checked[1].account)
+    ):
+        bad = [*columns_of[0], *columns_of[1]]
+    if bad:
+        return [
+            Reason(
+                code=ReasonCode.INVALID_ACCOUNT,
+                fields=tuple(bad),
+                detail="bank account incomplete, invalid, or not the applicant's own",
+            )
+        ]
+    return []
+
+
+def _account(checked: _Checked) -> tuple[str | None, str | None]:
+    return checked.clearing, checked.account
+
+
+def _valid_bankgiro(case: _Case) -> list[Reason]:
+    decision = case.decision
+    if decision.direct_ore <= 0:
+        return []
+    try:
+        if decision.direct_bankgiro is None:
+            raise InvalidBankgiro("missing")
+        case.bankgiro = normalize_bankgiro(decision.direct_bankgiro)
+    except InvalidBankgiro:
+        return [
+            Reason(
+                code=ReasonCode.INVALID_BANKGIRO,
+                fields=(DIRECT_BANKGIRO,),
+                detail="direct payment without a valid bankgiro number",
+            )
+        ]
+    return []
+
+
+def _amount_within_limit(case: _Case) -> list[Reason]:
+    if case.decision.amount_ore > case.rules.amount_limit_ore:
+        return [
+            Reason(
+                code=ReasonCode.AMOUNT_ABOVE_LIMIT,
+                fields=(AMOUNT,),
+                detail="Belopp is above the limit per decision",
+            )
+        ]
+    return []
+
+
+def _payout_date_not_passed(case: _Case) -> list[Reason]:
+    if case.pay_date < case.rules.today:
+        return [
+            Reason(
+                code=ReasonCode.PAYOUT_DATE_PASSED,
+                fields=(PAYOUT_DATE,),
+                detail="the payout date (moved to a bank day) has passed",
+            )
+        ]
+    return []
+
+
+def _within_field_limits(case: _Case) -> list[Reason]:
+    """What the payout system would refuse (its documented field limits), known before entering:
+    a decision that breaks one is entered not at all, instead of half."""
+    decision = case.decision
+    bad: list[str] = []
+    names = [(A1_NAME, decision.applicant1)] + ([(A2_NAME, case.partner)] if case.partner else [])
+    bad += [column for column, applicant in names if applicant and not _fits_name_field(applicant.name)]
+    if (
+        decision.direct_ore > 0
+        and decision.direct_ocr is not None
+        and ocr_digits(decision.direct_ocr) is None
+    ):
+        bad.append(DIRECT_OCR)
+    ceiling = LIMITS.amount_ore
+    if case.rules.max_payment_ore is not None:
+        ceiling = min(ceiling, case.rules.max_payment_ore)
+    if case.rest_ore >= 0 and any(part > ceiling for part in case.shares()):
+        bad.append(AMOUNT)
+    if decision.direct_ore > ceiling:
+        bad.append(DIRECT)
+    if len(payment_message(decision.payout_date)) > LIMITS.message:  # pragma: no cover - fixed text
+        bad.append(PAYOUT_DATE)
+    if bad:
+        return [_invalid_row(bad, "beyond what the payout system accepts in a payment (its field limits)")]
+    return []
+
+
+#: Every rule a decision must pass to be paid automatically, in the order its reasons are listed.
+RULES: tuple[Rule, ...] = (
+    _direct_within_amount,
+    _partner_present,
+    _valid_identities,
+    _own_accounts,
+    _valid_bankgiro,
+    _amount_within_limit,
+    _payout_date_not_passed,
+    _within_field_limits,
+)
+
+
+def _fits_name_field(name: str) -> bool:
+    """A name the payout system stores as written: within its length, on one line (a line break
+    or another control character would be dropped by the browser's single-line field)."""
+    return len(name) <= LIMITS.name and not any(unicodedata.category(c) in _NOT_IN_A_LINE for c in name)
+
+
+def ocr_digits(text: str) -> str | None:
+    """An OCR number as the payout system stores it (digits 0–9, spaces removed), or None when it
+    holds anything else or more digits than the payout system takes."""
+    digits = text.replace(" ", "")
+    if not digits or not digits.isascii() or not digits.isdigit() or len(digits) > LIMITS.ocr:
+        return None
+    return digits
+
+
+def _case(decision: Decision, rules: PlanningRules) -> _Case:
+    partner = decision.applicant2 if decision.split else None
+    if partner is not None and (not partner.personnummer or not partner.name):
+        partner = None
+    applicants = [decision.applicant1] + ([partner] if partner is not None else [])
+    return _Case(
+        decision=decision,
+        rules=rules,
+        partner=partner,
+        checked=[_check_applicant(applicant, rules.today) for applicant in applicants],
+        pay_date=previous_bank_day(decision.payout_date),
+    )
+
+
+def _contact(case: _Case) -> Contact:
+    decision, checked = case.decision, case.checked
     a1, a2 = decision.applicant1, decision.applicant2
     return Contact.model_construct(
         applicant1_name=a1.name,
@@ -361,125 +578,21 @@ def _contact(decision: Decision, checked: list[_Checked]) -> Contact:
     )
 
 
-def plan_decision(
-    decision: Decision, *, today: dt.date, amount_limit_ore: int = DEFAULT_AMOUNT_LIMIT_ORE
-) -> DecisionPlan:
-    """What to pay for one decision, or ``manual`` with every reason that applies (BRIEF §2.2, §2.3)."""
-    row_numbers = (decision.row_number,)
-    if decision.protected:
-        return _protected_plan(decision.decision_id, row_numbers)
-
-    reasons: list[Reason] = []
-    rest = decision.amount_ore - decision.direct_ore
-    if rest < 0:
-        reasons.append(_invalid_row([DIRECT, AMOUNT], "Varav direktbetalning is larger than Belopp"))
-
-    a1 = decision.applicant1
-    a2 = decision.applicant2 if decision.split else None
-    if decision.split and (a2 is None or not a2.personnummer or not a2.name):
-        missing = [A2_ID] if a2 is None or not a2.personnummer else []
-        missing += [A2_NAME] if a2 is None or not a2.name else []
-        reasons.append(
-            Reason(
-                code=ReasonCode.MISSING_PARTNER,
-                fields=tuple(missing),
-                detail="split payout without sökande 2",
-            )
-        )
-        a2 = None
-
-    applicants = [(a1, A1_ID, A1_CLEARING, A1_ACCOUNT)]
-    if a2 is not None:
-        applicants.append((a2, A2_ID, A2_CLEARING, A2_ACCOUNT))
-    checked = [_check_applicant(applicant, today) for applicant, *_ in applicants]
-    bad_ids = [
-        id_col for (_, id_col, _, _), c in zip(applicants, checked, strict=True) if c.personnummer is None
-    ]
-    if bad_ids:
-        reasons.append(
-            Reason(
-                code=ReasonCode.INVALID_IDENTITY, fields=tuple(bad_ids), detail="not a valid identity number"
-            )
-        )
-    bad_accounts = [
-        column
-        for (_, _, clearing_col, account_col), c in zip(applicants, checked, strict=True)
-        if not c.account_ok
-        for column in (clearing_col, account_col)
-    ]
-    if len(checked) == 2 and checked[0].account is not None and bad_accounts == []:
-        same = (checked[0].clearing, checked[0].account) == (checked[1].clearing, checked[1].account)
-        if same:
-            bad_accounts = [A1_CLEARING, A1_ACCOUNT, A2_CLEARING, A2_ACCOUNT]
-    if bad_accounts:
-        reasons.append(
-            Reason(
-                code=ReasonCode.INVALID_ACCOUNT,
-                fields=tuple(bad_accounts),
-                detail="bank account incomplete, invalid, or not the applicant's own",
-            )
-        )
-
-    bankgiro: str | None = None
-    if decision.direct_ore > 0:
-        try:
-            if decision.direct_bankgiro is None:
-                raise InvalidBankgiro("missing")
-            bankgiro = normalize_bankgiro(decision.direct_bankgiro)
-        except InvalidBankgiro:
-            reasons.append(
-                Reason(
-                    code=ReasonCode.INVALID_BANKGIRO,
-                    fields=(DIRECT_BANKGIRO,),
-                    detail="direct payment without a valid bankgiro number",
-                )
-            )
-
-    if decision.amount_ore > amount_limit_ore:
-        reasons.append(
-            Reason(
-                code=ReasonCode.AMOUNT_ABOVE_LIMIT,
-                fields=(AMOUNT,),
-                detail="Belopp is above the limit per decision",
-            )
-        )
-
-    pay_date = previous_bank_day(decision.payout_date)
-    if pay_date < today:
-        reasons.append(
-            Reason(
-                code=ReasonCode.PAYOUT_DATE_PASSED,
-                fields=(PAYOUT_DATE,),
-                detail="the payout date (moved to a bank day) has passed",
-            )
-        )
-
-    contact = _contact(decision, checked)
-    if reasons:
-        return DecisionPlan.model_construct(
-            decision_id=decision.decision_id,
-            row_numbers=row_numbers,
-            amount_ore=decision.amount_ore,
-            outcome=Outcome.MANUAL,
-            reasons=tuple(reasons),
-            payments=(),
-            case_worker=decision.case_worker,
-            protected=False,
-            contact=contact,
-        )
-
-    p1, p2 = split_amount(rest, decision.share1_bp) if decision.split else (rest, 0)
-    message = payment_message(decision.payout_date)
+def _payments(case: _Case) -> tuple[PlannedPayment, ...]:
+    """The payments of a decision that passed every rule: sökande 1, sökande 2, the direct payment."""
+    decision = case.decision
+    common: dict[str, Any] = {
+        "decision_id": decision.decision_id,
+        "payout_date": case.pay_date,
+        "message": payment_message(decision.payout_date),
+    }
     payments: list[PlannedPayment] = []
-    parts = [(p1, "1", a1, checked[0])]
-    if a2 is not None:
-        parts.append((p2, "2", a2, checked[1]))
+    parts = zip(case.shares(), ("1", "2"), (decision.applicant1, case.partner), case.checked, strict=False)
     for amount, suffix, applicant, c in parts:
-        if amount > 0:
+        if amount > 0 and applicant is not None:
             payments.append(
                 PlannedPayment.model_construct(
-                    reference=f"{decision.decision_id}/{suffix}",
-                    decision_id=decision.decision_id,
+                    reference=payment_reference(decision.decision_id, suffix),
                     method=Method.KONTO if c.account is not None else Method.AVI,
                     personnummer=c.personnummer,
                     name=applicant.name,
@@ -488,37 +601,49 @@ def plan_decision(
                     bankgiro=None,
                     ocr=None,
                     amount_ore=amount,
-                    payout_date=pay_date,
-                    message=message,
+                    **common,
                 )
             )
     if decision.direct_ore > 0:
         payments.append(
             PlannedPayment.model_construct(
-                reference=f"{decision.decision_id}/D",
-                decision_id=decision.decision_id,
+                reference=payment_reference(decision.decision_id, "D"),
                 method=Method.BANKGIRO,
-                personnummer=checked[0].personnummer,
-                name=a1.name,
+                personnummer=case.checked[0].personnummer,
+                name=decision.applicant1.name,
                 clearing=None,
                 account=None,
-                bankgiro=bankgiro,
-                ocr=decision.direct_ocr,
+                bankgiro=case.bankgiro,
+                ocr=ocr_digits(decision.direct_ocr) if decision.direct_ocr else None,
                 amount_ore=decision.direct_ore,
-                payout_date=pay_date,
-                message=message,
+                **common,
             )
         )
+    return tuple(payments)
+
+
+def plan_decision(
+    decision: Decision,
+    *,
+    today: dt.date,
+    amount_limit_ore: int = DEFAULT_AMOUNT_LIMIT_ORE,
+    max_payment_ore: int | None = None,
+) -> DecisionPlan:
+    """What to pay for one decision, or ``manual`` with every reason that applies (docs/rules.md §2, §3)."""
+    if decision.protected:
+        return _protected_plan(decision.decision_id, (decision.row_number,))
+    case = _case(decision, PlanningRules(today, amount_limit_ore, max_payment_ore))
+    reasons = [reason for rule in RULES for reason in rule(case)]
     return DecisionPlan.model_construct(
         decision_id=decision.decision_id,
-        row_numbers=row_numbers,
+        row_numbers=(decision.row_number,),
         amount_ore=decision.amount_ore,
-        outcome=Outcome.PLANNED,
-        reasons=(),
-        payments=tuple(payments),
+        outcome=Outcome.MANUAL if reasons else Outcome.PLANNED,
+        reasons=tuple(reasons),
+        payments=() if reasons else _payments(case),
         case_worker=decision.case_worker,
         protected=False,
-        contact=contact,
+        contact=_contact(case),
     )
 
 
@@ -528,12 +653,15 @@ def plan_row(
     *,
     today: dt.date,
     amount_limit_ore: int = DEFAULT_AMOUNT_LIMIT_ORE,
+    max_payment_ore: int | None = None,
 ) -> DecisionPlan:
     """``parse_row`` then ``plan_decision``: the plan for one raw row, duplicates not considered."""
     parsed = parse_row(row_number, raw)
     if isinstance(parsed, DecisionPlan):
         return parsed
-    return plan_decision(parsed, today=today, amount_limit_ore=amount_limit_ore)
+    return plan_decision(
+        parsed, today=today, amount_limit_ore=amount_limit_ore, max_payment_ore=max_payment_ore
+    )
 
 
 # --- plan_export ------------------------------------------------------------------------------
@@ -548,11 +676,14 @@ class DecisionIndex:
     protected: set[str] = field(default_factory=set)  # decision_key of numbers with a protected row
 
 
-def index_decisions(path: StrPath) -> DecisionIndex:
-    """Read only the decision numbers and protection flags of the whole file (first pass)."""
+def index_decisions(path: StrPath, *, max_decisions: int = DEFAULT_MAX_DECISIONS) -> DecisionIndex:
+    """Read only the decision numbers and protection flags of the whole file (first pass).
+
+    Raises ``ExportFileError`` (``export_too_large``) as soon as the file proves too large.
+    """
     index = DecisionIndex()
     seen: set[str] = set()
-    for _, raw in reader.iter_rows(path, columns=(DECISION, PROTECTED)):
+    for _, raw in reader.iter_rows(path, columns=(DECISION, PROTECTED), max_decisions=max_decisions):
         index.decisions += 1
         try:
             decision_id = parse_text(raw.get(DECISION))
@@ -560,7 +691,7 @@ def index_decisions(path: StrPath) -> DecisionIndex:
             decision_id = None
         if decision_id is None:
             continue
-        key = decision_key(decision_id)
+        key = decision_key(shown(decision_id))
         if key in seen:
             index.duplicates.add(key)
         else:
@@ -586,7 +717,12 @@ def _as_duplicate(plan: DecisionPlan, protected: bool) -> DecisionPlan:
 
 
 def plan_export(
-    path: StrPath, *, today: dt.date, amount_limit_ore: int = DEFAULT_AMOUNT_LIMIT_ORE
+    path: StrPath,
+    *,
+    today: dt.date,
+    amount_limit_ore: int = DEFAULT_AMOUNT_LIMIT_ORE,
+    max_payment_ore: int | None = None,
+    max_decisions: int = DEFAULT_MAX_DECISIONS,
 ) -> Iterator[DecisionPlan]:
     """One ``DecisionPlan`` per data row of the export, in file order, streamed.
 
@@ -594,9 +730,11 @@ def plan_export(
     first pass reads it to the end). Every row whose decision number occurs more than once
     becomes ``manual`` with ``duplicate_decision``.
     """
-    index = index_decisions(path)
-    for row_number, raw in reader.iter_rows(path):
-        plan = plan_row(row_number, raw, today=today, amount_limit_ore=amount_limit_ore)
+    index = index_decisions(path, max_decisions=max_decisions)
+    for row_number, raw in reader.iter_rows(path, max_decisions=max_decisions):
+        plan = plan_row(
+            row_number, raw, today=today, amount_limit_ore=amount_limit_ore, max_payment_ore=max_payment_ore
+        )
         if plan.decision_id:
             key = decision_key(plan.decision_id)
             if key in index.duplicates:

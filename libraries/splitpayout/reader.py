@@ -83,6 +83,11 @@ REQUIRED_COLUMNS: tuple[str, ...] = (DECISION, PAYOUT_DATE, AMOUNT, SPLIT, A1_ID
 # Columns whose number cells mean something else under a percent format.
 NUMBER_FORMAT_COLUMNS: frozenset[str] = frozenset({SHARE})
 HEADER_SEARCH_ROWS = 10
+#: Data rows one run takes at most (``MAX_DECISIONS``): eight times a Malmö month.
+DEFAULT_MAX_DECISIONS = 20_000
+#: What the package may unpack to, per decision allowed, and at least (docs/rules.md §1.3).
+UNPACKED_BYTES_PER_DECISION = 4096
+MIN_UNPACKED_BYTES = 64 * 1024 * 1024
 
 _OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_SIGNATURE = b"PK\x03\x04"
@@ -160,13 +165,54 @@ def _sniff(path: Path) -> None:
         raise ExportFileError("not_xlsx", f"The export file {name} is not an .xlsx workbook.{hint}")
 
 
+def unpacked_limit(max_decisions: int) -> int:
+    """How many bytes an export allowed ``max_decisions`` rows may unpack to."""
+    return max(MIN_UNPACKED_BYTES, max_decisions * UNPACKED_BYTES_PER_DECISION)
+
+
+def _check_unpacked_size(handle: IO[bytes], name: str, max_decisions: int) -> None:
+    """Refuse a package that unpacks to more than its row limit allows, before reading any part.
+
+    The sizes are the archive's own; reading a part never yields more than its stated size
+    (Python's zipfile stops there), so a file that lies about them cannot get past this.
+    """
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise ExportFileError(
+            "not_xlsx",
+            f"The export file {name} is damaged or incomplete: it is not a readable .xlsx archive.",
+        ) from exc
+    finally:
+        handle.seek(0)
+    limit = unpacked_limit(max_decisions)
+    if total > limit:
+        raise ExportFileError(
+            "export_too_large",
+            f"The export file {name} unpacks to {total // (1 << 20)} MB, more than the "
+            f"{limit // (1 << 20)} MB allowed for {max_decisions} decisions (MAX_DECISIONS): "
+            "nothing was read. Split the export or raise MAX_DECISIONS.",
+        )
+
+
+def too_many_decisions(name: str, max_decisions: int) -> ExportFileError:
+    """The error for an export with more data rows than one run takes."""
+    return ExportFileError(
+        "export_too_large",
+        f"The export file {name} has more than {max_decisions} decisions (MAX_DECISIONS): "
+        "nothing was planned or entered. Split the export or raise MAX_DECISIONS.",
+    )
+
+
 @contextlib.contextmanager
-def _open_first_sheet(path: Path) -> Iterator[_SheetRows]:
+def _open_first_sheet(path: Path, max_decisions: int = DEFAULT_MAX_DECISIONS) -> Iterator[_SheetRows]:
     """The rows of the workbook's first worksheet."""
     _sniff(path)
     name = path.name
     with path.open("rb") as handle, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
+        _check_unpacked_size(handle, name, max_decisions)
         package = _load(handle, name)
         try:
             yield _first_sheet(package, name)
@@ -411,25 +457,29 @@ def _header_from(keys: dict[int, str | None], file_name: str, sheet: str, row_nu
     return ExportHeader(file_name=file_name, sheet=sheet, row_number=row_number, columns=columns)
 
 
-def read_header(path: StrPath) -> ExportHeader:
+def read_header(path: StrPath, *, max_decisions: int = DEFAULT_MAX_DECISIONS) -> ExportHeader:
     """Open the export and check its header; raises ExportFileError when the file cannot be used.
 
     Reads at most the first ``HEADER_SEARCH_ROWS`` rows, so a robot can fail fast before planning.
     """
-    with _open_first_sheet(Path(path)) as sheet:
+    with _open_first_sheet(Path(path), max_decisions) as sheet:
         return _find_header(iter(sheet), sheet)
 
 
-def iter_rows(path: StrPath, *, columns: Collection[str] | None = None) -> Iterator[RawRow]:
+def iter_rows(
+    path: StrPath, *, columns: Collection[str] | None = None, max_decisions: int = DEFAULT_MAX_DECISIONS
+) -> Iterator[RawRow]:
     """Every non-empty data row of the export as ``(row_number, {column: value})``, streamed.
 
     ``columns`` limits which known columns are extracted (default: all present in the file).
     A row counts as empty when every known column of the file is empty, whatever ``columns``
     asks for, so every caller sees the same rows. Raises ExportFileError for a file-level
-    problem, including ``no_decisions`` (raised at the end) when there is no data row at all.
+    problem, including ``no_decisions`` (raised at the end) when there is no data row at all,
+    and ``export_too_large`` when the package unpacks to more than ``max_decisions`` allow
+    (before any row) or as soon as there is a data row more than ``max_decisions``.
     """
     wanted = set(ALL_COLUMNS if columns is None else columns)
-    with _open_first_sheet(Path(path)) as sheet:
+    with _open_first_sheet(Path(path), max_decisions) as sheet:
         rows = iter(sheet)
         header = _find_header(rows, sheet)
         extract = [(column, index) for column, index in header.columns.items() if column in wanted]
@@ -447,6 +497,8 @@ def iter_rows(path: StrPath, *, columns: Collection[str] | None = None) -> Itera
                 if style_id is not None:
                     raw[number_format_key(column)] = sheet.number_format(style_id)
             found += 1
+            if found > max_decisions:
+                raise too_many_decisions(sheet.file_name, max_decisions)
             yield row_number, raw
         if not found:
             raise ExportFileError(
