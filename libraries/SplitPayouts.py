@@ -146,7 +146,7 @@ class SplitPayouts:
             self._gateway = None
         if self._job is None:
             return
-        if not self._job.reports_written:
+        if self._job.reports_pending:
             self._job.write_reports()
         self._job.close()
 

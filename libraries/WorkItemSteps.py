@@ -167,5 +167,5 @@ class ReportWorkItems(SplitPayouts):
     def finish_the_run(self) -> None:
         """Close the run; without the results of one export collected there is nothing to report."""
         if not self._collected and self._job is not None:
-            self._job.reports_written = True  # a summary of nothing would read as a completed report
+            self._job.nothing_to_report()  # a summary of nothing would read as a completed report
         super().finish_the_run()

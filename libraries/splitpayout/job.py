@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from splitpayout.errors import ExportFileError
-from splitpayout.gateway import ApplicationError, LoginRefusedError, PayoutGateway
+from splitpayout.gateway import PayoutGateway
 from splitpayout.ledger import Ledger
 from splitpayout.models import (
     DecisionPlan,
@@ -28,7 +27,8 @@ from splitpayout.models import (
     PaymentStatus,
 )
 from splitpayout.planner import plan_export, read_header
-from splitpayout.registration import PayoutSystemUnavailable, RegistrationEngine
+from splitpayout.registration import RegistrationEngine
+from splitpayout.registration_loop import RegistrationLoop, RunIdentity
 from splitpayout.reports import (
     MANUAL_WORKBOOK_FILE,
     SUMMARY_FILE,
@@ -38,16 +38,12 @@ from splitpayout.reports import (
     write_manual_workbook,
     write_summary,
 )
+from splitpayout.results import ResultStore
 from splitpayout.runlog import RunLog
 from splitpayout.settings import Settings
 from swedish_rules import format_amount
 
 Say = Callable[[str], None]
-
-# Another run working on the same references at the same time: check its decisions again
-# every few seconds, for at most a couple of minutes, before calling them failed.
-HELD_ELSEWHERE_WAIT_SECONDS = 3.0
-HELD_ELSEWHERE_MAX_WAIT_SECONDS = 120.0
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -96,7 +92,13 @@ class ControlTotals:
 
 
 class SplitPayoutJob:
-    """The state of one run. Methods are called in order; each says what it did through ``say``."""
+    """The state of one run. Methods are called in order; each says what it did through ``say``.
+
+    Plans are never held as a list: each pass reads them from the export again (checking
+    that the file is still the one read first), and results go to a ``ResultStore`` on disk
+    as they come, so memory stays flat however long the export. A work-item run hands its
+    plans over instead (``use_plans``).
+    """
 
     def __init__(
         self,
@@ -119,9 +121,14 @@ class SplitPayoutJob:
         self.source_sha256 = ""
         self.error: ExportFileError | None = None
         self.stopped_reason = ""
-        self.plans: list[DecisionPlan] = []
-        self.results: list[DecisionResult] = []
+        self.decisions = 0  # decisions of the export (rows), known once planned
+        self.planned = 0
+        self.payout_dates: tuple[dt.date, dt.date] | None = None  # first and last of the planned payments
+        self.results = ResultStore()
+        self._totals = Totals()
+        self._handed_plans: list[DecisionPlan] | None = None
         self.reports_written = False
+        self._reports_wanted = True
         # Decisions of the export with no result (work items a reporter has not received).
         self.missing_results = 0
         self.log.event("run_started", step="start", mode=self.mode, started_by=started_by)
@@ -136,7 +143,7 @@ class SplitPayoutJob:
             if not path.is_file():
                 raise ExportFileError("unreadable", f"the export {path.name!r} does not exist")
             self.source_sha256 = file_sha256(path)
-            read_header(path)
+            read_header(path, max_decisions=self.settings.max_decisions)
         except ExportFileError as error:
             self.error = error
             self.log.warning("export_unreadable", step="read", code=error.code, error=error.message)
@@ -144,143 +151,132 @@ class SplitPayoutJob:
         self.log.event("export_read", step="read", file_name=self.source_name, sha256=self.source_sha256)
         self.say(f"Export {self.source_name} (SHA-256 {self.source_sha256[:12]}…) can be read")
 
+    def use_plans(self, plans: list[DecisionPlan]) -> None:
+        """Work on these plans (handed over in work items) instead of reading an export."""
+        self._handed_plans = plans
+        self.decisions = len(plans)
+
+    def iter_plans(self) -> Iterator[DecisionPlan]:
+        """The export's plans in file order, read afresh (or the plans handed over)."""
+        if self._handed_plans is not None:
+            yield from self._handed_plans
+            return
+        path = self.settings.decisions_file
+        assert path is not None
+        if self.source_sha256 and file_sha256(path) != self.source_sha256:
+            raise ExportFileError(
+                "unreadable",
+                f"the export {path.name!r} changed while the run was working on it; nothing more is done."
+                " Run the robot again on the new file",
+            )
+        settings = self.settings
+        yield from plan_export(
+            path,
+            today=settings.run_date,
+            amount_limit_ore=settings.amount_limit_ore,
+            max_payment_ore=settings.max_payment_ore,
+            max_decisions=settings.max_decisions,
+        )
+
     # -- plan -------------------------------------------------------------------------------
     def plan(self) -> ControlTotals:
         """Validate and split every decision. Returns the control totals of the file."""
-        assert self.settings.decisions_file is not None
         started = dt.datetime.now(dt.UTC)
+        totals = ControlTotals()
+        payments = 0
+        first: dt.date | None = None
+        last: dt.date | None = None
         try:
-            self.plans = list(
-                plan_export(
-                    self.settings.decisions_file,
-                    today=self.settings.run_date,
-                    amount_limit_ore=self.settings.amount_limit_ore,
-                )
-            )
+            for plan in self.iter_plans():
+                totals.count += 1
+                totals.amount_ore += 0 if plan.protected else plan.amount_ore
+                if plan.outcome is Outcome.PLANNED:
+                    self.planned += 1
+                    payments += len(plan.payments)
+                    for payment in plan.payments:
+                        first = min(first or payment.payout_date, payment.payout_date)
+                        last = max(last or payment.payout_date, payment.payout_date)
         except ExportFileError as error:
             self.error = error
             self.log.warning("export_unreadable", step="plan", code=error.code, error=error.message)
             raise
-        totals = self.file_totals()
-        planned = sum(1 for p in self.plans if p.outcome is Outcome.PLANNED)
-        payments = sum(len(p.payments) for p in self.plans)
+        self.decisions = totals.count
+        self.payout_dates = (first, last) if first is not None and last is not None else None
+        manual = self.decisions - self.planned
         seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
         self.log.event(
             "planned",
             step="plan",
-            decisions=len(self.plans),
-            planned=planned,
-            manual=len(self.plans) - planned,
+            decisions=self.decisions,
+            planned=self.planned,
+            manual=manual,
             payments=payments,
             amount_ore=totals.amount_ore,
             duration_s=round(seconds, 3),
         )
         self.announce(
-            f"Control totals of the file: {totals.text()}; {planned} decisions planned "
-            f"({payments} payments), {len(self.plans) - planned} for manual handling"
+            f"Control totals of the file: {totals.text()}; {self.planned} decisions planned "
+            f"({payments} payments), {manual} for manual handling"
         )
         return totals
 
-    def file_totals(self) -> ControlTotals:
-        visible = [p for p in self.plans if not p.protected]
-        return ControlTotals(len(self.plans), sum(p.amount_ore for p in visible))
-
     # -- register ---------------------------------------------------------------------------
     def record_dry_run(self) -> None:
-        self.results = [dry_run_result(plan) for plan in self.plans]
-        for result in self.results:
-            self.report_decision(result)
+        for position, plan in enumerate(self.iter_plans(), start=1):
+            self.record(position, plan, dry_run_result(plan))
         self.say("Dry run: nothing was entered in the payout system")
+
+    def record(self, position: int, plan: DecisionPlan, result: DecisionResult) -> None:
+        """Keep one decision's final result and report it in the log."""
+        if position in self.results:
+            raise ValueError(f"decision at position {position} already has a result")
+        self.results.put(position, result)
+        self._totals.add(hidden_if_protected(plan, result))
+        self.report_decision(result)
 
     def register(self, gateway: PayoutGateway, *, worker_id: str) -> None:
         """Register every planned payment exactly once; decisions end paid, already_paid, manual or failed."""
         ledger = Ledger(self.settings.ledger_path)
-        ledger.start_run(
-            self.run_id, mode=self.mode, source_name=self.source_name, source_sha256=self.source_sha256
-        )
-        engine = self.new_engine(gateway, ledger, worker_id=worker_id, logged_in=True)
-        total = len(self.plans)
-        deferred: list[int] = []
-        self.log.event("registration_started", step="register", workers=1)
         try:
-            self.log_in(gateway)
-            engine.prefetch(self.plans)
-            for index, plan in enumerate(self.plans, start=1):
-                result = engine.process(plan)
-                self.results.append(result)
-                if plan.decision_id in engine.held_elsewhere:
-                    deferred.append(index - 1)  # reported once the other run is done with it
-                else:
-                    self.report_decision(result)
-                if index % 50 == 0 or index == total:
-                    self.announce(f"Progress: {index} of {total} decisions handled")
-            self._wait_for_other_runs(engine)
-        except (PayoutSystemUnavailable, LoginRefusedError) as error:
-            self.stopped_reason = str(error)
-            if isinstance(error, LoginRefusedError):
-                self.announce(f"STOPPED: {error}; check the robot's credentials. Nothing more was entered")
-            else:
-                self.announce(
-                    f"STOPPED: the payout system is unavailable ({error}); the rest is left for a later run"
-                )
-            self.log.warning("run_stopped", step="register", error=str(error))
-            for plan in self.plans[len(self.results) :]:
-                self.results.append(engine.not_attempted(plan))
+            loop = self.registration_loop(gateway, ledger, worker_id=worker_id, deferred=True)
+            outcome = loop.run(enumerate(self.iter_plans(), start=1), self.record)
         finally:
-            for index in deferred:
-                if index < len(self.results):
-                    self.report_decision(self.results[index])
-            gateway.log_out()
-            self.log.event("registration_finished", step="register", decisions=len(self.results))
-            ledger.finish_run(self.run_id, status="stopped" if self.stopped_reason else "completed")
             ledger.close()
+        self.stopped_reason = outcome.stopped
 
-    def new_engine(
-        self, gateway: PayoutGateway, ledger: Ledger, *, worker_id: str, **options: Any
-    ) -> RegistrationEngine:
-        """A registration engine with the run's retry settings, its events in the run's logs."""
-        return RegistrationEngine(
+    def registration_loop(
+        self, gateway: PayoutGateway, ledger: Ledger, *, worker_id: str, deferred: bool, **options: Any
+    ) -> RegistrationLoop[Any]:
+        """The registration loop over this run's settings, its events in the run's logs."""
+        settings = self.settings
+        engine = RegistrationEngine(
             gateway,
             ledger,
             run_id=self.run_id,
             worker_id=worker_id,
-            max_attempts=self.settings.max_attempts,
-            max_consecutive_failures=self.settings.max_consecutive_failures,
-            backoff_seconds=self.settings.backoff_seconds,
-            unknown_outcome_settle_seconds=self.settings.settle_seconds,
+            max_attempts=settings.max_attempts,
+            max_consecutive_failures=settings.max_consecutive_failures,
+            backoff_seconds=settings.backoff_seconds,
+            unknown_outcome_settle_seconds=settings.settle_seconds,
+            look_up_each_payment=options.pop("look_up_each_payment", False),
             on_event=self.engine_event,
-            **options,
         )
-
-    def _wait_for_other_runs(self, engine: RegistrationEngine) -> None:
-        """Decisions another run was working on are checked again once it is done with them:
-        then they are found registered (``already_paid``), or this run enters what is left.
-        Still held after the wait, they stay ``failed``: a later run completes them."""
-        waited = 0.0
-        while engine.held_elsewhere and waited < HELD_ELSEWHERE_MAX_WAIT_SECONDS:
-            self.say(
-                f"{len(engine.held_elsewhere)} decisions are being worked on by another run at the same "
-                f"time; checking them again in {HELD_ELSEWHERE_WAIT_SECONDS:.0f} s"
-            )
-            time.sleep(HELD_ELSEWHERE_WAIT_SECONDS)
-            waited += HELD_ELSEWHERE_WAIT_SECONDS
-            for index, plan in enumerate(self.plans):
-                if plan.decision_id in engine.held_elsewhere:
-                    self.results[index] = engine.process(plan)
-
-    def log_in(self, gateway: PayoutGateway) -> None:
-        """Log in, riding out passing failures; wrong credentials stop at once."""
-        attempts = self.settings.max_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                gateway.log_in()
-                self.log.event("logged_in", step="log_in", attempt=attempt)
-                return
-            except ApplicationError as error:
-                self.log.warning("log_in_failed", step="log_in", kind=error.kind, attempt=attempt)
-                if attempt == attempts:
-                    raise PayoutSystemUnavailable(f"could not log in ({error.kind})") from error
-                time.sleep(self.settings.backoff_seconds * 2 ** (attempt - 1))
+        return RegistrationLoop(
+            gateway,
+            engine,
+            ledger,
+            run=RunIdentity(
+                self.run_id, options.pop("mode", self.mode), self.source_name, self.source_sha256
+            ),
+            log=self.log,
+            say=self.say,
+            announce=self.announce,
+            max_attempts=settings.max_attempts,
+            backoff_seconds=settings.backoff_seconds,
+            deferred=deferred,
+            payout_dates=options.pop("payout_dates", lambda _: self.payout_dates),
+            total=self.decisions or None,
+        )
 
     def engine_event(self, event: str, values: dict[str, Any]) -> None:
         self.log.event(event, **values)
@@ -319,34 +315,76 @@ class SplitPayoutJob:
     # -- report -----------------------------------------------------------------------------
     @property
     def failed(self) -> int:
-        return sum(1 for r in self.results if r.outcome is Outcome.FAILED)
+        return self.results.count(Outcome.FAILED)
 
     def totals(self) -> Totals:
-        totals = Totals()
-        for plan, result in zip(self.plans, self.results, strict=False):
-            if plan.protected:
-                result = result.model_copy(update={"amount_ore": 0, "payments": ()})
-            totals.add(result)
-        return totals
+        return self._totals
+
+    def pairs(self) -> Iterator[tuple[DecisionPlan, DecisionResult]]:
+        """Each decision with a result, in export order, with its plan."""
+        results = iter(self.results)
+        current = next(results, None)
+        for position, plan in enumerate(self.iter_plans(), start=1):
+            while current is not None and current[0] < position:
+                current = next(results, None)
+            if current is None:
+                return
+            if current[0] == position:
+                yield plan, current[1]
+
+    def nothing_to_report(self) -> None:
+        """The run has nothing to report (a reporter without results): write no summary of nothing."""
+        self._reports_wanted = False
+
+    @property
+    def reports_pending(self) -> bool:
+        return self._reports_wanted and not self.reports_written
 
     def write_reports(self) -> Totals:
         """summary.json always; the workbook when a decision needs a human."""
         artifacts = self.settings.artifacts_dir
         totals = self.totals()
-        if self.results:
+        if len(self.results):
             totals.check()
         finished = dt.datetime.now(dt.UTC)
-        status = "completed"
+        human: list[tuple[DecisionPlan, DecisionResult]] = []
+
+        def decisions() -> Iterator[dict[str, Any]]:
+            if self.error is not None or not len(self.results):
+                return
+            for plan, result in self.pairs():
+                if needs_a_human(result):
+                    human.append((plan, result))
+                yield public_result(result, plan.protected)
+
+        write_summary(
+            artifacts / SUMMARY_FILE, run=self._run_facts(finished), totals=totals, decisions=decisions()
+        )
+        workbook = artifacts / MANUAL_WORKBOOK_FILE
+        if human:
+            write_manual_workbook(
+                workbook, human, source_name=self.source_name, run_id=self.run_id, created=finished
+            )
+        elif workbook.exists():
+            workbook.unlink()  # a workbook from an earlier run must not be mistaken for this one's
+        self.reports_written = True
+        self.log.event("reports_written", step="report", status=self._status(), **_flat_totals(totals))
+        return totals
+
+    def _status(self) -> str:
         if self.error is not None:
-            status = "file_error"
-        elif self.stopped_reason:
-            status = "stopped"
-        elif self.missing_results:
-            status = "incomplete"
+            return "file_error"
+        if self.stopped_reason:
+            return "stopped"
+        if self.missing_results:
+            return "incomplete"
+        return "completed"
+
+    def _run_facts(self, finished: dt.datetime) -> dict[str, object]:
         run: dict[str, object] = {
             "run_id": self.run_id,
             "mode": self.mode,
-            "status": status,
+            "status": self._status(),
             "started_by": self.started_by,
             "started_at": self.started_at.isoformat(timespec="seconds"),
             "finished_at": finished.isoformat(timespec="seconds"),
@@ -363,26 +401,19 @@ class SplitPayoutJob:
         }
         if self.missing_results:
             run["missing_decisions"] = self.missing_results
-        decisions = (
-            public_result(result, plan.protected)
-            for plan, result in zip(self.plans, self.results, strict=False)
-        )
-        write_summary(artifacts / SUMMARY_FILE, run=run, totals=totals, decisions=decisions)
-        human = [(p, r) for p, r in zip(self.plans, self.results, strict=False) if needs_a_human(r)]
-        workbook = artifacts / MANUAL_WORKBOOK_FILE
-        if human:
-            write_manual_workbook(
-                workbook, human, source_name=self.source_name, run_id=self.run_id, created=finished
-            )
-        elif workbook.exists():
-            workbook.unlink()  # a workbook from an earlier run must not be mistaken for this one's
-        self.reports_written = True
-        self.log.event("reports_written", step="report", status=status, **_flat_totals(totals))
-        return totals
+        return run
 
     def close(self) -> None:
         self.log.event("run_finished", step="finish", failed=self.failed)
         self.log.close()
+        self.results.close()
+
+
+def hidden_if_protected(plan: DecisionPlan, result: DecisionResult) -> DecisionResult:
+    """What the totals may count of a decision: nothing but its outcome for a protected identity."""
+    if plan.protected:
+        return result.model_copy(update={"amount_ore": 0, "payments": ()})
+    return result
 
 
 # Engine events an operator reading log.html should see as they happen.

@@ -46,6 +46,9 @@ class ReasonCode(StrEnum):
     PAYOUT_DATE_PASSED = "payout_date_passed"
     CONFLICT_EXISTING_PAYMENT = "conflict_existing_payment"
     REJECTED_BY_PAYOUT_SYSTEM = "rejected_by_payout_system"
+    # The robot's ledger says the payment was registered (with its payment number), but the
+    # payout system no longer shows it: a human must look; it is never entered again.
+    REGISTERED_NOT_FOUND = "registered_not_found"
 
 
 class Reason(BaseModel):

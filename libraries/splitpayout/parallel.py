@@ -53,33 +53,30 @@ def worker_name(number: int) -> str:
 def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: float = POLL_SECONDS) -> None:
     """Register the job's planned payments with ``workers`` browser workers (see the module docstring)."""
     settings = job.settings
-    positions = {plan.decision_id: position for position, plan in enumerate(job.plans, start=1)}
-    planned = [plan for plan in job.plans if plan.outcome is Outcome.PLANNED]
-    count = max(1, min(workers, len(planned)))
+    count = max(1, min(workers, job.planned))
     work = (settings.state_dir / WORKERS_FOLDER / job.run_id).resolve()  # workers run from ROOT
     batch = batch_of(job)
     ledger = Ledger(settings.ledger_path)
     ledger.start_run(job.run_id, mode=job.mode, source_name=job.source_name, source_sha256=job.source_sha256)
     job.log.event("registration_started", step="register", workers=count)
-    job.announce(f"Registering {len(planned)} decisions with {count} browser workers")
+    job.announce(f"Registering {job.planned} decisions with {count} browser workers")
     processes: list[tuple[int, subprocess.Popen[bytes], Path]] = []
     results: dict[int, ResultItem] = {}
     try:
-        for number in range(1, count + 1):
-            share = planned[number - 1 :: count]
+        shares: list[list[dict[str, object]]] = [[] for _ in range(count)]
+        planned = 0
+        for position, plan in enumerate(job.iter_plans(), start=1):
+            if plan.outcome is Outcome.PLANNED:
+                item = DecisionItem(batch=batch, position=position, plan=plan)
+                shares[planned % count].append({"payload": item.model_dump(mode="json")})
+                planned += 1
+        for number, items in enumerate(shares, start=1):
             folder = work / worker_name(number)
             folder.mkdir(parents=True, exist_ok=True)
-            items = [
-                {
-                    "payload": DecisionItem(
-                        batch=batch, position=positions[p.decision_id], plan=p
-                    ).model_dump(mode="json")
-                }
-                for p in share
-            ]
             (folder / "input.json").write_text(json.dumps(items), encoding="utf-8")
             processes.append((number, _start_worker(job, number, folder), folder / "output.jsonl"))
-        _wait(job, processes, total=len(planned), poll_seconds=poll_seconds)
+        del shares
+        _wait(job, processes, total=planned, poll_seconds=poll_seconds)
         for number, process, output in processes:
             found = _read_results(output)
             results.update(found)
@@ -102,12 +99,11 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
                     process.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
         job.log.event("registration_finished", step="register", decisions=len(results), workers=count)
-    job.results = [_result_for(plan, positions[plan.decision_id], results) for plan in job.plans]
     job.stopped_reason = next((item.stopped for item in results.values() if item.stopped), "") or ""
     if job.stopped_reason:
         job.announce(f"STOPPED: {job.stopped_reason}; the rest is left for a later run")
-    for result in job.results:
-        job.report_decision(result)
+    for position, plan in enumerate(job.iter_plans(), start=1):
+        job.record(position, plan, _result_for(plan, position, results))
     ledger.finish_run(job.run_id, status="stopped" if job.stopped_reason else "completed")
     ledger.close()
 

@@ -193,6 +193,14 @@ class RegistrationEngine:
         """True once ``max_consecutive_failures`` payments in a row failed for technical reasons."""
         return self._consecutive_failures >= self._max_consecutive_failures
 
+    def mark_logged_in(self) -> None:
+        """The caller has just logged in: the next payment needs no log-in of its own."""
+        self._session_ok = True
+
+    def forget_session(self) -> None:
+        """Log in afresh before the next step (a second pass after a pause, say)."""
+        self._session_ok = False
+
     def prefetch(self, plans: Iterable[DecisionPlan]) -> int:
         """Look up, in one search over the run's payout dates, what the payout system holds.
 
@@ -260,6 +268,8 @@ class RegistrationEngine:
             missing = [s for s in steps if s.status is PaymentStatus.NOT_ENTERED]
             if not missing:
                 return Outcome.ALREADY_PAID, ()
+            self._resolve_recorded_registrations(plan, missing)
+            missing = [s for s in steps if s.status is PaymentStatus.NOT_ENTERED]
             self._claim_all(plan, missing)
             self._resolve_earlier_attempts(plan, missing)
             for step in missing:
@@ -289,6 +299,40 @@ class RegistrationEngine:
             for reference in conflicts:
                 self._record_conflict(plan, reference)
             raise _Stop(Outcome.MANUAL, (_conflict_reason(conflicts),))
+
+    def _resolve_recorded_registrations(self, plan: DecisionPlan, missing: list[_Step]) -> None:
+        """A reference the ledger holds as registered is never entered again, whatever a search says.
+
+        Found afresh in the payout system, it counts as registered; not found, the decision goes
+        to a human (``registered_not_found``, naming the payment number): a search that finds
+        nothing never overrules the robot's own record.
+        """
+        lost: list[tuple[str, str]] = []
+        for step in missing:
+            entry = self._ledger.get(step.payment.reference)
+            if entry is None or entry.payment_number is None:
+                continue
+            found = self._look_up_or_stop(plan, missing, step, "confirm_recorded_registration")
+            if found and all(same_payment(step.payment, record) for record in found):
+                step.status = PaymentStatus.ALREADY_REGISTERED
+                step.payment_number = found[0].payment_number
+                self._note_duplicates(plan, step.payment.reference, found)
+            elif found:
+                self._record_conflict(plan, step.payment.reference)
+                raise _Stop(Outcome.MANUAL, (_conflict_reason([step.payment.reference]),))
+            else:
+                step.payment_number = entry.payment_number
+                lost.append((step.payment.reference, entry.payment_number))
+        if lost:
+            for reference, payment_number in lost:
+                self._event(
+                    "registered_not_found",
+                    decision_id=plan.decision_id,
+                    reference=reference,
+                    payment_number=payment_number,
+                    outcome="manual",
+                )
+            raise _Stop(Outcome.MANUAL, (_lost_reason(lost),))
 
     def _claim_all(self, plan: DecisionPlan, missing: list[_Step]) -> None:
         for step in missing:
@@ -516,8 +560,8 @@ class RegistrationEngine:
             self._session_ok = False
 
     def _backoff_for(self, attempt: int) -> float:
-        if isinstance(self._backoff, int | float):
-            return float(self._backoff) * float(2 ** (attempt - 1))
+        if isinstance(self._backoff, int | float):  # doubling, at most eight times the first wait
+            return float(self._backoff) * float(2 ** min(attempt - 1, 3))
         if not self._backoff:
             return 0.0
         return float(self._backoff[min(attempt, len(self._backoff)) - 1])
@@ -622,6 +666,18 @@ def _conflict_reason(references: list[str]) -> Reason:
             "the payout system already holds "
             + ", ".join(references)
             + " with another amount, recipient or payout date"
+        ),
+    )
+
+
+def _lost_reason(lost: list[tuple[str, str]]) -> Reason:
+    return Reason(
+        code=ReasonCode.REGISTERED_NOT_FOUND,
+        fields=("reference",),
+        detail=(
+            "the robot registered "
+            + ", ".join(f"{reference} as {number}" for reference, number in lost)
+            + " but the payout system no longer shows it; it is not entered again"
         ),
     )
 

@@ -74,6 +74,11 @@ REASON_TEXT: dict[ReasonCode, tuple[str, str]] = {
         "Utbetalningssystemet godtog inte uppgifterna",
         "Kontrollera de fält som nämns och registrera utbetalningen manuellt.",
     ),
+    ReasonCode.REGISTERED_NOT_FOUND: (
+        "Roboten har registrerat utbetalningen, men den syns inte längre i utbetalningssystemet",
+        "Sök på utbetalningsnumret i utbetalningssystemet och ta reda på vad som hänt med den. "
+        "Roboten registrerar den inte igen.",
+    ),
 }
 FAILED_TEXT = (
     "Tekniskt fel i utbetalningssystemet",
@@ -166,11 +171,24 @@ def write_summary(
     totals: Totals,
     decisions: Iterable[dict[str, Any]],
 ) -> None:
-    """Write summary.json: run facts, totals, then one entry per decision."""
+    """Write summary.json: run facts, totals, then one entry per decision, streamed (the decisions
+    are written as they come, never held as a list)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     document = dict(run)
     document["totals"] = totals.as_dict()
-    document["decisions"] = list(decisions)
-    write_json_atomically(path, document)
+    head = json.dumps(document, ensure_ascii=False, indent=2)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(head[: head.rindex("}")].rstrip() + ',\n  "decisions": [')
+        separator = "\n"
+        for decision in decisions:
+            item = json.dumps(decision, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            handle.write(f"{separator}    {item}")
+            separator = ",\n"
+        handle.write("\n  ]\n}\n" if separator == ",\n" else "]\n}\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)
 
 
 MANUAL_COLUMNS = (

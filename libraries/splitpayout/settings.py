@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from splitpayout.gateway import PAYMENT_FORM_FIELDS
+from splitpayout.reader import DEFAULT_MAX_DECISIONS
+
+#: Tries per step on technical failures: a registration attempt is several page loads, each of
+#: which an unreliable payout system may fail, so a few tries are not enough (docs/rules.md §4).
+DEFAULT_MAX_ATTEMPTS = 6
 
 #: Browser workers one machine may run at once (``WORKERS``): each is a Chromium of its own.
 MAX_WORKERS = 8
@@ -69,6 +74,12 @@ def _field_names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return names
 
 
+def _optional_kronor(env: Mapping[str, str], name: str) -> int | None:
+    """A whole number of kronor as öre, or None when unset."""
+    raw = env.get(name, "").strip()
+    return None if not raw else _int(env, name, 0, minimum=1) * 100
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or not raw.strip():
@@ -104,6 +115,8 @@ class Settings:
     max_consecutive_failures: int
     backoff_seconds: float
     settle_seconds: float
+    max_decisions: int = DEFAULT_MAX_DECISIONS
+    max_payment_ore: int | None = None  # the payout system's own ceiling per payment, when it has one
 
     @property
     def ledger_path(self) -> Path:
@@ -134,8 +147,10 @@ class Settings:
             typed_fields=_field_names(env, "PAYOUT_TYPED_FIELDS"),
             workers=_int(env, "WORKERS", 1, minimum=1, maximum=MAX_WORKERS),
             look_up_each_payment=_flag(env, "LOOK_UP_EACH_PAYMENT", True),
-            max_attempts=_int(env, "MAX_ATTEMPTS", 3, minimum=1),
+            max_attempts=_int(env, "MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, minimum=1),
             max_consecutive_failures=_int(env, "MAX_CONSECUTIVE_FAILURES", 5, minimum=1),
             backoff_seconds=_float(env, "RETRY_BACKOFF_SECONDS", 1.0),
             settle_seconds=_float(env, "UNKNOWN_OUTCOME_SETTLE_SECONDS", 5.0),
+            max_decisions=_int(env, "MAX_DECISIONS", DEFAULT_MAX_DECISIONS, minimum=1),
+            max_payment_ore=_optional_kronor(env, "PAYOUT_SYSTEM_MAX_PAYMENT_KR"),
         )

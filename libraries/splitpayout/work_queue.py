@@ -7,15 +7,16 @@ run the consumer on files of work items. See ``workitems.py`` for the payloads.
 
 from __future__ import annotations
 
-import time
+import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 from splitpayout.errors import ExportFileError
-from splitpayout.gateway import LoginRefusedError, PayoutGateway
-from splitpayout.job import HELD_ELSEWHERE_MAX_WAIT_SECONDS, HELD_ELSEWHERE_WAIT_SECONDS, SplitPayoutJob
+from splitpayout.gateway import PayoutGateway
+from splitpayout.job import SplitPayoutJob
 from splitpayout.ledger import Ledger
-from splitpayout.models import DecisionPlan, DecisionResult, Outcome
-from splitpayout.registration import PayoutSystemUnavailable, RegistrationEngine
+from splitpayout.models import DecisionPlan, DecisionResult
+from splitpayout.registration_loop import RegistrationLoop
 from splitpayout.workitems import (
     Batch,
     DecisionItem,
@@ -63,28 +64,31 @@ def export_from_input(queue: WorkItemQueue, folder: Path, fallback: Path | None)
 
 
 def batch_of(job: SplitPayoutJob) -> Batch:
-    dates = [p.payout_date for plan in job.plans if plan.outcome is Outcome.PLANNED for p in plan.payments]
+    """What every work item of a planned export says of it."""
+    first, last = job.payout_dates or (None, None)
     return Batch(
         batch_id=job.run_id,
         source_name=job.source_name,
         source_sha256=job.source_sha256,
-        decisions=len(job.plans),
+        decisions=job.decisions,
         run_date=job.settings.run_date,
-        first_payout_date=min(dates, default=None),
-        last_payout_date=max(dates, default=None),
+        first_payout_date=first,
+        last_payout_date=last,
     )
 
 
 def produce(job: SplitPayoutJob, queue: WorkItemQueue) -> int:
     """One output work item per planned or manual decision of the job's plan; returns how many."""
     batch = batch_of(job)
-    for position, plan in enumerate(job.plans, start=1):
+    created = 0
+    for position, plan in enumerate(job.iter_plans(), start=1):
         queue.create_output(DecisionItem(batch=batch, position=position, plan=plan).model_dump(mode="json"))
+        created = position
         if position % 500 == 0:
-            job.announce(f"Progress: {position} of {len(job.plans)} work items created")
-    job.log.event("work_items_created", step="produce", batch_id=batch.batch_id, items=len(job.plans))
-    job.announce(f"Created {len(job.plans)} work items, one per decision (batch {batch.batch_id})")
-    return len(job.plans)
+            job.announce(f"Progress: {position} of {job.decisions} work items created")
+    job.log.event("work_items_created", step="produce", batch_id=batch.batch_id, items=created)
+    job.announce(f"Created {created} work items, one per decision (batch {batch.batch_id})")
+    return created
 
 
 def release_export_error(queue: WorkItemQueue, error: ExportFileError | WorkQueueError) -> None:
@@ -97,7 +101,8 @@ def release_export_error(queue: WorkItemQueue, error: ExportFileError | WorkQueu
 
 
 class Consumer:
-    """Registers the payments of one decision per input work item (see ``workitems.py``)."""
+    """Registers the payments of one decision per input work item (see ``workitems.py``), through
+    the one registration loop, each decision finished before its work item is released."""
 
     def __init__(
         self,
@@ -115,105 +120,68 @@ class Consumer:
         self.look_up_each_payment = look_up_each_payment
         self.invalid_items = 0
         self.stopped = ""
-        self.sleep = time.sleep
+        self._loop: RegistrationLoop[DecisionItem] | None = None
 
     def run(self) -> int:
         """Work through every input work item; returns how many decisions were handled."""
         job = self.job
-        settings = job.settings
-        ledger = Ledger(settings.ledger_path)
-        ledger.start_run(job.run_id, mode="consumer", source_name="work items", source_sha256="")
-        engine = job.new_engine(
-            self.gateway, ledger, worker_id=self.worker_id, look_up_each_payment=self.look_up_each_payment
-        )
-        handled = 0
-        logged_in = False
-        job.log.event(
-            "registration_started",
-            step="register",
-            lookup="each" if self.look_up_each_payment else "prefetch",
+        ledger = Ledger(job.settings.ledger_path)
+        self.job.log.event(
+            "work_items_lookup", step="register", lookup="each" if self.look_up_each_payment else "prefetch"
         )
         try:
-            for payload in self.queue.inputs():
-                try:
-                    item = decision_item(payload)
-                except WorkItemError as error:
-                    self.invalid_items += 1
-                    job.log.warning("invalid_work_item", step="consume", error=str(error))
-                    job.say(f"A work item was not a decision of this robot's: {error}")
-                    self.queue.release(Release("FAILED", "BUSINESS", "invalid_work_item", str(error)))
-                    continue
-                plan = item.plan
-                if self.stopped:
-                    result = engine.not_attempted(plan)
-                else:
-                    try:
-                        if not logged_in and plan.outcome is Outcome.PLANNED:
-                            job.log_in(self.gateway)
-                            logged_in = True
-                            self._prefetch(engine, item.batch)
-                        result = self._process(engine, plan)
-                    except (PayoutSystemUnavailable, LoginRefusedError) as error:
-                        self.stop(error)
-                        result = engine.not_attempted(plan)
-                job.plans.append(plan)
-                job.results.append(result)
-                job.report_decision(result)
-                self.queue.create_output(
-                    ResultItem(
-                        batch=item.batch,
-                        position=item.position,
-                        plan=plan,
-                        result=result,
-                        worker=self.worker_id,
-                        stopped=self.stopped or None,
-                    ).model_dump(mode="json")
-                )
-                self.queue.release(release_for(result, self.stopped or None))
-                handled += 1
-                if handled % 50 == 0:
-                    job.announce(f"Progress: {handled} decisions handled")
+            loop = job.registration_loop(
+                self.gateway,
+                ledger,
+                worker_id=self.worker_id,
+                deferred=False,
+                look_up_each_payment=self.look_up_each_payment,
+                mode="consumer",
+                payout_dates=self._payout_dates,
+            )
+            self._loop = loop
+            outcome = loop.run(self._decisions(), self._finish)
         finally:
-            if logged_in:
-                self.gateway.log_out()
-            job.log.event("registration_finished", step="register", decisions=handled)
-            ledger.finish_run(job.run_id, status="stopped" if self.stopped else "completed")
             ledger.close()
-        job.announce(f"Handled {handled} decisions from work items")
-        return handled
+        self.stopped = outcome.stopped
+        job.stopped_reason = outcome.stopped
+        job.announce(f"Handled {outcome.handled} decisions from work items")
+        return outcome.handled
 
-    def _process(self, engine: RegistrationEngine, plan: DecisionPlan) -> DecisionResult:
-        """The decision's end state. A decision another worker is working on at the same time (another
-        run on this machine's ledger) is checked again once that worker is done with it: then it is
-        found registered, or this worker enters what is left. Still held after the wait, it fails."""
-        result = engine.process(plan)
-        waited = 0.0
-        while plan.decision_id in engine.held_elsewhere and waited < HELD_ELSEWHERE_MAX_WAIT_SECONDS:
-            self.job.say(
-                f"Decision {plan.decision_id} is being worked on by another run at the same time; "
-                f"checking it again in {HELD_ELSEWHERE_WAIT_SECONDS:.0f} s"
-            )
-            self.sleep(HELD_ELSEWHERE_WAIT_SECONDS)
-            waited += HELD_ELSEWHERE_WAIT_SECONDS
-            result = engine.process(plan)
-        return result
+    def _decisions(self) -> Iterator[tuple[DecisionItem, DecisionPlan]]:
+        """The decisions of the input work items; one that is not a decision is released as failed."""
+        for payload in self.queue.inputs():
+            try:
+                item = decision_item(payload)
+            except WorkItemError as error:
+                self.invalid_items += 1
+                self.job.log.warning("invalid_work_item", step="consume", error=str(error))
+                self.job.say(f"A work item was not a decision of this robot's: {error}")
+                self.queue.release(Release("FAILED", "BUSINESS", "invalid_work_item", str(error)))
+                continue
+            yield item, item.plan
 
-    def _prefetch(self, engine: RegistrationEngine, batch: Batch) -> None:
+    def _finish(self, item: DecisionItem, plan: DecisionPlan, result: DecisionResult) -> None:
+        stopped = (self._loop.stopped if self._loop is not None else "") or None
+        self.job.record(len(self.job.results) + 1, plan, result)
+        self.queue.create_output(
+            ResultItem(
+                batch=item.batch,
+                position=item.position,
+                plan=plan,
+                result=result,
+                worker=self.worker_id,
+                stopped=stopped,
+            ).model_dump(mode="json")
+        )
+        self.queue.release(release_for(result, stopped))
+
+    def _payout_dates(self, item: DecisionItem) -> tuple[dt.date, dt.date] | None:
         """A worker that shares the ledger searches the batch's payout dates once, up front."""
+        batch = item.batch
         if self.look_up_each_payment or batch.first_payout_date is None or batch.last_payout_date is None:
-            return
-        engine.prefetch_dates(batch.first_payout_date, batch.last_payout_date)
-
-    def stop(self, error: Exception) -> None:
-        self.stopped = str(error)
-        self.job.stopped_reason = self.stopped
-        if isinstance(error, LoginRefusedError):
-            self.job.announce(f"STOPPED: {error}; check the robot's credentials. Nothing more is entered")
-        else:
-            self.job.announce(
-                f"STOPPED: the payout system is unavailable ({error}); the rest is left for a retry"
-            )
-        self.job.log.warning("run_stopped", step="register", error=self.stopped)
+            return None
+        return batch.first_payout_date, batch.last_payout_date
 
 
 # -- reporter -------------------------------------------------------------------------------
@@ -252,14 +220,13 @@ def collect_results(job: SplitPayoutJob, queue: WorkItemQueue) -> Batch:
             "no results to report" + (f" ({invalid} work items were not results)" if invalid else "")
         )
     ordered = [collected[position] for position in sorted(collected)]
-    job.plans = [item.plan for item in ordered]
-    job.results = [item.result for item in ordered]
+    job.use_plans([item.plan for item in ordered])
     job.source_name = batch.source_name
     job.source_sha256 = batch.source_sha256
     job.missing_results = batch.decisions - len(ordered)
     job.stopped_reason = next((item.stopped for item in ordered if item.stopped), "") or ""
-    for result in job.results:
-        job.report_decision(result)
+    for position, item in enumerate(ordered, start=1):
+        job.record(position, item.plan, item.result)
     job.log.event(
         "results_collected",
         step="collect",

@@ -17,7 +17,8 @@ def test_defaults_are_a_safe_real_run_with_the_documented_values() -> None:
     assert settings.ledger_path == Path("state") / "ledger.sqlite3"
     assert settings.artifacts_dir == Path("output")
     assert settings.run_date == dt.date.today()
-    assert (settings.max_attempts, settings.max_consecutive_failures) == (3, 5)
+    assert (settings.max_attempts, settings.max_consecutive_failures) == (6, 5)
+    assert (settings.max_decisions, settings.max_payment_ore) == (20_000, None)
     assert settings.page_timeout_seconds == 30.0
     assert settings.headless and settings.fast_fill
 

@@ -1,0 +1,272 @@
+"""The registration loop: the one way decisions are registered, whoever runs them.
+
+The single run (``SplitPayoutJob.register``), the work-item consumer and therefore the
+parallel workers (which are consumers) all call ``RegistrationLoop.run`` with their
+decisions and a function that takes each final result. The loop owns what every way of
+running needs:
+
+* the ledger's record of the run (started, then completed or stopped);
+* logging in (riding out passing failures; wrong credentials stop at once) and one search
+  of what the payout system already holds over the run's payout dates;
+* decisions another run is working on at the same time, checked again once it is done;
+* a second pass for decisions that ended ``failed`` for technical reasons: after a pause,
+  with a fresh log-in, each is tried once more before it is reported ``failed``;
+* stopping cleanly when the payout system is down (the engine's circuit breaker) or refuses
+  the robot's credentials: what is left is reported ``failed`` (not attempted).
+
+``deferred=True`` (a run over a whole export) keeps the waits and the second pass for the
+end, so one slow decision does not hold up the rest; ``deferred=False`` (a consumer, whose
+work item must be released before it takes the next) does them at once, per decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from splitpayout.gateway import ApplicationError, LoginRefusedError, PayoutGateway
+from splitpayout.ledger import Ledger
+from splitpayout.models import DecisionPlan, DecisionResult, Outcome
+from splitpayout.registration import PayoutSystemUnavailable, RegistrationEngine
+from splitpayout.runlog import RunLog
+
+Key = TypeVar("Key")  # how the caller knows a decision: its position, its work item
+Say = Callable[[str], None]
+
+# Another run working on the same references at the same time: check its decisions again
+# every few seconds, for at most a couple of minutes, before calling them failed.
+HELD_ELSEWHERE_WAIT_SECONDS = 3.0
+HELD_ELSEWHERE_MAX_WAIT_SECONDS = 120.0
+# The pause before the second pass, in units of the first retry wait (RETRY_BACKOFF_SECONDS).
+SECOND_PASS_PAUSE_FACTOR = 8
+PROGRESS_EVERY = 50
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What the ledger records of the run."""
+
+    run_id: str
+    mode: str
+    source_name: str
+    source_sha256: str
+
+
+@dataclass
+class LoopOutcome:
+    """What happened: decisions handled, how many ended ``failed``, why the run stopped (if it did)."""
+
+    handled: int = 0
+    failed: int = 0
+    stopped: str = ""
+    retried: int = 0  # decisions given a second pass
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class RegistrationLoop(Generic[Key]):
+    """Registers a stream of decisions through one engine (see the module docstring)."""
+
+    def __init__(
+        self,
+        gateway: PayoutGateway,
+        engine: RegistrationEngine,
+        ledger: Ledger,
+        *,
+        run: RunIdentity,
+        log: RunLog,
+        say: Say,
+        announce: Say,
+        max_attempts: int,
+        backoff_seconds: float,
+        deferred: bool,
+        payout_dates: Callable[[Key], tuple[dt.date, dt.date] | None] | None = None,
+        total: int | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._gateway = gateway
+        self._engine = engine
+        self._ledger = ledger
+        self._run = run
+        self._log = log
+        self._say = say
+        self._announce = announce
+        self._max_attempts = max_attempts
+        self._backoff = backoff_seconds
+        self._deferred = deferred
+        self._payout_dates = payout_dates
+        self._total = total
+        self._sleep = sleep
+        self._logged_in = False
+        self.outcome = LoopOutcome()
+
+    @property
+    def stopped(self) -> str:
+        return self.outcome.stopped
+
+    def run(
+        self,
+        decisions: Iterable[tuple[Key, DecisionPlan]],
+        on_result: Callable[[Key, DecisionPlan, DecisionResult], None],
+    ) -> LoopOutcome:
+        """Bring every decision to its end state; ``on_result`` gets each final result once."""
+        run = self._run
+        self._ledger.start_run(
+            run.run_id, mode=run.mode, source_name=run.source_name, source_sha256=run.source_sha256
+        )
+        self._log.event("registration_started", step="register", workers=1)
+        later: list[tuple[Key, DecisionPlan, DecisionResult]] = []
+        try:
+            for key, plan in decisions:
+                result = self._handle(key, plan)
+                if self._deferred and self._worth_another_look(plan, result):
+                    later.append((key, plan, result))
+                else:
+                    if not self._deferred and self._worth_another_look(plan, result):
+                        result = self._look_again(plan, result)
+                    self._finish(key, plan, result, on_result)
+            if later:
+                self._again_at_the_end(later, on_result)
+        finally:
+            if self._logged_in:
+                self._gateway.log_out()
+            self._log.event("registration_finished", step="register", decisions=self.outcome.handled)
+            self._ledger.finish_run(run.run_id, status="stopped" if self.stopped else "completed")
+        return self.outcome
+
+    # -- one decision --------------------------------------------------------------------
+
+    def _handle(self, key: Key, plan: DecisionPlan) -> DecisionResult:
+        if plan.outcome is not Outcome.PLANNED:
+            return self._engine.process(plan)
+        if self.stopped:
+            return self._engine.not_attempted(plan)
+        try:
+            self._ensure_logged_in(key)
+            return self._engine.process(plan)
+        except (PayoutSystemUnavailable, LoginRefusedError) as error:
+            self._stop(error)
+            return self._engine.not_attempted(plan)
+
+    def _worth_another_look(self, plan: DecisionPlan, result: DecisionResult) -> bool:
+        held = plan.decision_id in self._engine.held_elsewhere
+        return not self.stopped and (held or result.outcome is Outcome.FAILED)
+
+    def _look_again(self, plan: DecisionPlan, result: DecisionResult) -> DecisionResult:
+        """At once, for one decision: wait out another run, then a second pass if still failed."""
+        waited = 0.0
+        while plan.decision_id in self._engine.held_elsewhere and waited < HELD_ELSEWHERE_MAX_WAIT_SECONDS:
+            self._say(
+                f"Decision {plan.decision_id} is being worked on by another run at the same time; "
+                f"checking it again in {HELD_ELSEWHERE_WAIT_SECONDS:.0f} s"
+            )
+            self._sleep(HELD_ELSEWHERE_WAIT_SECONDS)
+            waited += HELD_ELSEWHERE_WAIT_SECONDS
+            result = self._retry(plan, result)
+        if result.outcome is Outcome.FAILED and plan.decision_id not in self._engine.held_elsewhere:
+            self._pause_before_second_pass(1)
+            result = self._retry(plan, result)
+            self.outcome.retried += 1
+        return result
+
+    def _again_at_the_end(
+        self,
+        later: list[tuple[Key, DecisionPlan, DecisionResult]],
+        on_result: Callable[[Key, DecisionPlan, DecisionResult], None],
+    ) -> None:
+        """After the whole pass: wait out other runs, then give failed decisions a second pass."""
+        waited = 0.0
+        held = self._engine.held_elsewhere
+        while any(p.decision_id in held for _, p, _ in later) and waited < HELD_ELSEWHERE_MAX_WAIT_SECONDS:
+            count = sum(1 for _, p, _ in later if p.decision_id in held)
+            self._say(
+                f"{count} decisions are being worked on by another run at the same time; "
+                f"checking them again in {HELD_ELSEWHERE_WAIT_SECONDS:.0f} s"
+            )
+            self._sleep(HELD_ELSEWHERE_WAIT_SECONDS)
+            waited += HELD_ELSEWHERE_WAIT_SECONDS
+            later = [(k, p, self._retry(p, r) if p.decision_id in held else r) for k, p, r in later]
+        failed = [
+            index
+            for index, (_, plan, result) in enumerate(later)
+            if result.outcome is Outcome.FAILED and plan.decision_id not in held
+        ]
+        if failed and not self.stopped:
+            self._pause_before_second_pass(len(failed))
+            for index in failed:
+                key, plan, result = later[index]
+                later[index] = (key, plan, self._retry(plan, result))
+            self.outcome.retried += len(failed)
+        for key, plan, result in later:
+            self._finish(key, plan, result, on_result)
+
+    def _retry(self, plan: DecisionPlan, earlier: DecisionResult) -> DecisionResult:
+        if self.stopped:
+            return earlier
+        try:
+            self._ensure_logged_in(None)
+            return self._engine.process(plan)
+        except (PayoutSystemUnavailable, LoginRefusedError) as error:
+            self._stop(error)
+            return earlier
+
+    def _pause_before_second_pass(self, count: int) -> None:
+        pause = self._backoff * SECOND_PASS_PAUSE_FACTOR
+        self._announce(
+            f"{count} decisions failed for technical reasons; trying them once more in {pause:g} s,"
+            " after a fresh log-in"
+        )
+        self._log.event("second_pass", step="register", decisions=count, pause_s=pause)
+        self._sleep(pause)
+        self._engine.forget_session()
+        self._logged_in = False
+
+    def _finish(
+        self,
+        key: Key,
+        plan: DecisionPlan,
+        result: DecisionResult,
+        on_result: Callable[[Key, DecisionPlan, DecisionResult], None],
+    ) -> None:
+        on_result(key, plan, result)
+        outcome = self.outcome
+        outcome.handled += 1
+        outcome.counts[result.outcome.value] = outcome.counts.get(result.outcome.value, 0) + 1
+        if result.outcome is Outcome.FAILED:
+            outcome.failed += 1
+        if outcome.handled % PROGRESS_EVERY == 0 or outcome.handled == self._total:
+            of_total = f" of {self._total}" if self._total else ""
+            self._announce(f"Progress: {outcome.handled}{of_total} decisions handled")
+
+    # -- the payout system ---------------------------------------------------------------
+
+    def _ensure_logged_in(self, key: Key | None) -> None:
+        if self._logged_in:
+            return
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                self._gateway.log_in()
+                self._log.event("logged_in", step="log_in", attempt=attempt)
+                break
+            except ApplicationError as error:
+                self._log.warning("log_in_failed", step="log_in", kind=error.kind, attempt=attempt)
+                if attempt == self._max_attempts:
+                    raise PayoutSystemUnavailable(f"could not log in ({error.kind})") from error
+                self._sleep(self._backoff * 2 ** (attempt - 1))
+        self._logged_in = True
+        self._engine.mark_logged_in()
+        dates = self._payout_dates(key) if self._payout_dates is not None and key is not None else None
+        if dates is not None:
+            self._engine.prefetch_dates(*dates)
+
+    def _stop(self, error: Exception) -> None:
+        self.outcome.stopped = str(error)
+        if isinstance(error, LoginRefusedError):
+            self._announce(f"STOPPED: {error}; check the robot's credentials. Nothing more is entered")
+        else:
+            self._announce(
+                f"STOPPED: the payout system is unavailable ({error}); the rest is left for a later run"
+            )
+        self._log.warning("run_stopped", step="register", error=self.outcome.stopped)

@@ -1,0 +1,72 @@
+"""The run's decision results, on disk instead of in memory: memory stays flat however long the export.
+
+A small SQLite file in a private temporary folder, one row per decision keyed by its
+position in the export (1-based). Results hold no personal data (``DecisionResult`` has
+none), so nothing here needs protecting beyond the folder being the run's own. A result
+put again for the same position replaces the earlier one (a second pass, say).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from splitpayout.models import DecisionResult, Outcome
+
+
+class ResultStore:
+    """Decision results by position, in a temporary SQLite file removed by ``close``."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="results-", dir=folder)
+        self._conn = sqlite3.connect(Path(self._folder.name) / "results.sqlite3", isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode = OFF")
+        self._conn.execute("PRAGMA synchronous = OFF")
+        self._conn.execute(
+            "CREATE TABLE results (position INTEGER PRIMARY KEY, outcome TEXT NOT NULL, body TEXT NOT NULL)"
+        )
+        self._outcomes: Counter[str] = Counter()
+        self._by_position: dict[int, str] = {}  # position -> outcome: a few bytes per decision
+
+    def put(self, position: int, result: DecisionResult) -> None:
+        """Store (or replace) the result of the decision at ``position``."""
+        earlier = self._by_position.get(position)
+        if earlier is not None:
+            self._outcomes[earlier] -= 1
+        self._by_position[position] = result.outcome.value
+        self._outcomes[result.outcome.value] += 1
+        self._conn.execute(
+            "INSERT OR REPLACE INTO results (position, outcome, body) VALUES (?, ?, ?)",
+            (position, result.outcome.value, result.model_dump_json()),
+        )
+
+    def get(self, position: int) -> DecisionResult | None:
+        row = self._conn.execute("SELECT body FROM results WHERE position = ?", (position,)).fetchone()
+        return None if row is None else DecisionResult.model_validate_json(row[0])
+
+    def __len__(self) -> int:
+        return len(self._by_position)
+
+    def __contains__(self, position: object) -> bool:
+        return position in self._by_position
+
+    def count(self, outcome: Outcome) -> int:
+        return self._outcomes[outcome.value]
+
+    def positions(self, outcome: Outcome) -> list[int]:
+        """Positions of the decisions that ended with ``outcome``, in export order."""
+        return sorted(p for p, value in self._by_position.items() if value == outcome.value)
+
+    def __iter__(self) -> Iterator[tuple[int, DecisionResult]]:
+        """Every result in export order, read in batches."""
+        cursor = self._conn.execute("SELECT position, body FROM results ORDER BY position")
+        while rows := cursor.fetchmany(500):
+            for position, body in rows:
+                yield position, DecisionResult.model_validate_json(body)
+
+    def close(self) -> None:
+        self._conn.close()
+        self._folder.cleanup()

@@ -1,0 +1,60 @@
+"""The payout system's field limits are known before anything is entered (its documented contract).
+
+A decision that would break one is ``manual`` (``invalid_row`` naming the column) and none of
+its payments is entered: a split decision is paid in full or not at all.
+"""
+
+from __future__ import annotations
+
+from export_builder import TODAY, raw_row
+from splitpayout.contract import LIMITS, read_limits
+from splitpayout.models import DecisionPlan, Outcome, ReasonCode
+from splitpayout.planner import plan_row
+
+
+def plan(*, max_payment_ore: int | None = None, **overrides: object) -> DecisionPlan:
+    return plan_row(7, raw_row(**overrides), today=TODAY, max_payment_ore=max_payment_ore)
+
+
+def invalid(p: DecisionPlan) -> tuple[str, ...]:
+    return tuple(f for r in p.reasons if r.code is ReasonCode.INVALID_ROW for f in r.fields)
+
+
+def test_the_limits_are_those_written_in_the_contract() -> None:
+    assert read_limits() == LIMITS
+    assert (LIMITS.name, LIMITS.reference, LIMITS.ocr, LIMITS.message) == (100, 40, 25, 200)
+
+
+def test_a_partners_name_over_the_limit_stops_the_whole_split_decision() -> None:
+    p = plan(Sökande_2_namn="B" * (LIMITS.name + 1))
+    assert p.outcome is Outcome.MANUAL and p.payments == ()
+    assert invalid(p) == ("Sökande 2 namn",)
+    assert plan(Sökande_2_namn="B" * LIMITS.name).outcome is Outcome.PLANNED
+
+
+def test_a_name_with_a_line_break_cannot_be_typed_as_written() -> None:
+    p = plan(Sökande_1_namn="Anna\nAndersson")
+    assert p.outcome is Outcome.MANUAL and invalid(p) == ("Sökande 1 namn",)
+
+
+def test_sokande_2_of_an_undivided_decision_is_not_checked() -> None:
+    p = plan(Delad_utbetalning="Nej", Sökande_2_namn="B" * 500)
+    assert p.outcome is Outcome.PLANNED
+    assert [x.reference for x in p.payments] == ["B-1/1"]
+
+
+def test_ocr_numbers_are_digits_within_the_limit_and_stored_without_spaces() -> None:
+    direct = {"Varav_direktbetalning": "1 000,00", "Direktbetalning_bankgiro": "5050-1055"}
+    p = plan(Direktbetalning_OCR="1234 5678 90", **direct)
+    assert p.outcome is Outcome.PLANNED
+    assert [x.ocr for x in p.payments if x.reference.endswith("/D")] == ["1234567890"]
+    for bad in ("1" * (LIMITS.ocr + 1), "12-34", "١٢٣", "12\n34"):
+        refused = plan(Direktbetalning_OCR=bad, **direct)
+        assert refused.outcome is Outcome.MANUAL and invalid(refused) == ("Direktbetalning OCR",), bad
+
+
+def test_the_payout_systems_ceiling_per_payment_when_it_has_one() -> None:
+    # 10 000 kr split 50/50: 5 000 kr each; a ceiling of 4 000 kr refuses the decision at planning.
+    assert plan(max_payment_ore=500_000).outcome is Outcome.PLANNED
+    p = plan(max_payment_ore=400_000)
+    assert p.outcome is Outcome.MANUAL and invalid(p) == ("Belopp",) and p.payments == ()
