@@ -116,11 +116,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="share (0-1) of UI requests whose session is dropped first (-> login page, 'session expired')",
     )
     faults.add_argument(
-        "--maintenance-start",
-        type=float,
-        help="seconds after start when the maintenance window opens (every UI page answers 503)",
+        "--maintenance-from-request",
+        type=int,
+        metavar="N",
+        help="the Nth UI request since start (1-based) opens a maintenance window (every UI page answers 503)",
     )
-    faults.add_argument("--maintenance-end", type=float, help="seconds after start when it closes")
+    faults.add_argument(
+        "--maintenance-requests", type=int, metavar="M", help="... which lasts for M UI requests"
+    )
+    faults.add_argument(
+        "--maintenance-file",
+        metavar="PATH",
+        help="while this file exists, every UI request answers the maintenance page (a switch a test flips)",
+    )
     faults.add_argument(
         "--slow-save-seconds",
         type=float,

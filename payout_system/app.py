@@ -23,7 +23,7 @@ ERROR_MESSAGES = {
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Flask:
-    """Build the payout-system app. ``clock`` (seconds) drives session expiry and the maintenance window."""
+    """Build the payout-system app. ``clock`` (seconds) drives session expiry."""
     settings.validate()
     app = Flask(__name__)
     app.config.update(

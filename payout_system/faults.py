@@ -12,8 +12,11 @@ hang, error and session drop hits a request, and a request is never faulted twic
 - error:         a share ``error_rate`` answers 500 or 503 (error page) without handling it.
 - session drop:  a share ``expire_session_rate`` loses its session before handling
                  (the user lands on the login page with the "session expired" notice).
-- maintenance:   between ``maintenance_start`` and ``maintenance_end`` seconds after start,
-                 every UI request answers 503 with the maintenance page.
+- maintenance:   from the ``maintenance_from_request``-th UI request since start, for
+                 ``maintenance_requests`` UI requests, and whenever the file
+                 ``maintenance_file`` exists, every UI request answers 503 with the
+                 maintenance page. Counted in requests (or switched by a file), never in
+                 seconds: a test behaves the same on a fast machine and a slow one.
 - slow save:     a successful registration is stored, then the answer waits
                  ``slow_save_seconds`` (see ``slow_save``).
 """
@@ -21,6 +24,7 @@ hang, error and session drop hits a request, and a request is never faulted twic
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -53,19 +57,22 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
-        self._started = clock()
+        self._requests = 0  # UI requests seen since start
 
-    def _draw(self) -> tuple[float, float, float]:
+    def _draw(self) -> tuple[int, float, float, float]:
         with self._lock:
-            return self._rng.random(), self._rng.random(), self._rng.random()
+            self._requests += 1
+            return self._requests, self._rng.random(), self._rng.random(), self._rng.random()
 
-    def in_maintenance(self) -> bool:
-        """Whether the maintenance window is open now."""
-        start, end = self.settings.maintenance_start, self.settings.maintenance_end
-        if start is None or end is None:
+    def in_maintenance(self, request_number: int) -> bool:
+        """Whether the maintenance window is open for the given UI request."""
+        s = self.settings
+        if s.maintenance_file and os.path.exists(s.maintenance_file):
+            return True
+        start, count = s.maintenance_from_request, s.maintenance_requests
+        if start is None or count is None:
             return False
-        elapsed = self._clock() - self._started
-        return start <= elapsed < end
+        return start <= request_number < start + count
 
     def before_request(self) -> Response | None:
         """Apply at most one fault to the current UI request; a response ends the request."""
@@ -73,11 +80,11 @@ class FaultInjector:
             return None
         g.fault_checked = True
         s = self.settings
-        jitter_u, fault_u, kind_u = self._draw()
+        request_number, jitter_u, fault_u, kind_u = self._draw()
         delay_ms = s.latency_ms + jitter_u * s.jitter_ms
         if delay_ms > 0:
             self._sleep(delay_ms / 1000)
-        if self.in_maintenance():
+        if self.in_maintenance(request_number):
             return self._answer("maintenance", 503, "maintenance.html")
         if fault_u < s.hang_rate:
             self._sleep(s.hang_seconds)

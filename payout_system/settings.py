@@ -56,8 +56,9 @@ class FaultSettings:
     hang_rate: float = 0.0
     hang_seconds: float = 30.0
     expire_session_rate: float = 0.0
-    maintenance_start: float | None = None
-    maintenance_end: float | None = None
+    maintenance_from_request: int | None = None  # the Nth UI request since start (1-based) opens it
+    maintenance_requests: int | None = None  # ... for this many UI requests
+    maintenance_file: str | None = None  # while this file exists, every UI request is refused
     slow_save_seconds: float = 0.0
     seed: int | None = None
 
@@ -70,7 +71,8 @@ class FaultSettings:
             or self.error_rate
             or self.hang_rate
             or self.expire_session_rate
-            or self.maintenance_start is not None
+            or self.maintenance_from_request is not None
+            or self.maintenance_file
             or self.slow_save_seconds
         )
 
@@ -88,12 +90,13 @@ class FaultSettings:
         for name in ("latency_ms", "jitter_ms", "hang_seconds", "slow_save_seconds"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{name} must not be negative, got {getattr(self, name)}")
-        start, end = self.maintenance_start, self.maintenance_end
-        if (start is None) != (end is None):
-            raise SettingsError("maintenance_start and maintenance_end must be given together")
-        if start is not None and end is not None and not 0 <= start < end:
+        start, count = self.maintenance_from_request, self.maintenance_requests
+        if (start is None) != (count is None):
+            raise SettingsError("maintenance_from_request and maintenance_requests must be given together")
+        if start is not None and count is not None and (start < 1 or count < 1):
             raise SettingsError(
-                f"the maintenance window must satisfy 0 <= start < end, got start={start} end={end}"
+                "the maintenance window must start at UI request 1 or later and last at least one request,"
+                f" got from request {start} for {count} requests"
             )
 
 
@@ -206,8 +209,9 @@ FAULT_OPTIONS: dict[str, str] = {
     "hang_rate": "PAYOUT_FAULT_HANG_RATE",
     "hang_seconds": "PAYOUT_FAULT_HANG_SECONDS",
     "expire_session_rate": "PAYOUT_FAULT_EXPIRE_SESSION_RATE",
-    "maintenance_start": "PAYOUT_FAULT_MAINTENANCE_START",
-    "maintenance_end": "PAYOUT_FAULT_MAINTENANCE_END",
+    "maintenance_from_request": "PAYOUT_FAULT_MAINTENANCE_FROM_REQUEST",
+    "maintenance_requests": "PAYOUT_FAULT_MAINTENANCE_REQUESTS",
+    "maintenance_file": "PAYOUT_FAULT_MAINTENANCE_FILE",
     "slow_save_seconds": "PAYOUT_FAULT_SLOW_SAVE_SECONDS",
     "seed": "PAYOUT_FAULT_SEED",
 }
@@ -219,7 +223,9 @@ def _load_faults(options: Mapping[str, Any], environ: Mapping[str, str]) -> Faul
     for name, value in raw.items():
         if value is None:
             continue
-        if name in ("latency_ms", "jitter_ms", "seed"):
+        if name == "maintenance_file":
+            values[name] = str(value)
+        elif name in ("latency_ms", "jitter_ms", "seed", "maintenance_from_request", "maintenance_requests"):
             values[name] = _to_int(name.replace("_", "-"), value)
         else:
             values[name] = _to_float(name.replace("_", "-"), value)

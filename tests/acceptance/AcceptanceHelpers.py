@@ -47,14 +47,24 @@ class AcceptanceHelpers:
     def __init__(self) -> None:
         self._server: Any = None
         self._context: Any = None
+        self._db = Path()
 
     # -- the stand-in -----------------------------------------------------------------------
     @keyword
     def start_the_payout_system(self, workdir: str, *fault_options: str) -> str:
         """Start the stand-in with a fresh database in ``workdir``; returns its URL."""
         self.stop_the_payout_system()
-        db = Path(workdir) / "payout-system.sqlite3"
-        self._context = running_payout_system(db, extra_args=tuple(fault_options))
+        self._db = Path(workdir) / "payout-system.sqlite3"
+        self._context = running_payout_system(self._db, extra_args=tuple(fault_options))
+        self._server = self._context.__enter__()
+        return str(self._server.url)
+
+    @keyword
+    def restart_the_payout_system_without_faults(self) -> str:
+        """Stop the stand-in and start it again on the same database, with no fault injection:
+        the outage is over. Returns its (new) URL."""
+        self.stop_the_payout_system()
+        self._context = running_payout_system(self._db)
         self._server = self._context.__enter__()
         return str(self._server.url)
 
@@ -153,20 +163,6 @@ class AcceptanceHelpers:
             raise AssertionError("the run did not finish within 15 minutes") from None
         logger.info(f"exit status {process.returncode}\n{output[-3000:]}")
         return int(process.returncode)
-
-    @keyword
-    def wait_until_the_payout_system_is_open(self, timeout: float = 120) -> None:
-        """Wait until the stand-in's login page answers without the maintenance notice."""
-        deadline = time.monotonic() + float(timeout)
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self._server.url + "login", timeout=5) as answer:  # noqa: S310
-                    if 'data-page="maintenance"' not in answer.read().decode("utf-8", "replace"):
-                        return
-            except (urllib.error.URLError, TimeoutError):
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"the payout system was still closed after {timeout} s")
 
     @keyword
     def run_split_payouts_and_kill_it(

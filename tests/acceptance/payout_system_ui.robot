@@ -79,7 +79,7 @@ A Confirmation That Never Comes Is An Unknown Outcome
 
 Maintenance And Server Errors Are Application Failures
     [Documentation]    A maintenance window and 5xx error pages are typed, retryable failures.
-    ${closed}=    Start The Stand-in    --maintenance-start    0    --maintenance-end    3600
+    ${closed}=    Start The Stand-in    --maintenance-from-request    1    --maintenance-requests    1000000
     Open Payout System    ${closed}
     Run Keyword And Expect Error    APPLICATION: maintenance*
     ...    Log In To Payout System    ${USERNAME}    ${PASSWORD}

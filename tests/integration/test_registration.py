@@ -409,7 +409,7 @@ def test_expiring_sessions_lead_to_a_new_log_in_without_duplicates(tmp_path: Pat
 
 def test_a_maintenance_window_is_waited_out(tmp_path: Path) -> None:
     plans = many_plans(3)
-    with payout_system(tmp_path, "--maintenance-start", "0", "--maintenance-end", "3") as server:
+    with payout_system(tmp_path, "--maintenance-from-request", "1", "--maintenance-requests", "5") as server:
         history, kinds = run_until_complete(
             server,
             tmp_path / "ledger.sqlite3",

@@ -65,13 +65,21 @@ def wait_for_page(driver: webdriver.Chrome, name: str) -> None:
     )
 
 
+def click_to(driver: webdriver.Chrome, element_id: str, name: str) -> None:
+    """Click ``element_id`` and wait for the NEW page ``name``: the old page may have the same name
+    (a search from the search page), so first wait until the old page is gone."""
+    old = driver.find_element(By.ID, "main")
+    driver.find_element(By.ID, element_id).click()
+    WebDriverWait(driver, 10).until(ec.staleness_of(old))
+    wait_for_page(driver, name)
+
+
 def test_log_in_register_confirm_and_find_by_search(server: PayoutServer, browser: webdriver.Chrome) -> None:
     browser.get(server.url + "payments/new")
     wait_for_page(browser, "login")  # not logged in: sent to the login page first
     browser.find_element(By.ID, "username").send_keys("robot")
     browser.find_element(By.ID, "password").send_keys("robot-demo-password")
-    browser.find_element(By.ID, "login-button").click()
-    wait_for_page(browser, "new-payment")  # and back to the form asked for
+    click_to(browser, "login-button", "new-payment")  # and back to the form asked for
 
     # A refused field first: the error shows beside it and nothing is stored.
     browser.find_element(By.ID, "personnummer").send_keys(PNR)
@@ -83,26 +91,22 @@ def test_log_in_register_confirm_and_find_by_search(server: PayoutServer, browse
     payout_date = next_bank_day()
     browser.find_element(By.ID, "payout_date").send_keys(payout_date)
     browser.find_element(By.ID, "reference").send_keys("B-2001/1")
-    browser.find_element(By.ID, "submit-payment").click()
-    wait_for_page(browser, "new-payment")
+    click_to(browser, "submit-payment", "new-payment")
     assert "större än 0" in browser.find_element(By.ID, "error-amount").text
     assert server.api_payments(reference="B-2001/1") == []
 
     amount = browser.find_element(By.ID, "amount")
     amount.clear()
     amount.send_keys("4 321,50")
-    browser.find_element(By.ID, "submit-payment").click()
-    wait_for_page(browser, "confirmation")
+    click_to(browser, "submit-payment", "confirmation")
     assert browser.find_element(By.ID, "confirmation").text == "Utbetalningen är registrerad"
     payment_number = browser.find_element(By.ID, "payment-number").text
     assert payment_number.startswith("U-") and payment_number[2:].isdigit()
     assert browser.find_element(By.ID, "detail-amount").text == "4 321,50"
 
-    browser.find_element(By.ID, "nav-search").click()
-    wait_for_page(browser, "search")
+    click_to(browser, "nav-search", "search")
     browser.find_element(By.ID, "reference").send_keys("b-2001/1")
-    browser.find_element(By.ID, "search-button").click()
-    wait_for_page(browser, "search")
+    click_to(browser, "search-button", "search")
     assert browser.find_element(By.ID, "result-count").text == "1 träffar"
     row = browser.find_element(By.CSS_SELECTOR, "#results tr.payment-row")
     assert row.get_attribute("data-payment-number") == payment_number
@@ -112,6 +116,5 @@ def test_log_in_register_confirm_and_find_by_search(server: PayoutServer, browse
     (stored,) = server.api_payments(reference="B-2001/1")
     assert (stored["payment_number"], stored["amount_ore"]) == (payment_number, 432150)
 
-    browser.find_element(By.ID, "logout-button").click()
-    wait_for_page(browser, "login")
+    click_to(browser, "logout-button", "login")
     assert "utloggad" in browser.find_element(By.ID, "flash-info").text

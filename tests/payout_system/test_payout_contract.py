@@ -73,7 +73,7 @@ def rendered(make_app: Callable[..., Flask], clock: FakeClock) -> list[str]:
     keep(attestant, "/payments/U-100001/attest", {})
     keep(attestant, "/audit")
 
-    keep(make_app(maintenance_start=0, maintenance_end=60).test_client(), "/login")
+    keep(make_app(maintenance_from_request=1, maintenance_requests=10).test_client(), "/login")
     return pages
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlite3
 import threading
 import time
@@ -167,9 +169,11 @@ def test_expire_session_rate_sends_the_user_to_login_without_processing(
 
 
 def test_maintenance_window_refuses_a_logged_in_post_without_processing(
-    make_app: Callable[..., Flask], settings: Settings, clock: FakeClock
+    make_app: Callable[..., Flask], settings: Settings, tmp_path: Path
 ) -> None:
-    faulty, token, _ = faulty_client_with_session(make_app, maintenance_start=0, maintenance_end=60)
+    switch = tmp_path / "maintenance"
+    faulty, token, _ = faulty_client_with_session(make_app, maintenance_file=str(switch))
+    switch.touch()
     for method in ("GET", "POST"):
         response = faulty.open(
             "/payments/new", method=method, data={**valid_form_data(), "csrf_token": token}
@@ -179,22 +183,23 @@ def test_maintenance_window_refuses_a_logged_in_post_without_processing(
         assert response.headers[FAULT] == "maintenance"
         assert page_name(response) == "maintenance"
     assert stored_references(settings) == []
-    clock.advance(60)
+    switch.unlink()
     assert faulty.get("/payments/new").status_code == 200  # the session survived the window
 
 
-def test_maintenance_window_closes_every_ui_page(make_app: Callable[..., Flask], clock: FakeClock) -> None:
-    client = make_app(maintenance_start=5, maintenance_end=15).test_client()
-    assert client.get("/login").status_code == 200
-    clock.advance(5)
-    for path in ("/login", "/", "/payments/search"):
+def test_maintenance_window_counts_ui_requests_and_closes_every_ui_page(
+    make_app: Callable[..., Flask], clock: FakeClock
+) -> None:
+    client = make_app(maintenance_from_request=2, maintenance_requests=3).test_client()
+    assert client.get("/login").status_code == 200  # UI request 1
+    clock.advance(3600)  # time does not open or close it: requests do
+    for path in ("/login", "/", "/payments/search"):  # UI requests 2, 3 and 4
         response = client.get(path)
         assert response.status_code == 503
         assert page_name(response) == "maintenance"
         assert "Systemet är stängt för underhåll" in response.get_data(as_text=True)
-    assert client.get("/api/health").status_code == 200
-    clock.advance(10)
-    assert client.get("/login").status_code == 200
+        assert client.get("/api/health").status_code == 200  # the API is never counted or closed
+    assert client.get("/login").status_code == 200  # UI request 5: open again
 
 
 def test_slow_save_stores_first_then_answers_late(make_app: Callable[..., Flask], settings: Settings) -> None:

@@ -194,13 +194,15 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
         "PAYOUT_FAULT_ERROR_RATE": "0.2",
         "PAYOUT_FAULT_SEED": "9",
         "PAYOUT_SESSION_IDLE_SECONDS": "60",
-        "PAYOUT_FAULT_MAINTENANCE_START": "5",
-        "PAYOUT_FAULT_MAINTENANCE_END": "15",
+        "PAYOUT_FAULT_MAINTENANCE_FROM_REQUEST": "5",
+        "PAYOUT_FAULT_MAINTENANCE_REQUESTS": "15",
+        "PAYOUT_FAULT_MAINTENANCE_FILE": "/run/payout-maintenance",
     }
     settings = load(tmp_path, env, error_rate=0.5)
     assert settings.faults.error_rate == 0.5
     assert settings.faults.seed == 9
-    assert (settings.faults.maintenance_start, settings.faults.maintenance_end) == (5.0, 15.0)
+    assert (settings.faults.maintenance_from_request, settings.faults.maintenance_requests) == (5, 15)
+    assert settings.faults.maintenance_file == "/run/payout-maintenance"
     assert settings.session_idle_seconds == 60
 
 
@@ -217,12 +219,16 @@ FAULT_VALUES: dict[str, tuple[str, object]] = {
     "hang_rate": ("0.125", 0.125),
     "hang_seconds": ("2.5", 2.5),
     "expire_session_rate": ("0.5", 0.5),
-    "maintenance_start": ("30", 30.0),
-    "maintenance_end": ("90", 90.0),
+    "maintenance_from_request": ("30", 30),
+    "maintenance_requests": ("90", 90),
+    "maintenance_file": ("/tmp/closed", "/tmp/closed"),
     "slow_save_seconds": ("1.5", 1.5),
     "seed": ("99", 99),
 }
-TOGETHER = {"maintenance_start": "maintenance_end", "maintenance_end": "maintenance_start"}
+TOGETHER = {
+    "maintenance_from_request": "maintenance_requests",
+    "maintenance_requests": "maintenance_from_request",
+}
 
 
 def test_every_fault_setting_has_a_value_in_this_test() -> None:
@@ -272,8 +278,9 @@ def test_session_idle_seconds_from_the_flag(tmp_path: Path) -> None:
         {"error_rate": 1.5},
         {"hang_rate": -0.1},
         {"error_rate": 0.5, "expire_session_rate": 0.6},
-        {"maintenance_start": 5},
-        {"maintenance_start": 15, "maintenance_end": 5},
+        {"maintenance_from_request": 5},
+        {"maintenance_from_request": 0, "maintenance_requests": 5},
+        {"maintenance_from_request": 5, "maintenance_requests": 0},
         {"latency_ms": -1},
         {"session_idle_seconds": 0},
     ],
@@ -308,8 +315,9 @@ def test_help_documents_options_users_and_token() -> None:
         "--hang-rate",
         "--hang-seconds",
         "--expire-session-rate",
-        "--maintenance-start",
-        "--maintenance-end",
+        "--maintenance-from-request",
+        "--maintenance-requests",
+        "--maintenance-file",
         "--slow-save-seconds",
         "--seed",
         "--max-payment-kr",
