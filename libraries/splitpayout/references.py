@@ -4,8 +4,8 @@ A payment's reference (``<Beslutsnummer>/1``, ``/2`` or ``/D``) is what the payo
 stores, what its search finds and what the ledger keys on. It is made here, checked here and
 compared here (docs/rules.md §1.2, §4). A decision number is usable only when it survives
 every hop unchanged: typed into a single-line browser field, stored, searched and compared.
-So it may hold only letters A–Ö/a–ö, digits, ``-``, ``_`` and ``.``, at most
-``MAX_DECISION_NUMBER`` characters (the payout system's reference limit minus ``/1``).
+So it may hold only letters A–Ö/a–ö, digits, ``-``, ``_`` and ``.``, at most ``MAX_DECISION_NUMBER`` (37)
+characters, so that the reference fits the payout system's 40 with room to spare.
 Anything else (a line break, a tab, a byte-order mark, a space inside, a ``/``) is refused
 at planning, never "cleaned up": the robot does not guess which decision was meant.
 """
@@ -19,7 +19,9 @@ from splitpayout.contract import LIMITS
 
 #: A payment's suffix after the decision number: sökande 1, sökande 2, direct payment.
 SUFFIXES = ("1", "2", "D")
-MAX_DECISION_NUMBER = LIMITS.reference - 2  # "/1": the longest suffix is one character
+# docs/rules.md §1.2: at most 37 characters, fewer when the payout system's references are
+# shorter than 40 (a reference is the decision number, "/" and a one-character suffix).
+MAX_DECISION_NUMBER = min(37, LIMITS.reference - 2)
 _DECISION_NUMBER = re.compile(r"[A-Za-z0-9ÅÄÖåäö_.\-]+")
 
 

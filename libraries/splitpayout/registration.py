@@ -180,6 +180,7 @@ class RegistrationEngine:
         self._held: dict[str, dict[str, RegisteredPayment]] = {}
         self._covered: list[tuple[dt.date, dt.date]] = []
         self._consecutive_failures = 0
+        self._sent: set[str] = set()  # reference keys this engine has sent a form for
         self._done = 0
         self._total = 0
         # Decisions that ended ``failed`` only because another live worker held one of their
@@ -204,19 +205,35 @@ class RegistrationEngine:
     def prefetch(self, plans: Iterable[DecisionPlan]) -> int:
         """Look up, in one search over the run's payout dates, what the payout system holds.
 
-        Returns the number of payments found. Raises PayoutSystemUnavailable when the
-        search keeps failing: without it nothing can be entered safely.
+        Returns the number of payments found (see ``prefetch_dates`` for a search that fails).
         """
         plans = list(plans)
         self._total = max(self._total, len(plans))
         dates = [p.payout_date for plan in plans if plan.outcome is Outcome.PLANNED for p in plan.payments]
         if not dates:
             return 0
-        return self._cover(min(dates), max(dates))
+        return self.prefetch_dates(min(dates), max(dates))
 
     def prefetch_dates(self, first: dt.date, last: dt.date) -> int:
-        """``prefetch`` for the payout dates ``first`` to ``last`` (inclusive)."""
-        return self._cover(first, last)
+        """``prefetch`` for the payout dates ``first`` to ``last`` (inclusive).
+
+        A search that keeps failing is one technical failure like any other: each decision then
+        searches its own payout dates before anything is entered (and fails on its own when that
+        fails too). Only a payout system that keeps failing stops the run (PayoutSystemUnavailable).
+        """
+        try:
+            return self._cover(first, last)
+        except ApplicationError as error:
+            self._consecutive_failures += 1
+            self._event(
+                "prefetch_failed",
+                kind=error.kind,
+                outcome="failed",
+                consecutive_failures=self._consecutive_failures,
+            )
+            if self.unavailable:
+                raise PayoutSystemUnavailable(f"could not search the payout system ({error.kind})") from error
+            return 0
 
     def process(self, plan: DecisionPlan) -> DecisionResult:
         """Bring every planned payment of the decision to a known end state (see the module docstring)."""
@@ -261,13 +278,9 @@ class RegistrationEngine:
                 for step in steps:
                     self._look_up_or_stop(plan, steps, step, "look_up_before_entering")
             else:
-                self._cover(
-                    min(s.payment.payout_date for s in steps), max(s.payment.payout_date for s in steps)
-                )
+                self._cover_or_stop(plan, steps)
             self._compare_with_held(plan, steps)
             missing = [s for s in steps if s.status is PaymentStatus.NOT_ENTERED]
-            if not missing:
-                return Outcome.ALREADY_PAID, ()
             self._resolve_recorded_registrations(plan, missing)
             missing = [s for s in steps if s.status is PaymentStatus.NOT_ENTERED]
             self._claim_all(plan, missing)
@@ -283,6 +296,16 @@ class RegistrationEngine:
             return Outcome.ALREADY_PAID, ()
         return Outcome.PAID, ()
 
+    def _cover_or_stop(self, plan: DecisionPlan, steps: list[_Step]) -> None:
+        """The decision's payout dates searched (once per run, usually by the prefetch)."""
+        dates = [s.payment.payout_date for s in steps]
+        try:
+            self._cover(min(dates), max(dates))
+        except ApplicationError as error:
+            self._failure(plan, steps[0], f"search_{error.kind}", "search_payout_dates")
+            self._fail_rest(steps)
+            raise _Stop(Outcome.FAILED) from None
+
     def _compare_with_held(self, plan: DecisionPlan, steps: list[_Step]) -> None:
         conflicts: list[str] = []
         for step in steps:
@@ -290,7 +313,7 @@ class RegistrationEngine:
             if not held:
                 continue
             if all(same_payment(step.payment, record) for record in held):
-                step.status = PaymentStatus.ALREADY_REGISTERED
+                step.status = self._found_status(step.payment.reference)
                 step.payment_number = held[0].payment_number
                 self._note_duplicates(plan, step.payment.reference, held)
             else:
@@ -314,7 +337,7 @@ class RegistrationEngine:
                 continue
             found = self._look_up_or_stop(plan, missing, step, "confirm_recorded_registration")
             if found and all(same_payment(step.payment, record) for record in found):
-                step.status = PaymentStatus.ALREADY_REGISTERED
+                step.status = self._found_status(step.payment.reference)
                 step.payment_number = found[0].payment_number
                 self._note_duplicates(plan, step.payment.reference, found)
             elif found:
@@ -333,6 +356,13 @@ class RegistrationEngine:
                     outcome="manual",
                 )
             raise _Stop(Outcome.MANUAL, (_lost_reason(lost),))
+
+    def _found_status(self, reference: str) -> PaymentStatus:
+        """A payment found in the payout system was entered by this run when this run sent its
+        form (its confirmation was lost, say), else by an earlier one."""
+        if reference_key(reference) in self._sent:
+            return PaymentStatus.REGISTERED
+        return PaymentStatus.ALREADY_REGISTERED
 
     def _claim_all(self, plan: DecisionPlan, missing: list[_Step]) -> None:
         for step in missing:
@@ -364,7 +394,7 @@ class RegistrationEngine:
             if all(same_payment(step.payment, record) for record in found):
                 self._ledger.mark_registered(step.payment.reference, found[0].payment_number)
                 step.claim = None
-                step.status = PaymentStatus.ALREADY_REGISTERED
+                step.status = self._found_status(step.payment.reference)
                 step.payment_number = found[0].payment_number
                 self._note_duplicates(plan, step.payment.reference, found)
                 self._event(
@@ -403,6 +433,7 @@ class RegistrationEngine:
             try:
                 self._ensure_session()
                 self._ledger.mark_submitting(reference, self.worker_id, self._lease_seconds)
+                self._sent.add(reference_key(reference))
                 payment_number = self._gateway.register(payment)
             except ClaimLostError:
                 step.claim = None
@@ -595,18 +626,15 @@ class RegistrationEngine:
         return found
 
     def _cover(self, first: dt.date, last: dt.date) -> int:
-        """Make sure the index holds every payment with a payout date in [first, last]."""
+        """Make sure the index holds every payment with a payout date in [first, last].
+
+        Raises ApplicationError when the search keeps failing."""
         if any(lo <= first and last <= hi for lo, hi in self._covered):
             return 0
         started = self._clock()
-        try:
-            found = self._retrying(
-                "prefetch",
-                lambda: self._gateway.find_payments(payout_date_from=first, payout_date_to=last),
-            )
-        except ApplicationError as error:
-            self._consecutive_failures = self._max_consecutive_failures
-            raise PayoutSystemUnavailable(f"could not search the payout system ({error.kind})") from error
+        found = self._retrying(
+            "prefetch", lambda: self._gateway.find_payments(payout_date_from=first, payout_date_to=last)
+        )
         for record in found:
             self._remember(record)
         self._covered.append((first, last))

@@ -622,3 +622,40 @@ def test_a_failing_look_up_fails_the_decision_and_enters_nothing(tmp_path: Path)
         assert result.outcome is Outcome.FAILED
         assert {p.status for p in result.payments} == {PaymentStatus.FAILED}
         assert ledger.get(plans[0].payments[0].reference) is None
+
+
+def test_a_registration_the_payout_system_no_longer_shows_is_never_entered_again(tmp_path: Path) -> None:
+    """The ledger's record is never overruled by a search that finds nothing: registered_not_found."""
+    import sqlite3
+
+    plans = many_plans(2)
+    ledger_path = tmp_path / "ledger.sqlite3"
+    with payout_system(tmp_path) as server:
+        first = run_once(server.url, ledger_path, plans)
+        assert {r.outcome for r in first.values()} == {Outcome.PAID}
+        (lost,) = server.api_payments(reference="B-1/2")
+        with sqlite3.connect(tmp_path / "payout.db") as db:  # the payout system loses one payment
+            db.execute("DELETE FROM payments WHERE reference = ?", ("B-1/2",))
+        for _ in range(2):
+            again = run_once(server.url, ledger_path, plans)
+            assert again["B-0"].outcome is Outcome.ALREADY_PAID
+            result = again["B-1"]
+            assert result.outcome is Outcome.MANUAL
+            (reason,) = result.reasons
+            assert reason.code is ReasonCode.REGISTERED_NOT_FOUND
+            assert f"B-1/2 as {lost['payment_number']}" in reason.detail
+            assert {p.reference: p.payment_number for p in result.payments}["B-1/2"] == lost["payment_number"]
+            assert server.api_payments(reference="B-1/2") == []  # never entered again
+        with Ledger(ledger_path) as ledger:
+            entry = ledger.get("B-1/2")
+            assert entry is not None and entry.payment_number == lost["payment_number"]
+
+
+def test_with_the_ledger_lost_the_payout_systems_holdings_alone_prevent_every_duplicate(tmp_path: Path) -> None:
+    plans = many_plans(4)
+    with payout_system(tmp_path) as server:
+        run_once(server.url, tmp_path / "ledger.sqlite3", plans)
+        for fresh in ("new-machine-1.sqlite3", "new-machine-2.sqlite3"):
+            results = run_once(server.url, tmp_path / fresh, plans)
+            assert {r.outcome for r in results.values()} == {Outcome.ALREADY_PAID}
+        assert_registered_exactly_once(server, plans)
