@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -266,8 +265,3 @@ def file_adapter_env(input_path: Path, output_path: Path, adapter: str = FILE_AD
         "RPA_INPUT_WORKITEM_PATH": str(input_path),
         "RPA_OUTPUT_WORKITEM_PATH": str(output_path),
     }
-
-
-def using_file_adapter(env: dict[str, str] | None = None) -> bool:
-    source = os.environ if env is None else env
-    return source.get("RPA_WORKITEMS_ADAPTER", "").rsplit(".", 1)[-1] == "FileAdapter"
