@@ -95,7 +95,6 @@ from swedish_rules import (
 __all__ = [
     "DEFAULT_AMOUNT_LIMIT_ORE",
     "DecisionIndex",
-    "PlanTotals",
     "decision_key",
     "index_decisions",
     "parse_row",
@@ -740,58 +739,3 @@ def plan_export(
             if key in index.duplicates:
                 plan = _as_duplicate(plan, key in index.protected)
         yield plan
-
-
-# --- totals -----------------------------------------------------------------------------------
-
-
-@dataclass
-class PlanTotals:
-    """Counts and öre per outcome over a run's plans; they add up exactly or ``add`` refuses.
-
-    ``amount_ore`` is the sum of ``Belopp`` over the file's rows as planned: a protected
-    decision counts 0, since nothing of it but its number may appear in any report.
-    """
-
-    decisions: int = 0
-    amount_ore: int = 0
-    count_by_outcome: dict[Outcome, int] = field(default_factory=dict)
-    ore_by_outcome: dict[Outcome, int] = field(default_factory=dict)
-    payments: int = 0
-    payment_ore: int = 0
-    protected: int = 0
-
-    def add(self, plan: DecisionPlan) -> None:
-        """Count one plan; a planned decision whose payments do not add up to its Belopp is refused."""
-        paid = sum(payment.amount_ore for payment in plan.payments)
-        if plan.outcome is Outcome.PLANNED and paid != plan.amount_ore:
-            raise ValueError(
-                f"decision {plan.decision_id}: payments add up to {paid} öre, "
-                f"expected Belopp {plan.amount_ore} öre"
-            )
-        self.decisions += 1
-        self.amount_ore += plan.amount_ore
-        self.count_by_outcome[plan.outcome] = self.count_by_outcome.get(plan.outcome, 0) + 1
-        self.ore_by_outcome[plan.outcome] = self.ore_by_outcome.get(plan.outcome, 0) + plan.amount_ore
-        self.payments += len(plan.payments)
-        self.payment_ore += paid
-        self.protected += plan.protected
-
-    def adds_up(self) -> bool:
-        """Whether the outcomes account for every decision and every öre of the file."""
-        return (
-            sum(self.count_by_outcome.values()) == self.decisions
-            and sum(self.ore_by_outcome.values()) == self.amount_ore
-        )
-
-    def as_dict(self) -> dict[str, object]:
-        """Plain JSON-ready numbers (no personal data)."""
-        return {
-            "decisions": self.decisions,
-            "amount_ore": self.amount_ore,
-            "count_by_outcome": {outcome.value: n for outcome, n in sorted(self.count_by_outcome.items())},
-            "ore_by_outcome": {outcome.value: n for outcome, n in sorted(self.ore_by_outcome.items())},
-            "payments": self.payments,
-            "payment_ore": self.payment_ore,
-            "protected": self.protected,
-        }
