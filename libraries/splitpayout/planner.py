@@ -1,4 +1,4 @@
-"""Planning every payment of the export: the split and the rules of BRIEF §2.2 and §2.3.
+"""Planning every payment of the export: the split and the rules of docs/rules.md §2 and §3.
 
 Three layers, each plain Python without Robot Framework:
 
@@ -6,32 +6,12 @@ Three layers, each plain Python without Robot Framework:
   naming every column that cannot be read;
 * ``plan_decision``: one decision -> its payments, or ``manual`` with every reason that
   applies (pure: the same decision, day and limit always give the same plan);
-* ``plan_export``: the whole file, streamed, with duplicate decision numbers found.
+* ``plan_export``: the whole file, streamed, with duplicate decision numbers found. It
+  reads the file twice: the decision numbers first (memory holds only that set, and a file
+  damaged anywhere is refused before any plan is yielded), then plans row by row.
 
-Decisions taken here (the brief is silent on them):
-
-* A payout date is passed when, moved to the previous bank day, it lies before
-  ``today``. A payout today is normal and allowed.
-* ``Skyddade personuppgifter`` holding anything but ``Ja``/``Nej``/empty is treated as
-  protected (and reported as ``invalid_row`` on that column): when in doubt, protect.
-* A protected decision keeps nothing but its decision number and row numbers: no
-  amount, payments, case worker or contact, and no reasons derived from its data.
-  When a duplicated decision number has a protected row anywhere in the file, every
-  row with that number is treated as protected.
-* ``Andel sökande 1`` is read only for split decisions (it means nothing otherwise).
-* Identity numbers are checked for sökande 1 always and for sökande 2 when the
-  decision is split; bank details for those same applicants, whatever their share.
-  A Nordea personkonto (clearing 3300/3782) must be the applicant's own, and split
-  partners never share an account: "one partner's share never goes to the other
-  partner's account".
-* Decision numbers are compared ignoring letter case and surrounding whitespace for
-  duplicates, because the payout system finds references case-insensitively.
-* The payment message is ``Ekonomiskt bistånd YYYY-MM`` (the requested payout month):
-  short, Swedish, and free of personal data.
-* ``plan_export`` reads the file twice: a first pass collects the decision numbers
-  (and which are protected), a second pass plans row by row. Memory holds only the
-  set of decision numbers, and a file damaged anywhere is refused before any plan is
-  yielded, so nothing is entered from a half-read file.
+Each choice made here (passed dates, protected identity, shares, accounts, duplicates,
+the message) is a rule of docs/rules.md and is stated there.
 """
 
 from __future__ import annotations
