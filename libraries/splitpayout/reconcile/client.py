@@ -41,7 +41,6 @@ class PayoutSystemApi:
         self.backoff_seconds = backoff_seconds
         self._sleep = sleep
         self._http = requests.Session()
-        self.requests_made = 0
 
     def __repr__(self) -> str:
         return f"PayoutSystemApi({self.base_url!r}, token=***)"
@@ -74,7 +73,6 @@ class PayoutSystemApi:
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         problem = ""
         for attempt in range(1, self.attempts + 1):
-            self.requests_made += 1
             try:
                 response = self._http.get(url, params=params, headers=headers, timeout=self.timeout)
             except requests.Timeout:
