@@ -535,7 +535,7 @@ def run_selenium(server: Any, payments: list[Any], rundir: Path, *, fast: bool, 
 
 def run_http(server: Any, payments: list[Any], rundir: Path) -> Result:
     """The same form posted over HTTP, one payment after the other."""
-    from splitpayout.http_gateway import HttpGateway
+    from tests.support.http_gateway import HttpGateway
 
     started = time.perf_counter()
     thread_cpu = time.thread_time()

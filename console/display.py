@@ -15,7 +15,7 @@ try:
 except (ImportError, ZoneInfoNotFoundError):  # pragma: no cover - a system without time-zone data
     LOCAL_ZONE = dt.UTC
 
-# Outcomes of a decision (BRIEF §2.3), in the order the pages list them.
+# Outcomes of a decision (docs/rules.md §3.1), in the order the pages list them.
 OUTCOME_LABELS = {
     "planned": "Planeras",
     "paid": "Betalda",

@@ -1,6 +1,6 @@
 """Generate a realistic decisions export (.xlsx) with fictitious households.
 
-The file has the layout of BRIEF §2.1: a title row and an export-date row, then
+The file has the layout of docs/rules.md §1.1: a title row and an export-date row, then
 the header row (row 3), then one decision per row. Cells are mixed like real
 exports: amounts as numbers and as Swedish text, dates as real dates and as text,
 shares as ``60``, ``'60 %'`` or a percent-formatted ``0.6``.

@@ -49,14 +49,13 @@ class FaultInjector:
         settings: FaultSettings,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self.seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
         self._clock = clock
-        self._sleep = sleep
+        self._sleep: Callable[[float], None] = time.sleep  # tests record the waits here
         self._requests = 0  # UI requests seen since start
 
     def _draw(self) -> tuple[int, float, float, float]:

@@ -1,31 +1,7 @@
 """Amounts in kronor, as Swedish exports write them, converted exactly to öre.
 
-Accepted text (surrounding whitespace ignored):
-
-* an integer part of digits, optionally grouped in threes by a space, a
-  non-breaking space (U+00A0), a narrow no-break space (U+202F) or a thin space
-  (U+2009): ``12345``, ``12 345``, ``1 234 567``;
-* optionally one decimal separator, ``,`` (Swedish) or ``.``, followed by one or
-  two digits: ``12 345,50``, ``12345.50``, ``12345,5``, ``0,5``;
-* optionally ``,-`` or ``:-`` for whole kronor (``12 345:-``) and a currency
-  suffix ``kr``, ``kr.`` or ``SEK`` (any letter case);
-* a leading ``-`` or ``−`` only with ``allow_negative=True``.
-
-Refused, because guessing would risk paying a wrong amount:
-
-* more than two decimals (``12,345``, ``1.234``): öre is the smallest unit;
-* both ``.`` and ``,`` in one amount (``1.234,50``, ``1,234.50``) and dots or
-  commas as thousands separators: a dot means a decimal point in half of the
-  exports and a thousands separator in the other half, so the file must say
-  which by using the Swedish form (space-grouped) instead;
-* badly grouped digits (``12 34,50``), a missing integer part (``,50``),
-  empty text, and anything else.
-
-Numbers from spreadsheet cells: ``int`` and ``Decimal`` are kronor. A ``float``
-(what spreadsheet readers return for numeric cells) is converted through its
-shortest round-trip decimal representation, so ``12345.5`` is exactly
-1 234 550 öre and a float that is not a whole number of öre is refused rather
-than rounded. No arithmetic is ever done in binary floating point.
+What is accepted and what is refused (rather than guessed): docs/swedish-rules.md,
+"Amounts". No arithmetic is ever done in binary floating point.
 """
 
 from __future__ import annotations

@@ -1,48 +1,8 @@
 """Swedish bank accounts: clearing number plus account number.
 
-The rules are those of Bankgirot's "Bankernas kontonummer" (the Swedish banks'
-account-number standard):
-
-* **Type 1** accounts have a 4-digit clearing number and a 7-digit account
-  number. Variant (comment) 1: mod 11 over the last three clearing digits and
-  the account; variant 2: mod 11 over all four clearing digits and the account.
-  Weights 1, 2, …, 10, 1 from the right; the weighted sum must be divisible by 11.
-* **Type 2** accounts are checked over the account number only. Variant 1:
-  10 digits, mod 10 (Luhn). Variant 2 (Handelsbanken): 9 digits, mod 11.
-  Variant 3 (Swedbank 8xxx-x, Nordea/Plusgirot): up to 10 digits, mod 10; shorter
-  numbers are padded with leading zeros to 10 (which the check ignores).
-* **Swedbank 8xxxx**: the clearing number has five digits; the fifth is a Luhn
-  check digit over the first four (8327-9, 8105-9). A four-digit 8xxx clearing
-  number is refused: the check digit cannot be verified and the customer's bank
-  states the five-digit form. Bankgirot notes that a few old Swedbank accounts
-  cannot be checked by checksum; such an account is refused here, and the
-  decision goes to a human, which is the safe side.
-* **Nordea personkonto** (clearing 3300 and 3782): the account number is the
-  holder's personnummer as 10 digits ``YYMMDDNNNC``; it must be a valid
-  personnummer or samordningsnummer (real date, Luhn check digit).
-* Clearing ranges not assigned to a bank that takes account transfers are refused.
-
-The returned account is canonical: digits only, type 2 variant 3 padded to 10
-digits, so the same account always compares equal however it was written.
-
-Library evaluation (bankkonto 1.0.1):
-
-* Its type 1/type 2 checksum code agrees with the standard for the ranges it
-  knows (the tests cross-check it on thousands of generated accounts).
-* It does not check the fifth digit of Swedbank 8xxxx clearing numbers (it is
-  dropped with a FIXME), so 8327-1 passes like 8327-9.
-* Nordea personkonto is checked only by mod 10, so an account "personnummer"
-  with month 13 passes.
-* Its clearing table predates several current ranges (Aion 9580-9589,
-  Multitude 9070-9079, Lunar 9710-9719, Northmill 9750-9759), so valid
-  accounts there are refused.
-* Swedbank 8xxxx and Plusgirot accounts must be exactly 10 digits, though
-  shorter account numbers are common and valid.
-* Its error messages contain the account number, which must not reach logs.
-
-So the validation is our own, driven by the one table below (update it when
-Bankgirot publishes new clearing ranges), and bankkonto serves as a test oracle.
-Error messages describe the shape of the input, never its digits.
+Checked by Bankgirot's "Bankernas kontonummer", driven by the one clearing table below
+(update it when Bankgirot publishes new ranges). The rules, and why ``bankkonto`` is only a
+test oracle: docs/swedish-rules.md, "Bank accounts". Error messages never hold the digits.
 """
 
 from __future__ import annotations

@@ -1,22 +1,7 @@
 """Swedish bank days: Monday to Friday, except public holidays and the three eves.
 
-Banks in Sweden are closed on the public holidays (allmänna helgdagar) and on
-Midsummer Eve, Christmas Eve and New Year's Eve, which are not public holidays
-by law but are treated as Sundays in banking.
-
-Library evaluation (holidays 0.109, ``holidays.Sweden``):
-
-* The default (``PUBLIC``) category has the public holidays only; it does not
-  contain the eves. With ``include_sundays`` left at its default it does not
-  list every Sunday either (we check weekends ourselves).
-* The ``DE_FACTO`` category holds exactly Midsummer Eve (the Friday between
-  19 and 25 June), Christmas Eve and New Year's Eve: ``PUBLIC`` + ``DE_FACTO``
-  is the set of weekday closures we need. The tests recompute the eves
-  independently for many years.
-* The ``BANK`` category must not be used: it lists half days ("from 2pm", such
-  as Maundy Thursday), which are bank days.
-
-Holiday sets are built once per year and cached.
+Built on ``holidays.Sweden`` (``PUBLIC`` + ``DE_FACTO``), cached per year; why those
+categories and not ``BANK``: docs/swedish-rules.md, "Bank days".
 """
 
 from __future__ import annotations

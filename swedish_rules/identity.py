@@ -1,31 +1,7 @@
 """Swedish identity numbers: personnummer and samordningsnummer.
 
-Rules (Skatteverket; Folkbokföringslagen 1991:481 §18):
-
-* 10 digits ``YYMMDDNNNC`` or 12 digits ``YYYYMMDDNNNC``, optionally with ``-``
-  or ``+`` before the last four digits. ``+`` marks a person who turns 100 this
-  year or earlier; in a 10-digit number it decides the century (relative to
-  ``today``). In a 12-digit number the century is written out and the separator
-  carries no information.
-* ``C`` is a Luhn (mod 10) check digit over the last ten digits.
-* The date must exist (29 February only in leap years) and not lie in the
-  future. A samordningsnummer (coordination number) has 60 added to the day.
-* The birth number ``NNN`` is never ``000``.
-
-Library evaluation (personnummer 3.2.1 and python-stdnum 2.2 ``stdnum.se.personnummer``):
-
-* ``personnummer`` gets the Luhn check, samordningsnummer and the ``+`` century
-  right, but reads the century from the machine clock (no way to pass
-  ``today``, so runs are not reproducible and tests would have to patch a
-  private function), accepts birth dates in the future, and its exceptions
-  carry no reason. It is used in the tests as an independent oracle.
-* ``stdnum.se.personnummer`` refuses every samordningsnummer (its date check
-  does not subtract 60 from the day) and also reads the clock. Not used.
-* ``stdnum.luhn`` is exactly the check-digit algorithm and is used here.
-
-So parsing is our own (small, with an injectable ``today``); the check digit
-comes from ``stdnum.luhn``. Error messages describe the shape of the input,
-never its digits.
+The rules, and why the parsing is our own with ``stdnum.luhn`` for the check digit:
+docs/swedish-rules.md, "Identity numbers". Error messages never hold the digits.
 """
 
 from __future__ import annotations

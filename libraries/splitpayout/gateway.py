@@ -1,9 +1,9 @@
 """The seam between the registration engine and a payout system.
 
-The engine (``registration.py``) speaks only this protocol. Two implementations:
-``http_gateway.HttpGateway`` posts the payout system's own forms over HTTP (tests,
-benchmarks' baseline) and ``robotglue.robot_gateway.RobotGateway`` drives the web UI
-in a real browser through the keywords of ``resources/payout_system.resource``.
+The engine (``registration.py``) speaks only this protocol. The robot's implementation,
+``robotglue.robot_gateway.RobotGateway``, drives the web UI in a real browser through the
+keywords of ``resources/payout_system.resource``; ``tests/support/http_gateway.py`` posts
+the same forms over HTTP for the tests and the benchmarks' baseline.
 """
 
 from __future__ import annotations

@@ -1,38 +1,9 @@
 """The inbox: every new export put in a folder is processed once, unattended.
 
-The ``Process inbox`` task (``tasks/process_inbox.robot``, scheduled by cron, a systemd
-timer or Control Room; see ``docs/scheduling.md``) takes the ``*.xlsx`` files in
-``INBOX_DIR`` one at a time, oldest first, and runs the ``Split payouts`` task on each in
-its own process and its own run folder (``splitpayout.runs.new_run_dir``), so every
-export has its own reports in the run history. Then each file goes to one place:
-
-- processed (exit status 0): ``ARCHIVE_DIR/<run folder>/<file>``, and its SHA-256 is
-  recorded as done: the same content is never processed again;
-- run but not finished (a decision failed, or the run stopped because the payout system
-  was unavailable): archived the same way but *not* recorded as done, and the inbox run
-  exits non-zero. Putting the file back into the inbox runs it again, and the payment
-  ledger makes that completion safe (nothing is registered twice);
-- unreadable (the run's ``summary.json`` says ``file_error``): ``REJECTED_DIR/<file>``
-  with a note ``<file>.txt`` in Swedish saying what is wrong;
-- content already processed: ``REJECTED_DIR/<file>`` with a note naming the earlier
-  file and run; nothing is run;
-- the run ended without a result (it crashed or was stopped): back to the inbox, for
-  the next inbox run.
-
-Files are moved, never copied and deleted blindly: a move is a rename within a
-filesystem (a copy that is synced before the original is removed across filesystems),
-and the target never overwrites anything (``name (2).xlsx``). Before a run the file is
-moved into its archive folder and the ledger row says so; an inbox run that was killed
-leaves that row ``running`` and the next inbox run puts the file back into the inbox.
-
-One inbox run at a time: ``fcntl.flock`` on ``STATE_DIR/inbox.lock``, which each
-export's run inherits, so the lock is held until the last of them has ended. A second
-inbox run waits ``INBOX_LOCK_WAIT_SECONDS`` (default 0) and then ends without touching
-anything.
-
-Nothing here reads a cell of an export: notes, logs and ``inbox-summary.json`` hold
-file names, checksums, run folders, outcomes and the reader's error messages (which
-never quote a cell), no personal data.
+``Inbox`` runs the ``Split payouts`` task on each new ``*.xlsx`` in ``INBOX_DIR``, one at a
+time and each in its own run folder, then archives, rejects (with a Swedish note) or returns
+the file; ``InboxLock`` keeps to one inbox run at a time. What happens to each file, and why,
+is in docs/scheduling.md. Nothing here reads a cell of an export.
 """
 
 from __future__ import annotations

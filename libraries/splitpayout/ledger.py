@@ -38,6 +38,8 @@ from pathlib import Path
 from splitpayout.models import PlannedPayment
 
 SCHEMA_VERSION = 1
+# How long a write waits for another process holding the ledger locked.
+BUSY_TIMEOUT_MS = 30_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -185,18 +187,15 @@ class Ledger:
         path: str | Path,
         *,
         fingerprint_key: bytes | None = None,
-        busy_timeout_ms: int = 30_000,
         clock: Callable[[], float] = time.time,
-        holder_alive: Callable[[str], bool] = worker_alive,
     ) -> None:
         self.path = Path(path)
-        self._holder_alive = holder_alive
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._key = fingerprint_key
         self._clock = clock
-        self._conn = sqlite3.connect(self.path, timeout=busy_timeout_ms / 1000, isolation_level=None)
+        self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = FULL")
         with self._transaction():
@@ -293,7 +292,7 @@ class Ledger:
                 and previous.claimed_by not in (None, worker_id)
                 and previous.lease_until is not None
                 and previous.lease_until > now
-                and self._holder_alive(previous.claimed_by)
+                and worker_alive(previous.claimed_by)
             ):
                 return None
             if previous is None:

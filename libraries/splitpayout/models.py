@@ -23,7 +23,7 @@ class Method(StrEnum):
 
 
 class Outcome(StrEnum):
-    """Every decision in the file ends in exactly one outcome (BRIEF §2.3)."""
+    """Every decision in the file ends in exactly one outcome (docs/rules.md §3.1)."""
 
     PAID = "paid"
     ALREADY_PAID = "already_paid"
@@ -33,7 +33,7 @@ class Outcome(StrEnum):
 
 
 class ReasonCode(StrEnum):
-    """Stable, machine-readable reasons for manual handling (BRIEF §2.3)."""
+    """Stable, machine-readable reasons for manual handling (docs/rules.md §3.2)."""
 
     INVALID_ROW = "invalid_row"
     DUPLICATE_DECISION = "duplicate_decision"

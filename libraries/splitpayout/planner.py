@@ -1,4 +1,4 @@
-"""Planning every payment of the export: the split and the rules of BRIEF §2.2 and §2.3.
+"""Planning every payment of the export: the split and the rules of docs/rules.md §2 and §3.
 
 Three layers, each plain Python without Robot Framework:
 
@@ -6,32 +6,12 @@ Three layers, each plain Python without Robot Framework:
   naming every column that cannot be read;
 * ``plan_decision``: one decision -> its payments, or ``manual`` with every reason that
   applies (pure: the same decision, day and limit always give the same plan);
-* ``plan_export``: the whole file, streamed, with duplicate decision numbers found.
+* ``plan_export``: the whole file, streamed, with duplicate decision numbers found. It
+  reads the file twice: the decision numbers first (memory holds only that set, and a file
+  damaged anywhere is refused before any plan is yielded), then plans row by row.
 
-Decisions taken here (the brief is silent on them):
-
-* A payout date is passed when, moved to the previous bank day, it lies before
-  ``today``. A payout today is normal and allowed.
-* ``Skyddade personuppgifter`` holding anything but ``Ja``/``Nej``/empty is treated as
-  protected (and reported as ``invalid_row`` on that column): when in doubt, protect.
-* A protected decision keeps nothing but its decision number and row numbers: no
-  amount, payments, case worker or contact, and no reasons derived from its data.
-  When a duplicated decision number has a protected row anywhere in the file, every
-  row with that number is treated as protected.
-* ``Andel sökande 1`` is read only for split decisions (it means nothing otherwise).
-* Identity numbers are checked for sökande 1 always and for sökande 2 when the
-  decision is split; bank details for those same applicants, whatever their share.
-  A Nordea personkonto (clearing 3300/3782) must be the applicant's own, and split
-  partners never share an account: "one partner's share never goes to the other
-  partner's account".
-* Decision numbers are compared ignoring letter case and surrounding whitespace for
-  duplicates, because the payout system finds references case-insensitively.
-* The payment message is ``Ekonomiskt bistånd YYYY-MM`` (the requested payout month):
-  short, Swedish, and free of personal data.
-* ``plan_export`` reads the file twice: a first pass collects the decision numbers
-  (and which are protected), a second pass plans row by row. Memory holds only the
-  set of decision numbers, and a file damaged anywhere is refused before any plan is
-  yielded, so nothing is entered from a half-read file.
+Each choice made here (passed dates, protected identity, shares, accounts, duplicates,
+the message) is a rule of docs/rules.md and is stated there.
 """
 
 from __future__ import annotations
@@ -95,7 +75,6 @@ from swedish_rules import (
 __all__ = [
     "DEFAULT_AMOUNT_LIMIT_ORE",
     "DecisionIndex",
-    "PlanTotals",
     "decision_key",
     "index_decisions",
     "parse_row",
@@ -740,58 +719,3 @@ def plan_export(
             if key in index.duplicates:
                 plan = _as_duplicate(plan, key in index.protected)
         yield plan
-
-
-# --- totals -----------------------------------------------------------------------------------
-
-
-@dataclass
-class PlanTotals:
-    """Counts and öre per outcome over a run's plans; they add up exactly or ``add`` refuses.
-
-    ``amount_ore`` is the sum of ``Belopp`` over the file's rows as planned: a protected
-    decision counts 0, since nothing of it but its number may appear in any report.
-    """
-
-    decisions: int = 0
-    amount_ore: int = 0
-    count_by_outcome: dict[Outcome, int] = field(default_factory=dict)
-    ore_by_outcome: dict[Outcome, int] = field(default_factory=dict)
-    payments: int = 0
-    payment_ore: int = 0
-    protected: int = 0
-
-    def add(self, plan: DecisionPlan) -> None:
-        """Count one plan; a planned decision whose payments do not add up to its Belopp is refused."""
-        paid = sum(payment.amount_ore for payment in plan.payments)
-        if plan.outcome is Outcome.PLANNED and paid != plan.amount_ore:
-            raise ValueError(
-                f"decision {plan.decision_id}: payments add up to {paid} öre, "
-                f"expected Belopp {plan.amount_ore} öre"
-            )
-        self.decisions += 1
-        self.amount_ore += plan.amount_ore
-        self.count_by_outcome[plan.outcome] = self.count_by_outcome.get(plan.outcome, 0) + 1
-        self.ore_by_outcome[plan.outcome] = self.ore_by_outcome.get(plan.outcome, 0) + plan.amount_ore
-        self.payments += len(plan.payments)
-        self.payment_ore += paid
-        self.protected += plan.protected
-
-    def adds_up(self) -> bool:
-        """Whether the outcomes account for every decision and every öre of the file."""
-        return (
-            sum(self.count_by_outcome.values()) == self.decisions
-            and sum(self.ore_by_outcome.values()) == self.amount_ore
-        )
-
-    def as_dict(self) -> dict[str, object]:
-        """Plain JSON-ready numbers (no personal data)."""
-        return {
-            "decisions": self.decisions,
-            "amount_ore": self.amount_ore,
-            "count_by_outcome": {outcome.value: n for outcome, n in sorted(self.count_by_outcome.items())},
-            "ore_by_outcome": {outcome.value: n for outcome, n in sorted(self.ore_by_outcome.items())},
-            "payments": self.payments,
-            "payment_ore": self.payment_ore,
-            "protected": self.protected,
-        }

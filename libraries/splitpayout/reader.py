@@ -1,14 +1,14 @@
-"""Streaming reader of the case-management export (BRIEF §2.1).
+"""Streaming reader of the case-management export (docs/rules.md §1).
 
 Reads the first worksheet of an ``.xlsx`` file one row at a time (memory stays flat
 however long the file is): openpyxl reads the package (shared strings, styles), lxml
 streams the sheet's rows (see ``_SheetRows`` for why). The header row is
 the first row within the first ``HEADER_SEARCH_ROWS`` rows holding a cell
-``Beslutsnummer``; header cells match the column names of the brief ignoring letter
+``Beslutsnummer``; header cells match the column names of docs/rules.md §1.1 ignoring letter
 case and whitespace (``"  BELOPP "`` is ``Belopp``). Unknown columns are ignored.
 
 Rows come out raw: ``(row_number, {column name: cell value})`` with the canonical
-column names of the brief, plus the number format of the cells whose meaning
+column names of docs/rules.md §1.1, plus the number format of the cells whose meaning
 depends on it (``number_format_key(SHARE)``). A row whose known columns are all
 empty is skipped. Turning values into a decision is ``planner.parse_row``'s job, so
 one bad row never stops the others.
@@ -39,7 +39,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from splitpayout.errors import ExportFileError
 
-# The columns of the export, spelled as in the brief.
+# The columns of the export, spelled as in docs/rules.md §1.1.
 DECISION = "Beslutsnummer"
 PAYOUT_DATE = "Utbetalningsdatum"
 AMOUNT = "Belopp"

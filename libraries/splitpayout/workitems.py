@@ -1,38 +1,15 @@
 """Work items: one per decision, from a producer through any number of consumers to a reporter.
 
-The robot's Control Room process has three steps (``robot.yaml`` tasks):
-
-1. ``Produce work items`` reads and plans the export attached to its input work item (or
-   ``DECISIONS_FILE``) and creates one output work item per decision: a ``DecisionItem``
-   with the decision's plan and the batch it belongs to (the export's name, SHA-256 and
-   decision count).
-2. ``Consume work items`` (as many robots at once as Control Room runs) registers the
-   payments of one decision per work item, creates a ``ResultItem`` for the reporter and
-   releases the input ``DONE`` when the decision ended ``paid`` or ``already_paid``, else
-   ``FAILED`` with ``BUSINESS`` (a human must handle it; the code is the reason code) or
-   ``APPLICATION`` (a technical failure; retrying the work item completes it).
-3. ``Report work items`` collects the results of one batch and writes ``summary.json`` and
-   the case workers' workbook, as a ``Split payouts`` run does.
-
-Consumers share no local state: each looks every reference up in the payout system right
-before it works on a decision, so a payment another consumer entered (a work item
-retried after a crash, say) is found, never entered twice.
-
-Work item payloads carry personal data (the plans); they live in Control Room's
-storage, or in files for local runs, never in logs. RPA.Robocorp.WorkItems logs what it
-does through Python logging, payload values included (``Set Work Item Variable``), so
-every call into it here runs with logging switched off. Its traps are avoided on purpose:
-each input is released explicitly (``Get Input Work Item`` would release the previous one
-as done), and, locally, the file adapter's release does nothing, so a local run cannot
-resume from its work items: the ledger and the payout system's records are what make a
-second run safe.
+The payloads (``DecisionItem``, ``ResultItem``) and ``WorkItemQueue``, the one way the robot
+reaches RPA.Robocorp.WorkItems: with that library's logging switched off (payloads hold
+personal data) and every input released explicitly. The process, how each item is released
+and the library's traps avoided: docs/work-items.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -266,8 +243,3 @@ def file_adapter_env(input_path: Path, output_path: Path, adapter: str = FILE_AD
         "RPA_INPUT_WORKITEM_PATH": str(input_path),
         "RPA_OUTPUT_WORKITEM_PATH": str(output_path),
     }
-
-
-def using_file_adapter(env: dict[str, str] | None = None) -> bool:
-    source = os.environ if env is None else env
-    return source.get("RPA_WORKITEMS_ADAPTER", "").rsplit(".", 1)[-1] == "FileAdapter"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from splitpayout.gateway import ApplicationError, BusinessError, SubmitOutcomeUnknownError
-from splitpayout.http_gateway import HttpGateway, LoginRefusedError
 from splitpayout.models import Method, PlannedPayment, ReasonCode
 
 from swedish_rules import normalize_identity, previous_bank_day
+from tests.support.http_gateway import HttpGateway, LoginRefusedError
 from tests.support.payout_server import running_payout_system
 
 PASSWORD = "robot-demo-password"

@@ -30,7 +30,6 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from splitpayout.http_gateway import HttpGateway
 from splitpayout.ledger import Ledger
 from splitpayout.models import DecisionPlan, Method, Outcome, PlannedPayment
 from splitpayout.planner import plan_export
@@ -49,6 +48,7 @@ from splitpayout.registration import RegistrationEngine
 
 from devdata.generate_export import generate
 from swedish_rules import format_identity, is_bank_day
+from tests.support.http_gateway import HttpGateway
 from tests.support.payout_server import DEV_API_TOKEN, PayoutServer, running_payout_system
 from tests.support.robot_logs import readable_text
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from splitpayout.http_gateway import HttpGateway
 from splitpayout.ledger import EntryState, Ledger
 from splitpayout.models import (
     DecisionPlan,
@@ -33,6 +32,7 @@ from splitpayout.models import (
 from splitpayout.registration import PayoutSystemUnavailable, RegistrationEngine
 
 from swedish_rules import is_valid_account, normalize_bankgiro, normalize_identity, previous_bank_day
+from tests.support.http_gateway import HttpGateway
 from tests.support.payout_server import PayoutServer, running_payout_system
 
 USER, PASSWORD = "robot", "robot-demo-password"

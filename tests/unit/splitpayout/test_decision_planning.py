@@ -19,7 +19,7 @@ from export_builder import (
     raw_row,
 )
 from splitpayout.models import Contact, Decision, DecisionPlan, Method, Outcome, ReasonCode
-from splitpayout.planner import PlanTotals, parse_row, plan_decision, plan_row
+from splitpayout.planner import parse_row, plan_decision, plan_row
 
 
 def plan(raw: dict[str, object], *, today: dt.date = TODAY, limit: int = 5_000_000) -> DecisionPlan:
@@ -389,28 +389,17 @@ def test_reasons_never_hold_personal_data() -> None:
     assert "Anna" not in text
 
 
-# --- totals -----------------------------------------------------------------------------------
+# --- amounts add up ---------------------------------------------------------------------------
 
 
-def test_plan_totals_add_up_per_outcome() -> None:
-    totals = PlanTotals()
-    for p in [
+def test_planned_payments_add_up_to_belopp_and_manual_ones_pay_nothing() -> None:
+    plans = [
         plan(raw_row(Belopp="100,01")),
         plan(raw_row(Belopp="60 000,00")),
         plan(raw_row(Skyddade_personuppgifter="Ja")),
-    ]:
-        totals.add(p)
-    assert totals.decisions == 3
-    assert totals.count_by_outcome == {Outcome.PLANNED: 1, Outcome.MANUAL: 2}
-    assert totals.ore_by_outcome == {Outcome.PLANNED: 10_001, Outcome.MANUAL: 6_000_000}
-    assert totals.amount_ore == 6_010_001
-    assert (totals.payments, totals.payment_ore, totals.protected) == (2, 10_001, 1)
-    assert totals.adds_up()
-    assert totals.as_dict()["count_by_outcome"] == {"manual": 2, "planned": 1}
-
-
-def test_plan_totals_refuse_payments_that_do_not_add_up() -> None:
-    p = plan(raw_row())
-    broken = p.model_copy(update={"amount_ore": p.amount_ore + 1})
-    with pytest.raises(ValueError, match="add up"):
-        PlanTotals().add(broken)
+    ]
+    assert [p.outcome for p in plans] == [Outcome.PLANNED, Outcome.MANUAL, Outcome.MANUAL]
+    assert sum(payment.amount_ore for payment in plans[0].payments) == plans[0].amount_ore == 10_001
+    assert plans[1].amount_ore == 6_000_000
+    assert (plans[1].payments, plans[2].payments) == ((), ())
+    assert plans[2].protected

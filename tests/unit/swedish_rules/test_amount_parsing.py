@@ -1,4 +1,4 @@
-"""Amounts in Swedish notation, exact in öre (BRIEF §2.1, money never as floats)."""
+"""Amounts in Swedish notation, exact in öre (docs/rules.md §1.1; money never as floats)."""
 
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""Bank accounts by Bankgirot's "Bankernas kontonummer" (BRIEF §2.1)."""
+"""Bank accounts by Bankgirot's "Bankernas kontonummer" (docs/rules.md §1.4)."""
 
 import bankkonto
 import pytest

@@ -1,4 +1,4 @@
-"""Swedish bank days (BRIEF §2.2 step 6)."""
+"""Swedish bank days (docs/rules.md §2.3)."""
 
 import datetime as dt
 

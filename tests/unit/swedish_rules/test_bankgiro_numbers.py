@@ -1,4 +1,4 @@
-"""Bankgiro numbers (BRIEF §2.1)."""
+"""Bankgiro numbers (docs/rules.md §1.4)."""
 
 import pytest
 from stdnum import luhn

@@ -1,4 +1,4 @@
-"""Identity numbers: personnummer and samordningsnummer (BRIEF §2.1)."""
+"""Identity numbers: personnummer and samordningsnummer (docs/rules.md §1.4)."""
 
 import datetime as dt
 

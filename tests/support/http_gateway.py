@@ -3,8 +3,8 @@
 It takes the same information path as a person in a browser (log-in form, the
 "Ny utbetalning" form with its CSRF token, the confirmation page, the search pages),
 only without the browser: no JSON API. It serves the integration tests and is the
-"direct HTTP posts" baseline of the benchmarks. The pages and ids it reads are those
-of ``docs/payout_system_ui.md``.
+"direct HTTP posts" baseline of the benchmarks; the robot itself never uses it. The
+pages and ids it reads are those of ``docs/payout_system_ui.md``.
 
 Failures map onto the gateway's exceptions:
 
@@ -29,7 +29,6 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import requests
-
 from splitpayout.gateway import (
     ApplicationError,
     BusinessError,
@@ -37,10 +36,11 @@ from splitpayout.gateway import (
     RegisteredPayment,
     SubmitOutcomeUnknownError,
 )
+from splitpayout.models import Method, PlannedPayment, ReasonCode
+
+from swedish_rules import format_amount, format_identity, parse_amount_ore
 
 __all__ = ["HttpGateway", "LoginRefusedError"]
-from splitpayout.models import Method, PlannedPayment, ReasonCode
-from swedish_rules import format_amount, format_identity, parse_amount_ore
 
 PAYMENT_NUMBER = re.compile(r"U-\d+")
 _RECEIPT_PATH = re.compile(r"^/payments/(U-\d+)/kvitto$")
