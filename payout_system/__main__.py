@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--maintenance-from-request",
         type=int,
         metavar="N",
-        help="the Nth UI request since start (1-based) opens a maintenance window (every UI page answers 503)",
+        help="the Nth UI request since start (1-based) opens a maintenance window (UI pages answer 503)",
     )
     faults.add_argument(
         "--maintenance-requests", type=int, metavar="M", help="... which lasts for M UI requests"

@@ -651,7 +651,9 @@ def test_a_registration_the_payout_system_no_longer_shows_is_never_entered_again
             assert entry is not None and entry.payment_number == lost["payment_number"]
 
 
-def test_with_the_ledger_lost_the_payout_systems_holdings_alone_prevent_every_duplicate(tmp_path: Path) -> None:
+def test_with_the_ledger_lost_the_payout_systems_holdings_alone_prevent_every_duplicate(
+    tmp_path: Path,
+) -> None:
     plans = many_plans(4)
     with payout_system(tmp_path) as server:
         run_once(server.url, tmp_path / "ledger.sqlite3", plans)
