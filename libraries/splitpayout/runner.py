@@ -20,6 +20,8 @@ from pathlib import Path
 
 from robot.run import run as run_robot
 
+from splitpayout import notify
+
 ROOT = Path(__file__).resolve().parents[2]
 
 TASKS = {
@@ -68,6 +70,8 @@ def main(argv: list[str]) -> int:
     finally:
         record.update(finished_at=_now(), exit_status=status)
         _write_record(artifacts, record)
+    # After the run is recorded: its messages go out (or wait in the outbox); never changes the status.
+    notify.after_run(argv[0], record, artifacts)
     return status
 
 
