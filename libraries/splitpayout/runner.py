@@ -31,6 +31,7 @@ TASKS = {
     "produce_work_items": "produce_work_items.robot",
     "consume_work_items": "consume_work_items.robot",
     "report_work_items": "report_work_items.robot",
+    "retention": "retention.robot",
 }
 
 

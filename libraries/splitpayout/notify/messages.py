@@ -34,6 +34,11 @@ OPERATOR_TEXT: Mapping[str, str] = {
     "incomplete": "Resultat saknas för några beslut (arbetsobjekt som inte rapporterats).",
     "failed": "Beslut fick tekniskt fel och slutfördes inte; kör roboten igen.",
     "crashed": "Körningen avslutades utan resultat (avbruten eller fel i roboten).",
+    "reconcile": "Avstämningen hittade avvikelser eller kunde inte göras; se reconciliation.json.",
+    "retention": "Gallringen kunde inte ta bort allt som skulle bort; se retention.json.",
+    "inbox_error": "Inkorgen kunde inte behandlas; se inbox-summary.json.",
+    "inbox_needs_attention": "Inkorgen har filer som inte kördes (samma innehåll som tidigare, eller en"
+    " körning utan resultat); se inbox-summary.json.",
 }
 
 
