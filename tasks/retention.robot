@@ -14,7 +14,7 @@ Library             Retention
 *** Tasks ***
 Remove personal data past the retention period
     [Documentation]    What went is counted per kind in retention.json, with the run folders it
-    ...    came from; a run whose files went says so in its own folder (retention.json).
+    ...    came from; a run whose files went says so in its own folder (removed-by-retention.json).
     Remove Personal Data Older Than The Retention Period
     Write The Retention Report
     Check That Everything Due Was Removed

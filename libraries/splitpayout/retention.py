@@ -41,6 +41,7 @@ from splitpayout.runs import RUN_RECORD_FILE
 from splitpayout.settings import SettingsError, _flag, _int
 
 RETENTION_FILE = "retention.json"
+REMOVED_MARK_FILE = "removed-by-retention.json"  # in a run folder whose files went
 PERSONAL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 WORK_ITEM_FOLDERS = ("exports", "workers")
 
@@ -294,7 +295,7 @@ def remove_due(due: list[Due], report: RetentionReport, now: dt.datetime) -> Non
 def _mark_runs(marked: dict[Path, list[str]], now: dt.datetime) -> None:
     """``retention.json`` in each run folder that lost files: the run's page says so."""
     for folder, names in marked.items():
-        path = folder / RETENTION_FILE
+        path = folder / REMOVED_MARK_FILE
         earlier: list[str] = []
         with contextlib.suppress(OSError, ValueError):
             earlier = list(json.loads(path.read_text(encoding="utf-8")).get("removed_files", []))
@@ -344,6 +345,7 @@ def run_retention(settings: RetentionSettings, now: dt.datetime | None = None) -
 
 __all__ = [
     "CATEGORIES",
+    "REMOVED_MARK_FILE",
     "RETENTION_FILE",
     "RetentionReport",
     "RetentionSettings",

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from splitpayout.retention import RETENTION_FILE, RetentionSettings, run_retention
+from splitpayout.retention import REMOVED_MARK_FILE, RETENTION_FILE, RetentionSettings, run_retention
 from splitpayout.runs import list_runs
 
 from console import db, store
@@ -129,10 +129,10 @@ def test_old_personal_data_goes_and_every_operator_record_and_newer_file_stays(
     old, new = place["old_run"], place["new_run"]
     assert not (old / "manuell-hantering.xlsx").exists()
     assert all((old / name).is_file() for name in RECORD_FILES)
-    assert json.loads((old / RETENTION_FILE).read_text(encoding="utf-8"))["removed_files"] == [
+    assert json.loads((old / REMOVED_MARK_FILE).read_text(encoding="utf-8"))["removed_files"] == [
         "manuell-hantering.xlsx"
     ]
-    assert (new / "manuell-hantering.xlsx").is_file() and not (new / RETENTION_FILE).exists()
+    assert (new / "manuell-hantering.xlsx").is_file() and not (new / REMOVED_MARK_FILE).exists()
     assert not (place["unrecorded"] / "manuell-hantering.xlsx").exists()
     assert not (place["archive"] / old.name).exists()
     assert (place["archive"] / new.name / "beslut-anna-andersson.xlsx").is_file()  # aged by its run
@@ -168,7 +168,7 @@ def test_a_dry_run_lists_what_would_go_and_removes_nothing(place: dict[str, Path
 
     assert report.as_dict()["would_remove"]["run_workbooks"] == 2
     assert (place["old_run"] / "manuell-hantering.xlsx").is_file()
-    assert not (place["old_run"] / RETENTION_FILE).exists()
+    assert not (place["old_run"] / REMOVED_MARK_FILE).exists()
     assert (place["archive"] / place["old_run"].name / "beslut-anna-andersson.xlsx").is_file()
     assert file_names(place["console"] / "console.sqlite3")["0123456789abcdef"] == "Anna Andersson.xlsx"
 
