@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from Retention import Retention
 from splitpayout.notify.outbox import GIVEN_UP, PENDING, SENT, Message, record_in_run
 
+from console.launcher import Launcher
 from console.settings import Settings
 from tests.console.conftest import World
 from tests.console.test_console_operations import cell, history_rows
@@ -101,3 +102,14 @@ def test_retention_removes_an_old_runs_workbook_and_both_pages_say_so(
     counts = dict(re.findall(r'<th scope="row">([^<]+)</th><td class="number">(\d+)</td>', retention_page))
     assert counts["Arbetsböcker i körningar"] == "1"
     assert 'id="run-removed"' not in olle.get(f"/korningar/{world.preview_run}").get_data(as_text=True)
+
+
+def test_runs_the_console_starts_get_its_address_for_their_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONSOLE_URL", "https://robot.kommun.example")
+    monkeypatch.setenv("CONSOLE_SECRET_KEY", "x" * 40)
+    settings = Settings(data_dir=tmp_path / "d", runs_dir=tmp_path / "r", state_dir=tmp_path / "s")
+    env = Launcher(settings).environment(tmp_path / "r" / "run", "handläggare anna", {})
+    assert [name for name in env if name.startswith("CONSOLE_")] == ["CONSOLE_URL"]
+    assert env["CONSOLE_URL"] == "https://robot.kommun.example"

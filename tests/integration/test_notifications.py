@@ -305,3 +305,11 @@ def test_a_wrong_setting_sends_nothing_and_never_raises(tmp_path: Path) -> None:
     after_run("split_payouts", record, run_dir, env)
     assert not (tmp_path / "state" / "outbox").exists()
     assert "NOTIFY_FROM" in NotifySettings.from_env(env).problem
+
+
+def test_a_consumer_leaves_telling_to_the_run_that_reports_the_export(tmp_path: Path) -> None:
+    run_dir = tmp_path / "runs" / "worker"
+    record = write_run(run_dir, {"run_id": "W1", "mode": "real", "status": "stopped"}, 1)
+    with local_smtp_server() as (port, server):
+        after_run("consume_work_items", record, run_dir, env_for(tmp_path, port))
+    assert server.received == []

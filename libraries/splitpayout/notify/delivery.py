@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import sys
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,11 @@ from splitpayout.notify.sender import DeliveryReport, deliver
 from splitpayout.reports import write_json_atomically
 
 CASE_WORKER, OPERATORS = "case_worker", "operators"
+# Consumers leave telling to the run that reports the whole export (the reporter, or the
+# Split payouts run whose parallel workers they are): their failures are that run's.
+SILENT_TASKS = frozenset({"consume_work_items"})
+LOCK_FILE = ".send.lock"
+LOCK_POLL_SECONDS = 0.2
 INBOX_SUMMARY_FILE = "inbox-summary.json"  # splitpayout.inbox's, read here without importing it
 
 
@@ -170,14 +179,41 @@ def after_run(
         settings = NotifySettings.from_env(env)
         if settings.problem:
             _warn(f"nothing is sent: {settings.problem}")
-        if not settings.enabled:
+        if not settings.enabled or task in SILENT_TASKS:
             return
         queue_operator_message(settings, task, record, artifacts)
         outbox = Outbox(settings.outbox_dir)
-        report = deliver(settings, outbox, smtp_credentials(settings.secret_name, env))
+        with _sending_lock(settings) as acquired:
+            if not acquired:
+                _warn("another run kept sending the outbox; what is left is sent by the next run")
+                return
+            report = deliver(settings, outbox, smtp_credentials(settings.secret_name, env))
         _record(outbox, report, _run_key(task, record, artifacts), artifacts)
     except Exception as error:  # a notification must never fail the run
         _warn(f"sending failed ({type(error).__name__}); the outbox keeps the messages")
+
+
+@contextlib.contextmanager
+def _sending_lock(settings: NotifySettings) -> Iterator[bool]:
+    """One sender at a time (two runs ending together would both send a pending message): waits
+    a bounded time for the other sender, then yields whether this one may send."""
+    folder = settings.outbox_dir
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + 3 * settings.timeout_seconds + 10
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    yield False
+                    return
+                time.sleep(LOCK_POLL_SECONDS)
+        yield True
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def _record(outbox: Outbox, report: DeliveryReport, run_id: str, artifacts: Path) -> None:
