@@ -185,7 +185,10 @@ def find_due_in_runs(settings: RetentionSettings, cutoff: dt.datetime) -> Iterat
         for path in _files(folder):
             if not path.name.lower().endswith(PERSONAL_SUFFIXES):
                 continue
-            if (finished or _mtime(path)) < cutoff:
+            # Written when the run ended, a workbook is as old as its run; one whose own time is
+            # older (a run folder restored from a backup, aged as a whole) counts by that.
+            written = _mtime(path)
+            if min(finished or written, written) < cutoff:
                 yield Due(WORKBOOKS, path, folder.name)
 
 

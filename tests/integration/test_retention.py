@@ -226,3 +226,50 @@ def test_the_task_fails_when_something_due_could_not_be_removed(place: dict[str,
     assert report["removed"]["run_workbooks"] == 2  # the rest still went
     [entry] = [run for run in list_runs(place["runs"]) if run.task == "retention"]
     assert entry.exit_status == 1
+
+
+def test_a_real_run_aged_by_a_hundred_days_loses_its_workbook_and_a_fresh_one_keeps_it(
+    tmp_path: Path,
+) -> None:
+    """Two Split payouts runs of the task itself (dry runs: the workbook is the same), one aged."""
+    from devdata.generate_export import generate
+
+    export = tmp_path / "beslut.xlsx"
+    generate(export, count=50, seed=3, today=dt.date.today(), scenario_mix=True)
+    runs = tmp_path / "runs"
+    folders = []
+    for name in ("2026-08-01T020005Z-inbox-aaaaaa", "2026-11-29T020005Z-inbox-bbbbbb"):
+        env = clean_robot_env("RUNS_DIR", "SMTP_HOST")
+        env.update(
+            DECISIONS_FILE=str(export),
+            DRY_RUN="true",
+            STATE_DIR=str(tmp_path / "state"),
+            ROBOT_ARTIFACTS=str(runs / name),
+        )
+        subprocess.run(
+            [sys.executable, "-m", "splitpayout.runner", "split_payouts"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+        assert (runs / name / "manuell-hantering.xlsx").is_file()
+        folders.append(runs / name)
+    old, fresh = folders
+    record = json.loads((old / "run.json").read_text(encoding="utf-8"))
+    record["started_at"] = (NOW - dt.timedelta(days=100, minutes=2)).isoformat(timespec="seconds")
+    record["finished_at"] = (NOW - dt.timedelta(days=100)).isoformat(timespec="seconds")
+    (old / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    place = {n: tmp_path / n for n in ("runs", "archive", "rejected", "state", "console", "output")}
+
+    completed = run_task(place)
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert not (old / "manuell-hantering.xlsx").exists()
+    assert all((old / name).is_file() for name in ("summary.json", "log.html", "run.json"))
+    assert (fresh / "manuell-hantering.xlsx").is_file()
+    report = json.loads((place["output"] / RETENTION_FILE).read_text(encoding="utf-8"))
+    assert report["runs"] == [old.name] and report["removed"]["run_workbooks"] == 1
+    [aged] = [run for run in list_runs(runs) if run.run_dir == old]
+    assert aged.outcomes and aged.status == "completed"  # the operator record is still read
