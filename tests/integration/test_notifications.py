@@ -14,13 +14,18 @@ import pytest
 from splitpayout.job import dry_run_result
 from splitpayout.models import DecisionPlan, DecisionResult
 from splitpayout.notify import after_run, queue_run_messages
-from splitpayout.notify.config import NotifySettings
+from splitpayout.notify.config import NotifySettings, smtp_credentials
 from splitpayout.notify.outbox import GIVEN_UP, PENDING, SENT, Outbox, read_run_notifications
 from splitpayout.notify.sender import deliver
 from splitpayout.planner import plan_export
 
 from swedish_rules import format_amount
-from tests.support.smtp_server import closed_port, hanging_smtp_server, local_smtp_server
+from tests.support.smtp_server import (
+    closed_port,
+    hanging_smtp_server,
+    local_smtp_server,
+    starttls_smtp_server,
+)
 from tests.unit.splitpayout.export_builder import TODAY, raw_row, write_export
 
 OPERATORS = "drift@kommun.example,jour@kommun.example"
@@ -313,3 +318,35 @@ def test_a_consumer_leaves_telling_to_the_run_that_reports_the_export(tmp_path: 
     with local_smtp_server() as (port, server):
         after_run("consume_work_items", record, run_dir, env_for(tmp_path, port))
     assert server.received == []
+
+
+def test_starttls_is_used_when_offered_and_only_then_are_credentials_sent(tmp_path: Path) -> None:
+    _, items = planned(tmp_path)
+    with starttls_smtp_server(tmp_path, "smtp-hemligt") as (port, server, logins, cert):
+        settings = settings_for(tmp_path, port, SMTP_CA_FILE=cert)
+        queue_run_messages(run_id="R1", mode="real", artifacts_dir=tmp_path, items=items, settings=settings)
+        report = deliver(settings, Outbox(settings.outbox_dir), ("robot-smtp", "smtp-hemligt"))
+    assert len(report.sent) == 3 and logins.accepted == ["robot-smtp"] and len(server.received) == 3
+
+    with local_smtp_server() as (port, plain):  # offers no STARTTLS
+        settings = settings_for(tmp_path / "plain", port)
+        queue_run_messages(run_id="R2", mode="real", artifacts_dir=tmp_path, items=items, settings=settings)
+        refused = deliver(settings, Outbox(settings.outbox_dir), ("robot-smtp", "smtp-hemligt"))
+    assert refused.server_error.startswith("SMTPNotSupportedError") and not refused.sent
+    assert plain.received == []
+
+
+def test_the_credentials_come_from_the_environment_or_the_vault(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert smtp_credentials("smtp", {"SMTP_USERNAME": "u", "SMTP_PASSWORD": "p"}) == ("u", "p")
+    assert smtp_credentials("smtp", {}) is None  # no vault configured: no login
+    vault = tmp_path / "vault.json"
+    vault.write_text(
+        json.dumps({"smtp": {"username": "robot-smtp", "password": "ur-valvet"}}), encoding="utf-8"
+    )
+    monkeypatch.setenv("RPA_SECRET_MANAGER", "RPA.Robocorp.Vault.FileSecrets")
+    monkeypatch.setenv("RPA_SECRET_FILE", str(vault))
+    env = {"RPA_SECRET_MANAGER": "RPA.Robocorp.Vault.FileSecrets"}
+    assert smtp_credentials("smtp", env) == ("robot-smtp", "ur-valvet")
+    assert smtp_credentials("no-such-secret", env) is None

@@ -61,6 +61,7 @@ class NotifySettings:
     operators: tuple[str, ...] = ()
     console_url: str = ""
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    ca_file: str = ""  # a CA bundle to trust besides the system's (an internal CA)
     secret_name: str = "smtp"  # noqa: S105 (the name of a vault secret, not a secret)
     state_dir: Path = Path("state")
     problem: str = ""  # a setting that is wrong: nothing is sent, the run says why
@@ -103,6 +104,9 @@ def _read_values(env: Mapping[str, str], problems: list[str]) -> dict[str, objec
     fallback = env.get("NOTIFY_CASEWORKER_FALLBACK", "").strip()
     if fallback and not valid_address(fallback):
         problems.append("NOTIFY_CASEWORKER_FALLBACK must be one e-mail address")
+    ca_file = env.get("SMTP_CA_FILE", "").strip()
+    if ca_file and not Path(ca_file).is_file():
+        problems.append("SMTP_CA_FILE must name a file of CA certificates")
     operators = tuple(part.strip() for part in env.get("NOTIFY_OPERATORS", "").split(",") if part.strip())
     if any(not valid_address(address) for address in operators):
         problems.append("NOTIFY_OPERATORS must be e-mail addresses separated by commas")
@@ -118,6 +122,7 @@ def _read_values(env: Mapping[str, str], problems: list[str]) -> dict[str, objec
         "console_url": env.get("CONSOLE_URL", "").strip().rstrip("/"),
         "max_attempts": _number(env, "NOTIFY_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, problems, 1, 100),
         "secret_name": env.get("SMTP_SECRET", "smtp").strip() or "smtp",
+        "ca_file": ca_file,
     }
 
 

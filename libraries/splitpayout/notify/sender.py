@@ -68,7 +68,10 @@ def open_connection(settings: NotifySettings, credentials: tuple[str, str] | Non
         smtp.ehlo()
         encrypted = False
         if smtp.has_extn("starttls"):
-            smtp.starttls(context=ssl.create_default_context())
+            context = ssl.create_default_context()
+            if settings.ca_file:
+                context.load_verify_locations(cafile=settings.ca_file)
+            smtp.starttls(context=context)
             smtp.ehlo()
             encrypted = True
         if credentials is not None:
