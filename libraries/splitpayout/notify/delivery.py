@@ -125,12 +125,12 @@ def operator_reason(task: str, record: Mapping[str, Any], artifacts: Path) -> st
     code = (summary.get("error") or {}).get("code")
     if summary.get("mode") == "dry_run" and status == "file_error":
         return None  # a preview of a wrong file: the case worker who started it sees why
+    if task in ("reconcile", "retention"):
+        return task
     if code == "export_too_large":
         return "export_too_large"
     if status in ("file_error", "stopped", "incomplete"):
         return str(status)
-    if task in ("reconcile", "retention"):
-        return task
     if (summary.get("totals") or {}).get("outcomes", {}).get("failed"):
         return "failed"
     return "crashed"
