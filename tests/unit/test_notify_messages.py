@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from splitpayout.models import DecisionPlan, DecisionResult, Outcome, Reason, ReasonCode
+from splitpayout.models import (
+    DecisionPlan,
+    DecisionResult,
+    Method,
+    Outcome,
+    PaymentResult,
+    PaymentStatus,
+    Reason,
+    ReasonCode,
+)
 from splitpayout.notify.config import CASE_WORKER_ID, case_worker_address, valid_address
 from splitpayout.notify.messages import FALLBACK_KEY, case_worker_message, group_by_case_worker
 from splitpayout.notify.outbox import Message
@@ -108,3 +118,22 @@ def test_protected_and_unaddressable_decisions_go_to_the_fallback_counted() -> N
     ).body
     assert "EB-2" not in body and "1 beslut med skyddade personuppgifter" in body
     assert "EB-3" in body and "EB-4" in body and "https://k.example/" in body
+
+
+def test_a_decision_with_payments_already_registered_says_so_without_amounts() -> None:
+    plan, result = manual("EB-9", "HL01")
+    held = PaymentResult(
+        reference="EB-9/1",
+        method=Method.KONTO,
+        amount_ore=123_456,
+        payout_date=dt.date(2026, 12, 18),
+        payment_number="U-1001",
+        status=PaymentStatus.REGISTERED,
+    )
+    result = result.model_copy(
+        update={"reasons": (Reason(code=ReasonCode.REJECTED_BY_PAYOUT_SYSTEM),), "payments": (held,)}
+    )
+    body = case_worker_message("HL01", [(plan, result)], run_id="R1", console_url="").body
+    assert "EB-9 (delvis registrerat, se arbetsboken)" in body
+    assert "Utbetalningssystemet godtog inte uppgifterna" in body
+    assert "1 234,56" not in body and "U-1001" not in body

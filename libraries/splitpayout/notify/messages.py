@@ -14,12 +14,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from splitpayout.models import DecisionPlan, DecisionResult, Outcome, ReasonCode
+from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
 from splitpayout.reports import MANUAL_WORKBOOK_FILE, REASON_TEXT
 
 SAFE_DECISION_ID = re.compile(r"[0-9A-Za-zÅÄÖåäöÉéÜü._-]{1,37}")
 SAFE_FIELD = re.compile(r"[0-9A-Za-zÅÄÖåäö ._-]{1,60}")
 FALLBACK_KEY = "ingen-handlaggare"
+_REGISTERED = (PaymentStatus.REGISTERED, PaymentStatus.ALREADY_REGISTERED)
 UNKNOWN_REASON = ("Behöver manuell hantering", "Se arbetsboken för körningen.")
 FOOTER = (
     "Meddelandet är skickat automatiskt av roboten för delad utbetalning. E-post är ingen säker kanal:"
@@ -92,8 +93,9 @@ def case_worker_message(
     for plan, result in items:
         if plan.protected:
             continue
+        held = any(p.status in _REGISTERED for p in result.payments)
         for reason in result.reasons:
-            label = _decision_label(plan)
+            label = _decision_label(plan) + (" (delvis registrerat, se arbetsboken)" if held else "")
             fields = [name for name in reason.fields if SAFE_FIELD.fullmatch(name)]
             by_reason[reason.code].append(label + (f" (fält: {', '.join(fields)})" if fields else ""))
     total = len(items)
@@ -102,8 +104,7 @@ def case_worker_message(
         "Hej!",
         "",
         f"Roboten för delad utbetalning har gjort körningen {run_id}. {total} av {whose}"
-        f" kunde inte betalas ut automatiskt och behöver hanteras manuellt. Ingenting har registrerats"
-        " i utbetalningssystemet för dessa beslut.",
+        f" kunde inte betalas ut automatiskt och behöver hanteras manuellt.",
     ]
     for code, labels in by_reason.items():
         text, todo = _texts(code)
