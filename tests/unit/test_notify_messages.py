@@ -137,3 +137,12 @@ def test_a_decision_with_payments_already_registered_says_so_without_amounts() -
     assert "EB-9 (delvis registrerat, se arbetsboken)" in body
     assert "Utbetalningssystemet godtog inte uppgifterna" in body
     assert "1 234,56" not in body and "U-1001" not in body
+
+
+def test_one_case_worker_in_two_spellings_gets_one_message_and_a_long_list_is_cut() -> None:
+    items = [manual(f"EB-{n}", "HL01" if n % 2 else "hl01") for n in range(1, 251)]
+    groups = group_by_case_worker(items, valid_ids={"HL01", "hl01"})
+    assert list(groups) == ["HL01"] and len(groups["HL01"]) == 250
+    body = case_worker_message("HL01", groups["HL01"], run_id="R1", console_url="").body
+    assert "250 av dina beslut" in body and "EB-200" in body and "EB-201" not in body
+    assert "... och 50 till: se arbetsboken" in body

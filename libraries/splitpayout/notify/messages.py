@@ -20,6 +20,7 @@ from splitpayout.reports import MANUAL_WORKBOOK_FILE, REASON_TEXT
 SAFE_DECISION_ID = re.compile(r"[0-9A-Za-zÅÄÖåäöÉéÜü._-]{1,37}")
 SAFE_FIELD = re.compile(r"[0-9A-Za-zÅÄÖåäö ._-]{1,60}")
 FALLBACK_KEY = "ingen-handlaggare"
+MAX_LISTED = 200  # decision numbers per reason in one message; the workbook has them all
 _REGISTERED = (PaymentStatus.REGISTERED, PaymentStatus.ALREADY_REGISTERED)
 UNKNOWN_REASON = ("Behöver manuell hantering", "Se arbetsboken för körningen.")
 FOOTER = (
@@ -70,12 +71,14 @@ def group_by_case_worker(
     """Decisions needing manual handling per Handläggare id; those without one (or protected, or
     with an id that cannot make an address: not in ``valid_ids`` when given) under FALLBACK_KEY."""
     groups: dict[str, list[tuple[DecisionPlan, DecisionResult]]] = defaultdict(list)
+    spelling: dict[str, str] = {}  # 'HL01' and 'hl01' are one case worker: the first spelling names them
     for plan, result in items:
         if result.outcome is not Outcome.MANUAL:
             continue
         key = plan.case_worker if plan.case_worker and not plan.protected else FALLBACK_KEY
         if valid_ids is not None and key not in valid_ids:
             key = FALLBACK_KEY
+        key = spelling.setdefault(key.casefold(), key) if key != FALLBACK_KEY else key
         groups[key].append((plan, result))
     return dict(groups)
 
@@ -109,7 +112,9 @@ def case_worker_message(
     for code, labels in by_reason.items():
         text, todo = _texts(code)
         lines += ["", f"{text} ({len(labels)} beslut):"]
-        lines += [f"  - {label}" for label in labels]
+        lines += [f"  - {label}" for label in labels[:MAX_LISTED]]
+        if len(labels) > MAX_LISTED:
+            lines.append(f"  ... och {len(labels) - MAX_LISTED} till: se arbetsboken")
         lines.append(f"Vad du behöver göra: {todo}")
     if protected:
         text, todo = _texts(ReasonCode.PROTECTED_IDENTITY)
