@@ -8,6 +8,10 @@ file could be read and no decision failed), non-zero otherwise.
 Every run also leaves ``run.json`` in its artifacts: the task, who started it
 (``RUN_STARTED_BY``), when it started and finished, and its exit status, which is
 what a run history (``splitpayout.runs``) reads besides ``summary.json``.
+
+Once ``run.json`` is final, the e-mail outbox is sent (``splitpayout.notify``, when a
+mail server is configured): a mail server that is down or slow never changes the
+run's outcome or its exit status.
 """
 
 from __future__ import annotations
