@@ -350,3 +350,27 @@ def test_the_credentials_come_from_the_environment_or_the_vault(
     env = {"RPA_SECRET_MANAGER": "RPA.Robocorp.Vault.FileSecrets"}
     assert smtp_credentials("smtp", env) == ("robot-smtp", "ur-valvet")
     assert smtp_credentials("no-such-secret", env) is None
+
+
+@pytest.mark.parametrize(
+    ("inbox_summary", "told"),
+    [
+        ({"status": "needs_attention", "counts": {"rejected_duplicate": 1}}, True),
+        ({"status": "error", "counts": {}}, True),
+        ({"status": "needs_attention", "counts": {"run_failed": 1, "rejected_unreadable": 1}}, False),
+        ({"status": "completed", "counts": {"processed": 2}}, False),
+    ],
+)
+def test_an_inbox_run_tells_operators_only_what_its_export_runs_did_not(
+    tmp_path: Path, inbox_summary: dict[str, object], told: bool
+) -> None:
+    artifacts = tmp_path / "inbox-output"
+    artifacts.mkdir()
+    (artifacts / "inbox-summary.json").write_text(json.dumps(inbox_summary), encoding="utf-8")
+    record = {"task": "process_inbox", "started_at": "2026-12-01T02:00:05+00:00", "exit_status": 1}
+    with local_smtp_server() as (port, server):
+        after_run("process_inbox", record, artifacts, env_for(tmp_path, port))
+    assert len(server.received) == (1 if told else 0)
+    if told:
+        written = json.loads((artifacts / "inbox-summary.json").read_text(encoding="utf-8"))
+        assert written["notifications"]["this_run"]["sent"] == 1

@@ -114,8 +114,9 @@ def operator_reason(task: str, record: Mapping[str, Any], artifacts: Path) -> st
         counts = inbox.get("counts") or {}
         if inbox.get("status") == "error" or (not inbox and record.get("exit_status") != 0):
             return "inbox_error"
-        # Files that were run have told the operators themselves; these were not run at all.
-        if counts.get("rejected_duplicate") or counts.get("run_error"):
+        # Files that were run have told the operators themselves (a run that crashed as well, as
+        # its runner ended); a duplicate was not run at all.
+        if counts.get("rejected_duplicate"):
             return "inbox_needs_attention"
         return None
     if record.get("exit_status") == 0:
@@ -162,7 +163,7 @@ def queue_operator_message(
         task=task,
         what=what,
         exit_status=record.get("exit_status"),
-        outcomes={str(k): int(v) for k, v in outcomes.items()},
+        outcomes={str(k): v for k, v in outcomes.items() if isinstance(v, int)},
         log_location=str(folder),
         run_url=run_url,
     )

@@ -39,8 +39,8 @@ OPERATOR_TEXT: Mapping[str, str] = {
     "reconcile": "Avstämningen hittade avvikelser eller kunde inte göras; se reconciliation.json.",
     "retention": "Gallringen kunde inte ta bort allt som skulle bort; se retention.json.",
     "inbox_error": "Inkorgen kunde inte behandlas; se inbox-summary.json.",
-    "inbox_needs_attention": "Inkorgen har filer som inte kördes (samma innehåll som tidigare, eller en"
-    " körning utan resultat); se inbox-summary.json.",
+    "inbox_needs_attention": "Inkorgen har filer som inte kördes eftersom samma innehåll redan har"
+    " behandlats; se inbox-summary.json och anteckningarna i mappen för avvisade filer.",
 }
 
 
