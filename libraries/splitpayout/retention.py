@@ -198,9 +198,14 @@ def find_due_in_inbox(settings: RetentionSettings, cutoff: dt.datetime) -> Itera
         for folder in sorted(settings.archive_dir.iterdir()):
             if not folder.is_dir() or folder.is_symlink():
                 continue
-            finished = run_finished_at(settings.runs_dir / folder.name)
-            for path in _files(folder):
-                if (finished or _mtime(path)) < cutoff:
+            run_dir = settings.runs_dir / folder.name
+            finished = run_finished_at(run_dir)
+            if finished is None and (run_dir / RUN_RECORD_FILE).is_file():
+                continue  # its run is still going (or was cut off): the next retention run decides
+            # Without a run, the folder's own time says when the export was archived (a moved file
+            # keeps the time it was made).
+            if (finished or _newest(folder, with_folder=True)) < cutoff:
+                for path in _files(folder):
                     yield Due(ARCHIVED, path, folder.name)
     if settings.rejected_dir.is_dir():
         for path in sorted(settings.rejected_dir.iterdir()):
@@ -214,9 +219,13 @@ def find_due_in_inbox(settings: RetentionSettings, cutoff: dt.datetime) -> Itera
                 yield Due(REJECTED, path)
 
 
-def _newest(folder: Path) -> dt.datetime:
+def _newest(folder: Path, *, with_folder: bool = False) -> dt.datetime:
+    """The time of the newest file in ``folder`` (the folder's own when empty); ``with_folder``:
+    the folder's own time counts too (it changes when a file is moved in, the file's does not)."""
     times = [_mtime(path) for path in _files(folder)]
-    return max(times, default=_mtime(folder))
+    if with_folder or not times:
+        times.append(_mtime(folder))
+    return max(times)
 
 
 def find_due_in_state(settings: RetentionSettings, cutoff: dt.datetime) -> Iterator[Due]:

@@ -273,3 +273,20 @@ def test_a_real_run_aged_by_a_hundred_days_loses_its_workbook_and_a_fresh_one_ke
     assert report["runs"] == [old.name] and report["removed"]["run_workbooks"] == 1
     [aged] = [run for run in list_runs(runs) if run.run_dir == old]
     assert aged.outcomes and aged.status == "completed"  # the operator record is still read
+
+
+def test_an_export_of_a_run_still_going_or_archived_lately_stays_though_the_file_is_old(
+    place: dict[str, Path],
+) -> None:
+    going = make_run(place["runs"], "2026-11-29T030000Z-inbox-cccccc", None)
+    for name in (going.name, "2026-11-29T040000Z-inbox-dddddd"):  # the second has no run folder
+        folder = place["archive"] / name
+        folder.mkdir()
+        (folder / "export-gjord-i-augusti.xlsx").write_bytes(b"export")
+        age(folder / "export-gjord-i-augusti.xlsx")  # moved in today: the file keeps its old time
+
+    run_retention(settings_for(place))
+
+    for name in (going.name, "2026-11-29T040000Z-inbox-dddddd"):
+        assert (place["archive"] / name / "export-gjord-i-augusti.xlsx").is_file()
+    assert (going / "manuell-hantering.xlsx").is_file()
