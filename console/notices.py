@@ -12,10 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from splitpayout.notify.outbox import GIVEN_UP, PENDING, SENT, read_run_notifications
+from splitpayout.notify.outbox import GIVEN_UP, MERGED, PENDING, SENT, read_run_notifications
 from splitpayout.retention import CATEGORIES, REMOVED_MARK_FILE, RETENTION_FILE
 
-NOTIFICATION_STATE_LABELS = {SENT: "skickat", PENDING: "ej skickat än", GIVEN_UP: "gick inte att skicka"}
+NOTIFICATION_STATE_LABELS = {
+    SENT: "skickat",
+    PENDING: "ej skickat än",
+    GIVEN_UP: "gick inte att skicka",
+    MERGED: "ingår i meddelandet till driften",
+}
 RECIPIENT_LABELS = {"operators": "driften", "ingen-handlaggare": "beslut utan handläggare (reservadress)"}
 RETENTION_LABELS = {
     "run_workbooks": "Arbetsböcker i körningar",
@@ -40,7 +45,7 @@ class Notice:
 
     @property
     def failed(self) -> bool:
-        return self.state != SENT
+        return self.state not in (SENT, MERGED)
 
     @property
     def state_label(self) -> str:

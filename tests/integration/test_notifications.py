@@ -374,3 +374,34 @@ def test_an_inbox_run_tells_operators_only_what_its_export_runs_did_not(
     if told:
         written = json.loads((artifacts / "inbox-summary.json").read_text(encoding="utf-8"))
         assert written["notifications"]["this_run"]["sent"] == 1
+
+
+def test_without_a_fallback_the_operators_get_one_message_for_a_stopped_run(tmp_path: Path) -> None:
+    _, items = planned(tmp_path)
+    run_dir = tmp_path / "runs" / "run-1"
+    record = write_run(run_dir, {"run_id": "R1", "mode": "real", "status": "stopped"}, 1)
+    env = env_for(tmp_path, closed_port()) | {"NOTIFY_CASEWORKER_ADDRESS": "{handlaggare}@localhost"}
+    with local_smtp_server() as (port, server):
+        env["SMTP_PORT"] = str(port)
+        settings = NotifySettings.from_env(env)
+        queue_run_messages(run_id="R1", mode="real", artifacts_dir=run_dir, items=items, settings=settings)
+        after_run("split_payouts", record, run_dir, env)
+
+    to_operators = [r for r in server.received if sorted(r.recipients) == sorted(OPERATORS.split(","))]
+    assert len(to_operators) == 1 and len(server.received) == 3  # HL01, HL02 and the operators
+    text = to_operators[0].text
+    assert "(stopped)" in to_operators[0].message["Subject"] and "EB-4" in text and "EB-6" in text
+    states = {m["recipient_id"]: m["state"] for m in read_run_notifications(run_dir)}
+    assert states == {"HL01": SENT, "HL02": SENT, "ingen-handlaggare": "merged", "operators": SENT}
+
+
+def test_a_missing_sender_gets_a_default_and_a_wrong_recipient_setting_is_left_out(tmp_path: Path) -> None:
+    env = env_for(tmp_path, 25) | {
+        "NOTIFY_FROM": "",
+        "NOTIFY_CASEWORKER_ADDRESS": "handlaggare@kommun.example",  # no {handlaggare}
+        "NOTIFY_OPERATORS": "drift@kommun.example, inte en adress",
+    }
+    settings = NotifySettings.from_env(env)
+    assert settings.enabled and settings.sender.startswith("utbetalningsroboten@")
+    assert settings.case_worker_template == "" and settings.operators == ("drift@kommun.example",)
+    assert "NOTIFY_CASEWORKER_ADDRESS" in settings.warning and "NOTIFY_OPERATORS" in settings.warning

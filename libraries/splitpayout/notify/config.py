@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.errors import HeaderParseError
@@ -30,13 +31,13 @@ OUTBOX_FOLDER = "outbox"
 
 def valid_address(text: str) -> bool:
     """Whether ``text`` is one plain e-mail address (no display name, no line breaks)."""
-    if not text or any(ch in text for ch in "\r\n\t ,;<>\"'") or text.count("@") != 1:
+    if not text or any(ch in text for ch in "\r\n\t ,;<>\"'()[]\\") or text.count("@") != 1:
         return False
     try:
         address = Address(addr_spec=text)
     except (HeaderParseError, ValueError, IndexError):
         return False
-    return bool(address.username) and "." in address.domain
+    return bool(address.username) and bool(address.domain) and address.addr_spec == text
 
 
 def case_worker_address(template: str, case_worker: str | None) -> str | None:
@@ -65,6 +66,7 @@ class NotifySettings:
     secret_name: str = "smtp"  # noqa: S105 (the name of a vault secret, not a secret)
     state_dir: Path = Path("state")
     problem: str = ""  # a setting that is wrong: nothing is sent, the run says why
+    warning: str = ""  # a recipient setting that is wrong and left out: the run says so
     runs_dir: Path = field(default=Path("runs"))
 
     @property
@@ -84,43 +86,57 @@ class NotifySettings:
         if not host:
             return cls(state_dir=state_dir, runs_dir=runs_dir)
         problems: list[str] = []
-        values = _read_values(env, problems)
+        warnings: list[str] = []
+        values = _read_values(env, problems, warnings)
         return cls(
             smtp_host=host,
             state_dir=state_dir,
             runs_dir=runs_dir,
             problem="; ".join(problems),
+            warning="; ".join(warnings),
             **values,  # type: ignore[arg-type]
         )
 
 
-def _read_values(env: Mapping[str, str], problems: list[str]) -> dict[str, object]:
-    sender = env.get("NOTIFY_FROM", "").strip()
+def default_sender() -> str:
+    """``NOTIFY_FROM`` when unset: the robot at this machine's name."""
+    host = socket.getfqdn()
+    address = f"utbetalningsroboten@{host}"
+    return address if valid_address(address) else "utbetalningsroboten@localhost"
+
+
+def _read_values(env: Mapping[str, str], problems: list[str], warnings: list[str]) -> dict[str, object]:
+    """The settings besides the host. ``problems`` stop all sending (the sender, the port, the CA
+    file); a wrong recipient setting only goes into ``warnings`` and is left out."""
+    sender = env.get("NOTIFY_FROM", "").strip() or default_sender()
     if not valid_address(sender):
         problems.append("NOTIFY_FROM must be one e-mail address")
     template = env.get("NOTIFY_CASEWORKER_ADDRESS", "").strip()
     if template and (PLACEHOLDER not in template or not valid_address(template.replace(PLACEHOLDER, "x"))):
-        problems.append("NOTIFY_CASEWORKER_ADDRESS must be an address holding {handlaggare}")
+        warnings.append("NOTIFY_CASEWORKER_ADDRESS must be an address holding {handlaggare}: not used")
+        template = ""
     fallback = env.get("NOTIFY_CASEWORKER_FALLBACK", "").strip()
     if fallback and not valid_address(fallback):
-        problems.append("NOTIFY_CASEWORKER_FALLBACK must be one e-mail address")
+        warnings.append("NOTIFY_CASEWORKER_FALLBACK must be one e-mail address: not used")
+        fallback = ""
     ca_file = env.get("SMTP_CA_FILE", "").strip()
     if ca_file and not Path(ca_file).is_file():
         problems.append("SMTP_CA_FILE must name a file of CA certificates")
-    operators = tuple(part.strip() for part in env.get("NOTIFY_OPERATORS", "").split(",") if part.strip())
-    if any(not valid_address(address) for address in operators):
-        problems.append("NOTIFY_OPERATORS must be e-mail addresses separated by commas")
+    listed = [part.strip() for part in env.get("NOTIFY_OPERATORS", "").split(",") if part.strip()]
+    operators = tuple(address for address in listed if valid_address(address))
+    if len(operators) != len(listed):
+        warnings.append("NOTIFY_OPERATORS holds something that is not an e-mail address: left out")
     return {
         "smtp_port": _number(env, "SMTP_PORT", DEFAULT_PORT, problems, 1, 65535),
         "timeout_seconds": float(
-            _number(env, "SMTP_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS, problems, 1, 300)
+            _number(env, "SMTP_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS, warnings, 1, 300)
         ),
         "sender": sender,
         "case_worker_template": template,
         "case_worker_fallback": fallback,
         "operators": operators,
         "console_url": env.get("CONSOLE_URL", "").strip().rstrip("/"),
-        "max_attempts": _number(env, "NOTIFY_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, problems, 1, 100),
+        "max_attempts": _number(env, "NOTIFY_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, warnings, 1, 100),
         "secret_name": env.get("SMTP_SECRET", "smtp").strip() or "smtp",
         "ca_file": ca_file,
     }

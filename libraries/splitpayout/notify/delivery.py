@@ -21,7 +21,7 @@ from splitpayout.notify.messages import (
     group_by_case_worker,
     operator_message,
 )
-from splitpayout.notify.outbox import PENDING, Message, Outbox, record_in_run
+from splitpayout.notify.outbox import MERGED, PENDING, Message, Outbox, record_in_run
 from splitpayout.notify.sender import DeliveryReport, deliver
 from splitpayout.reports import write_json_atomically
 
@@ -167,8 +167,24 @@ def queue_operator_message(
         log_location=str(folder),
         run_url=run_url,
     )
+    outbox = Outbox(settings.outbox_dir)
+    if outbox.known(Message.make_id(run_id, OPERATORS, draft.recipient_id)):
+        return None
+    # Without a fallback address, the decisions without a Handläggare went to the operators too:
+    # they get one message about the run, not two.
+    fallback = outbox.get(Message.make_id(run_id, CASE_WORKER, FALLBACK_KEY))
+    if fallback is not None and sorted(fallback.to) != sorted(settings.operators):
+        fallback = None
+    if fallback is not None:
+        body = f"{draft.body}\n{'-' * 60}\n\n{fallback.subject}\n\n{fallback.body}"
+        draft = Draft(draft.recipient_id, draft.subject, body)
     message = _message(draft, run_id, artifacts, OPERATORS, list(settings.operators))
-    return message if Outbox(settings.outbox_dir).add(message) else None
+    if not outbox.add(message):
+        return None
+    if fallback is not None:
+        fallback.state = MERGED
+        outbox.update(fallback)
+    return message
 
 
 def after_run(
@@ -180,6 +196,8 @@ def after_run(
         settings = NotifySettings.from_env(env)
         if settings.problem:
             _warn(f"nothing is sent: {settings.problem}")
+        if settings.warning:
+            _warn(settings.warning)
         if not settings.enabled or task in SILENT_TASKS:
             return
         queue_operator_message(settings, task, record, artifacts)
@@ -246,6 +264,7 @@ def _record(outbox: Outbox, report: DeliveryReport, run_id: str, artifacts: Path
 def _counts(messages: list[Message]) -> dict[str, Any]:
     return {
         "sent": sum(1 for m in messages if m.state == "sent"),
+        "merged": sum(1 for m in messages if m.state == MERGED),
         "unsent": sum(1 for m in messages if m.state == PENDING),
         "given_up": sum(1 for m in messages if m.state == "given_up"),
         "recipients": sorted({m.recipient_id for m in messages}),

@@ -2,7 +2,8 @@
 
 One JSON file per message in ``STATE_DIR/outbox/pending/`` (owner-only: the addresses are
 personal data of staff), moved to ``sent/`` once the server accepted it, or to
-``given_up/`` after ``NOTIFY_MAX_ATTEMPTS`` tries. A message's id is made of its run id,
+``given_up/`` after ``NOTIFY_MAX_ATTEMPTS`` tries (``merged/`` holds a message whose text went
+out as part of another one). A message's id is made of its run id,
 its kind and its recipient id, and an id is never queued twice, whichever folder holds it:
 a run whose reports are written again, or a later run retrying the outbox, never sends the
 same run's message twice.
@@ -24,8 +25,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-PENDING, SENT, GIVEN_UP = "pending", "sent", "given_up"
-STATES = (PENDING, SENT, GIVEN_UP)
+PENDING, SENT, GIVEN_UP, MERGED = "pending", "sent", "given_up", "merged"
+STATES = (PENDING, SENT, GIVEN_UP, MERGED)  # MERGED: its text went out in another message
 NOTIFICATIONS_FILE = "notifications.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -126,6 +127,10 @@ class Outbox:
             return []
         found = (self._read(path) for path in folder.glob("*.json"))
         return sorted((m for m in found if m is not None), key=lambda m: (m.created_at, m.message_id))
+
+    def get(self, message_id: str, state: str = PENDING) -> Message | None:
+        path = self._path(state, message_id)
+        return self._read(path) if path.is_file() else None
 
     def of_run(self, run_id: str) -> list[Message]:
         return [m for state in STATES for m in self.messages(state) if m.run_id == run_id]
