@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from splitpayout.job import dry_run_result
+from splitpayout.job import dry_run_result, file_sha256
 from splitpayout.models import DecisionPlan, DecisionResult
 from splitpayout.notify import after_run, queue_run_messages
 from splitpayout.notify.config import NotifySettings, smtp_credentials
@@ -89,7 +89,12 @@ def test_each_case_worker_gets_one_message_without_personal_data(tmp_path: Path)
     with local_smtp_server() as (port, server):
         settings = settings_for(tmp_path, port)
         queued = queue_run_messages(
-            run_id="R1", mode="real", artifacts_dir=run_dir, items=items, settings=settings
+            run_id="R1",
+            mode="real",
+            artifacts_dir=run_dir,
+            items=items,
+            export=(export, file_sha256(export)),
+            settings=settings,
         )
         report = deliver(settings, Outbox(settings.outbox_dir))
 
@@ -101,10 +106,11 @@ def test_each_case_worker_gets_one_message_without_personal_data(tmp_path: Path)
     assert "EB-1" in hl01 and "EB-2" in hl01 and "Ogiltigt eller ofullständigt bankkonto" in hl01
     assert "https://robot.kommun.example/" in hl01
     hl02 = by_recipient[("HL02@kommun.example",)].text
-    assert "EB-3" in hl02 and "EB-5" not in hl02  # protected: counted in the fallback's, never named
+    assert "EB-3" in hl02 and "EB-5" not in hl02  # protected: counted in its case worker's, never named
+    assert "2 av dina beslut" in hl02 and "1 beslut med skyddade personuppgifter" in hl02
     fallback = by_recipient[(FALLBACK,)].text
     assert "EB-4" in fallback and "EB-6" in fallback and "EB-5" not in fallback
-    assert "1 beslut med skyddade personuppgifter" in fallback
+    assert "skyddade personuppgifter" not in fallback
     for received in server.received:
         assert "EB-7" not in received.text
         leaked = [value for value in personal_data(export) if value in received.text]
@@ -405,3 +411,21 @@ def test_a_missing_sender_gets_a_default_and_a_wrong_recipient_setting_is_left_o
     assert settings.enabled and settings.sender.startswith("utbetalningsroboten@")
     assert settings.case_worker_template == "" and settings.operators == ("drift@kommun.example",)
     assert "NOTIFY_CASEWORKER_ADDRESS" in settings.warning and "NOTIFY_OPERATORS" in settings.warning
+
+
+def test_protected_decisions_go_to_the_fallback_when_the_export_is_not_the_one_planned(
+    tmp_path: Path,
+) -> None:
+    export, items = planned(tmp_path)
+    settings = settings_for(tmp_path, closed_port())
+    queued = queue_run_messages(
+        run_id="R1",
+        mode="real",
+        artifacts_dir=tmp_path,
+        items=items,
+        export=(export, "0" * 64),
+        settings=settings,
+    )
+    fallback = next(m for m in queued if m.recipient_id == "ingen-handlaggare")
+    assert "1 beslut med skyddade personuppgifter" in fallback.body
+    assert "skyddade" not in next(m for m in queued if m.recipient_id == "HL02").body

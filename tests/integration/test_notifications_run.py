@@ -43,12 +43,25 @@ def personal_values(export: Path) -> set[str]:
     return {value for value in values if len(value) >= 5}
 
 
+def case_workers_by_row(export: Path) -> dict[int, str]:
+    """The export's Handläggare cell of every sheet row."""
+    workbook = load_workbook(export, read_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    workbook.close()
+    header_index = next(i for i, row in enumerate(rows) if "Beslutsnummer" in row)
+    column = list(rows[header_index]).index("Handläggare")
+    return {n: str(row[column] or "").strip() for n, row in enumerate(rows, start=1) if len(row) > column}
+
+
 def expected_case_workers(export: Path) -> Counter[str]:
-    """Manual decisions per Handläggare (protected ones and those without an id under 'fallback')."""
+    """Manual decisions per Handläggare of their rows (those without one under 'fallback')."""
+    by_row = case_workers_by_row(export)
     counts: Counter[str] = Counter()
     for plan in plan_export(export, today=dt.date.today()):
         if plan.outcome is Outcome.MANUAL:
-            counts[plan.case_worker if plan.case_worker and not plan.protected else "fallback"] += 1
+            owners = {by_row.get(n, "") for n in plan.row_numbers}
+            owner = owners.pop() if len(owners) == 1 else ""
+            counts[owner or "fallback"] += 1
     return counts
 
 
@@ -106,6 +119,8 @@ def test_a_run_against_a_payout_system_that_is_down_tells_operators_and_case_wor
         assert "korningar/2026-12-01T020005Z-schedule-abcdef" in operators[0].text
         wanted = {("bistand" if key == "fallback" else key): 1 for key in expected}
         assert dict(case_workers) == wanted
+        protected = [r for r in server.received if "beslut med skyddade personuppgifter" in r.text]
+        assert protected and all(r.recipients[0].startswith("hl") for r in protected)  # their own case worker
         secrets = personal_values(export)
         assert len(secrets) > 100  # names, identity and account numbers, amounts of 60 decisions
         for received in server.received:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import sys
@@ -23,6 +24,8 @@ from splitpayout.notify.messages import (
 )
 from splitpayout.notify.outbox import MERGED, PENDING, Message, Outbox, record_in_run
 from splitpayout.notify.sender import DeliveryReport, deliver
+from splitpayout.reader import CASE_WORKER as CASE_WORKER_COLUMN
+from splitpayout.reader import iter_rows
 from splitpayout.reports import write_json_atomically
 
 CASE_WORKER, OPERATORS = "case_worker", "operators"
@@ -44,17 +47,20 @@ def queue_run_messages(
     mode: str,
     artifacts_dir: Path,
     items: Iterable[tuple[DecisionPlan, DecisionResult]],
+    export: tuple[Path | None, str] | None = None,
     settings: NotifySettings | None = None,
 ) -> list[Message]:
     """Put one message per Handläggare with decisions for manual handling into the outbox (real
-    runs only, and only when a notifier is configured). Returns what was queued; never raises."""
+    runs only, and only when a notifier is configured). ``export`` is the export and its SHA-256,
+    read again only for the Handläggare of protected decisions. Returns what was queued; never
+    raises."""
     try:
         settings = settings or NotifySettings.from_env()
         if settings.problem:
             _warn(f"nothing is sent: {settings.problem}")
         if not settings.enabled or mode != "real":
             return []
-        return _queue_case_workers(settings, run_id, artifacts_dir, list(items))
+        return _queue_case_workers(settings, run_id, artifacts_dir, list(items), export)
     except Exception as error:  # a notification must never fail the run
         _warn(f"messages of run {run_id} not queued ({type(error).__name__})")
         return []
@@ -65,14 +71,16 @@ def _queue_case_workers(
     run_id: str,
     artifacts_dir: Path,
     items: list[tuple[DecisionPlan, DecisionResult]],
+    export: tuple[Path | None, str] | None,
 ) -> list[Message]:
-    ids = {plan.case_worker for plan, _ in items if plan.case_worker}
+    owners = protected_owners(export, [plan for plan, result in items if plan.protected])
+    ids = {plan.case_worker for plan, _ in items if plan.case_worker} | set(owners.values())
     addresses = {key: case_worker_address(settings.case_worker_template, key) for key in ids}
     valid = {key for key, address in addresses.items() if address}
     fallback = [settings.case_worker_fallback] if settings.case_worker_fallback else list(settings.operators)
     outbox = Outbox(settings.outbox_dir)
     queued: list[Message] = []
-    for key, group in sorted(group_by_case_worker(items, valid).items()):
+    for key, group in sorted(group_by_case_worker(items, valid, owners).items()):
         to = fallback if key == FALLBACK_KEY else [str(addresses[key])]
         if not to:
             _warn(f"{len(group)} decisions without a Handläggare address and no fallback: not sent")
@@ -84,6 +92,36 @@ def _queue_case_workers(
     if queued:
         record_in_run(artifacts_dir, outbox.of_run(run_id))
     return queued
+
+
+def protected_owners(export: tuple[Path | None, str] | None, plans: list[DecisionPlan]) -> dict[str, str]:
+    """The Handläggare of each protected decision, read from the export's own column (the plan
+    keeps nothing of a protected decision but its number): the case worker gets a count of them.
+    Only from the very file the run read (its SHA-256); a decision whose rows name different
+    case workers, or none, is left to the fallback."""
+    path, sha256 = export or (None, "")
+    if path is None or not plans or not sha256 or not path.is_file() or _sha256(path) != sha256:
+        return {}
+    rows = {row: plan.decision_id for plan in plans for row in plan.row_numbers}
+    found: dict[str, set[str]] = {}
+    try:
+        for row_number, raw in iter_rows(path, columns=(CASE_WORKER_COLUMN,)):
+            if row_number in rows:
+                value = raw.get(CASE_WORKER_COLUMN)
+                text = value.strip() if isinstance(value, str) else ""
+                found.setdefault(rows[row_number], set()).add(text)
+    except Exception as error:  # the run read this file already; if it cannot now, use the fallback
+        _warn(f"the case workers of protected decisions are unknown ({type(error).__name__})")
+        return {}
+    return {decision: next(iter(ids)) for decision, ids in found.items() if len(ids) == 1 and "" not in ids}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _message(draft: Draft, run_id: str, artifacts_dir: Path, kind: str, to: list[str]) -> Message:

@@ -66,16 +66,21 @@ def _texts(code: ReasonCode) -> tuple[str, str]:
 
 
 def group_by_case_worker(
-    items: Iterable[tuple[DecisionPlan, DecisionResult]], valid_ids: set[str] | None = None
+    items: Iterable[tuple[DecisionPlan, DecisionResult]],
+    valid_ids: set[str] | None = None,
+    protected_owners: Mapping[str, str] | None = None,
 ) -> dict[str, list[tuple[DecisionPlan, DecisionResult]]]:
-    """Decisions needing manual handling per Handläggare id; those without one (or protected, or
-    with an id that cannot make an address: not in ``valid_ids`` when given) under FALLBACK_KEY."""
+    """Decisions needing manual handling per Handläggare id; those without one (or with an id that
+    cannot make an address: not in ``valid_ids`` when given) under FALLBACK_KEY. A protected
+    decision's plan has no Handläggare: ``protected_owners`` (decision id -> id) gives it."""
+    owners = protected_owners or {}
     groups: dict[str, list[tuple[DecisionPlan, DecisionResult]]] = defaultdict(list)
     spelling: dict[str, str] = {}  # 'HL01' and 'hl01' are one case worker: the first spelling names them
     for plan, result in items:
         if result.outcome is not Outcome.MANUAL:
             continue
-        key = plan.case_worker if plan.case_worker and not plan.protected else FALLBACK_KEY
+        owner = owners.get(plan.decision_id) if plan.protected else plan.case_worker
+        key = owner or FALLBACK_KEY
         if valid_ids is not None and key not in valid_ids:
             key = FALLBACK_KEY
         key = spelling.setdefault(key.casefold(), key) if key != FALLBACK_KEY else key
