@@ -67,7 +67,7 @@ def settings_for(tmp_path: Path, port: int, **changes: object) -> NotifySettings
     env = {
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(port),
-        "SMTP_TIMEOUT_SECONDS": "2",
+        "SMTP_TIMEOUT_SECONDS": "30",
         "NOTIFY_FROM": "robot@kommun.example",
         "NOTIFY_CASEWORKER_ADDRESS": "{handlaggare}@kommun.example",
         "NOTIFY_CASEWORKER_FALLBACK": FALLBACK,
@@ -213,7 +213,7 @@ def env_for(tmp_path: Path, port: int) -> dict[str, str]:
     return {
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(port),
-        "SMTP_TIMEOUT_SECONDS": "2",
+        "SMTP_TIMEOUT_SECONDS": "30",
         "NOTIFY_FROM": "robot@kommun.example",
         "NOTIFY_OPERATORS": OPERATORS,
         "CONSOLE_URL": "https://robot.kommun.example",

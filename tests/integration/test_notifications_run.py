@@ -81,7 +81,7 @@ def run_split_payouts(tmp_path: Path, export: Path, smtp_port: int) -> subproces
         ROBOT_ARTIFACTS=str(tmp_path / "runs" / "2026-12-01T020005Z-schedule-abcdef"),
         SMTP_HOST="127.0.0.1",
         SMTP_PORT=str(smtp_port),
-        SMTP_TIMEOUT_SECONDS="5",
+        SMTP_TIMEOUT_SECONDS="30",
         NOTIFY_FROM="robot@kommun.example",
         NOTIFY_CASEWORKER_ADDRESS="{handlaggare}@kommun.example",
         NOTIFY_CASEWORKER_FALLBACK="bistand@kommun.example",
