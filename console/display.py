@@ -36,6 +36,7 @@ TASK_LABELS = {
     "real": "Utbetalning",
     "inbox": "Inkorg",
     "reconcile": "Avstämning",
+    "retention": "Gallring",
 }
 STATE_LABELS = {
     "running": "Pågår",

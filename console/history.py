@@ -155,8 +155,8 @@ class RunBook:
             return console_run.kind
         if record.task == "process_inbox":
             return "inbox"
-        if record.task == "reconcile":
-            return "reconcile"
+        if record.task in ("reconcile", "retention"):
+            return record.task
         mode = record.mode or first_mode(run_dir)
         return "preview" if mode == "dry_run" else "real"
 

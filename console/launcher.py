@@ -174,6 +174,8 @@ class Launcher:
         """The run's environment: the console's own, without its CONSOLE_* settings, plus the run's."""
         settings = self._settings
         env = {key: value for key, value in os.environ.items() if not key.startswith("CONSOLE_")}
+        if os.environ.get("CONSOLE_URL"):  # the robot's e-mail links to the console (docs/notifications.md)
+            env["CONSOLE_URL"] = os.environ["CONSOLE_URL"]
         env.update(
             PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
             PYTHONUNBUFFERED="1",

@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from splitpayout.runs import read_progress
 from werkzeug.wrappers import Response
 
-from console import store
+from console import notices, store
 from console.db import get_db
 from console.history import RUNNING, RunBook, read_summary
 from console.launcher import RECONCILE_TASK, Launcher, RunRefusedError
@@ -63,6 +63,7 @@ def history() -> str:
         limit=HISTORY_LIMIT,
         progress={view.name: read_progress(view.run_dir) for view in runs if view.state == RUNNING},
         artifacts={view.name: _artifacts(view.run_dir) for view in runs},
+        notified={view.name: notices.notice_line(view.run_dir) for view in runs},
     )
 
 
@@ -93,6 +94,9 @@ def run(run_name: str) -> str:
         error_message=error.get("message"),
         artifacts=artifacts,
         stopped_reason=summary.get("stopped_reason"),
+        notices=notices.notices(view.run_dir),
+        removed=notices.removed_by_retention(view.run_dir),
+        retention_counts=notices.retention_counts(view.run_dir) if view.kind == "retention" else [],
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from splitpayout import notify
 from splitpayout.errors import ExportFileError
 from splitpayout.gateway import PayoutGateway
 from splitpayout.ledger import Ledger
@@ -367,6 +368,13 @@ class SplitPayoutJob:
             )
         elif workbook.exists():
             workbook.unlink()  # a workbook from an earlier run must not be mistaken for this one's
+        notify.queue_run_messages(
+            run_id=self.run_id,
+            mode=self.mode,
+            artifacts_dir=artifacts,
+            items=human,
+            export=(self.settings.decisions_file, self.source_sha256),
+        )
         self.reports_written = True
         self.log.event("reports_written", step="report", status=self._status(), **_flat_totals(totals))
         return totals

@@ -8,6 +8,10 @@ file could be read and no decision failed), non-zero otherwise.
 Every run also leaves ``run.json`` in its artifacts: the task, who started it
 (``RUN_STARTED_BY``), when it started and finished, and its exit status, which is
 what a run history (``splitpayout.runs``) reads besides ``summary.json``.
+
+Once ``run.json`` is final, the e-mail outbox is sent (``splitpayout.notify``, when a
+mail server is configured): a mail server that is down or slow never changes the
+run's outcome or its exit status.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from pathlib import Path
 
 from robot.run import run as run_robot
 
+from splitpayout import notify
+
 ROOT = Path(__file__).resolve().parents[2]
 
 TASKS = {
@@ -29,6 +35,7 @@ TASKS = {
     "produce_work_items": "produce_work_items.robot",
     "consume_work_items": "consume_work_items.robot",
     "report_work_items": "report_work_items.robot",
+    "retention": "retention.robot",
 }
 
 
@@ -68,6 +75,8 @@ def main(argv: list[str]) -> int:
     finally:
         record.update(finished_at=_now(), exit_status=status)
         _write_record(artifacts, record)
+    # After the run is recorded: its messages go out (or wait in the outbox); never changes the status.
+    notify.after_run(argv[0], record, artifacts)
     return status
 
 
