@@ -97,9 +97,8 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "splitpayout-bench")
     args = parser.parse_args()
 
-    print(
-        f"{'decisions':>10} {'file MB':>8} {'wall s':>7} {'CPU s':>7} {'dec/s':>7} {'peak MB':>8} {'log MB':>7}"
-    )
+    header = ("decisions", "file MB", "wall s", "CPU s", "dec/s", "peak MB", "log MB")
+    print(" ".join(f"{name:>{width}}" for name, width in zip(header, (10, 8, 7, 7, 7, 8, 7), strict=True)))
     peaks: dict[int, float] = {}
     for size in args.sizes:
         path = ensure_export(args.workdir, size)
