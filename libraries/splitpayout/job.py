@@ -366,6 +366,7 @@ class SplitPayoutJob:
             write_manual_workbook(
                 workbook, human, source_name=self.source_name, run_id=self.run_id, created=finished
             )
+            workbook.chmod(0o600)  # personal data: its owner's only
         elif workbook.exists():
             workbook.unlink()  # a workbook from an earlier run must not be mistaken for this one's
         notify.queue_run_messages(

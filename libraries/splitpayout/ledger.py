@@ -194,6 +194,8 @@ class Ledger:
         self._key = fingerprint_key
         self._clock = clock
         self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        if self.path.stat().st_uid == os.getuid():
+            self.path.chmod(0o600)  # the robot's own record: its owner's only
         self._conn.row_factory = sqlite3.Row
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._conn.execute("PRAGMA journal_mode = WAL")

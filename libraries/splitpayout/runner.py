@@ -57,8 +57,13 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in TASKS:
         print(f"usage: python -m splitpayout.runner {{{','.join(TASKS)}}}", file=sys.stderr)
         return 2
+    # Everything a run writes may hold personal data (the workbook, the ledger, work items):
+    # owner-only, whatever umask the scheduler or the console started it with.
+    os.umask(0o077)
     artifacts = Path(os.environ.get("ROBOT_ARTIFACTS", "output"))
     artifacts.mkdir(parents=True, exist_ok=True)
+    for folder in (artifacts, Path(os.environ.get("STATE_DIR", "state"))):
+        owner_only(folder)
     suite = ROOT / "tasks" / TASKS[argv[0]]
     record = {
         "task": argv[0],
@@ -78,6 +83,13 @@ def main(argv: list[str]) -> int:
     # After the run is recorded: its messages go out (or wait in the outbox); never changes the status.
     notify.after_run(argv[0], record, artifacts)
     return status
+
+
+def owner_only(folder: Path) -> None:
+    """Make ``folder`` (created if missing) readable by its owner only, when this user owns it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if folder.stat().st_uid == os.getuid():
+        folder.chmod(0o700)
 
 
 def _now() -> str:

@@ -102,5 +102,15 @@ def test_odd_exports_run_three_times_enter_each_reference_once(server: PayoutSer
         "OK-4",
     ):
         assert first[odd] == second[odd] == third[odd] == "manual", odd
+    # Files with personal data and their folders are their owner's only, whatever the umask.
+    workbook = tmp_path / "run1" / "manuell-hantering.xlsx"
+    modes = {path: path.stat().st_mode & 0o777 for path in (workbook, state / "ledger.sqlite3")}
+    modes.update({path: path.stat().st_mode & 0o777 for path in (tmp_path / "run1", state)})
+    assert modes == {
+        workbook: 0o600,
+        state / "ledger.sqlite3": 0o600,
+        tmp_path / "run1": 0o700,
+        state: 0o700,
+    }
     log = (tmp_path / "run1" / "log.html").read_text(encoding="utf-8")
     assert "WS-3\\\\nNL" in log or "WS-3\\nNL" in log  # shown with a visible escape, on one line
