@@ -45,6 +45,8 @@ from splitpayout.settings import Settings
 from swedish_rules import format_amount
 
 Say = Callable[[str], None]
+# Decisions per log entry in a dry run.
+DRY_RUN_BLOCK = 100
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -223,17 +225,27 @@ class SplitPayoutJob:
 
     # -- register ---------------------------------------------------------------------------
     def record_dry_run(self) -> None:
+        """What a real run would do, decision by decision. The log gets the decisions in blocks of
+        ``DRY_RUN_BLOCK``: one entry each would cost memory per decision in the log itself."""
+        block: list[str] = []
         for position, plan in enumerate(self.iter_plans(), start=1):
-            self.record(position, plan, dry_run_result(plan))
+            result = dry_run_result(plan)
+            self.record(position, plan, result, tell=False)
+            block.append(self.decision_text(result))
+            if len(block) == DRY_RUN_BLOCK:
+                self.say("\n".join(block))
+                block.clear()
+        if block:
+            self.say("\n".join(block))
         self.say("Dry run: nothing was entered in the payout system")
 
-    def record(self, position: int, plan: DecisionPlan, result: DecisionResult) -> None:
-        """Keep one decision's final result and report it in the log."""
+    def record(self, position: int, plan: DecisionPlan, result: DecisionResult, *, tell: bool = True) -> None:
+        """Keep one decision's final result and report it in the logs (``tell``: in log.html too)."""
         if position in self.results:
             raise ValueError(f"decision at position {position} already has a result")
         self.results.put(position, result)
         self._totals.add(hidden_if_protected(plan, result))
-        self.report_decision(result)
+        self.report_decision(result, tell=tell)
 
     def register(self, gateway: PayoutGateway, *, worker_id: str) -> None:
         """Register every planned payment exactly once; decisions end paid, already_paid, manual or failed."""
@@ -287,8 +299,9 @@ class SplitPayoutJob:
             attempt = f", attempt {values['attempt']}" if "attempt" in values else ""
             self.say(f"{where}: {_TOLD_EVENTS[event]} ({what}{attempt})")
 
-    def report_decision(self, result: DecisionResult) -> None:
-        """One entry per decision, a line per payment: reference, method, amount, date, status and
+    @staticmethod
+    def decision_text(result: DecisionResult) -> str:
+        """A decision's entry: a line per payment with reference, method, amount, date, status and
         payment number. Nothing of a protected identity's decision but its number and outcome."""
         protected = any(r.code.value == "protected_identity" for r in result.reasons)
         reasons = ", ".join(r.code.value for r in result.reasons)
@@ -303,7 +316,13 @@ class SplitPayoutJob:
                 )
                 if p.payment_number:
                     line += f"  {p.payment_number}"
-        self.say(line)
+        return line
+
+    def report_decision(self, result: DecisionResult, *, tell: bool = True) -> None:
+        """The decision in run.jsonl and (``tell``) as its own entry in log.html."""
+        protected = any(r.code.value == "protected_identity" for r in result.reasons)
+        if tell:
+            self.say(self.decision_text(result))
         self.log.event(
             "decision",
             step="decision",

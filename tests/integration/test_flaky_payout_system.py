@@ -4,8 +4,8 @@ Each seed is a fresh stand-in with the fault mix of a bad day (10 % server error
 sessions, 3 % hanging requests, latency with jitter), reproducible from its seed. One run of
 the registration loop, with the robot's default retry discipline, must complete every decision
 exactly once: retries per step, then a second pass after a pause and a fresh log-in. Not timed:
-a hang is many times the client's timeout, so it is a timeout on any machine, and a request
-that is merely slow on a loaded machine is just one more technical failure to ride out.
+a hang (4 s) is twice the client's timeout (2 s), so it is a timeout on any machine, while an
+ordinary request on a loaded machine takes a small fraction of that timeout.
 """
 
 from __future__ import annotations
@@ -28,17 +28,17 @@ from tests.integration.test_registration import (
 
 pytestmark = pytest.mark.slow
 
-SEEDS = range(1, 13)
+SEEDS = range(1, 9)
 FAULT_MIX = (
     "--error-rate", "0.1", "--expire-session-rate", "0.05", "--hang-rate", "0.03",
-    "--hang-seconds", "2", "--latency-ms", "5", "--jitter-ms", "20",
+    "--hang-seconds", "4", "--latency-ms", "5", "--jitter-ms", "20",
 )  # fmt: skip
 
 
 def one_run(url: str, state: Path, plans: list[DecisionPlan]) -> dict[str, DecisionResult]:
     results: dict[str, DecisionResult] = {}
     with Ledger(state / "ledger.sqlite3") as ledger:
-        engine = engine_for(url, ledger, timeout=0.5, max_attempts=DEFAULT_MAX_ATTEMPTS, backoff_seconds=0.02)
+        engine = engine_for(url, ledger, timeout=2.0, max_attempts=DEFAULT_MAX_ATTEMPTS, backoff_seconds=0.02)
         log = RunLog(state / "run.jsonl", engine.run_id)
         try:
             loop: RegistrationLoop[int] = RegistrationLoop(
@@ -64,7 +64,7 @@ def one_run(url: str, state: Path, plans: list[DecisionPlan]) -> dict[str, Decis
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_one_run_completes_every_decision_exactly_once_under_the_fault_mix(seed: int, tmp_path: Path) -> None:
-    plans = many_plans(28, prefix=f"F{seed}")
+    plans = many_plans(24, prefix=f"F{seed}")
     with payout_system(tmp_path, "--seed", str(seed), *FAULT_MIX) as server:
         results = one_run(server.url, tmp_path, plans)
         left = {decision: r.outcome.value for decision, r in results.items() if r.outcome is not Outcome.PAID}
