@@ -364,7 +364,7 @@ class SplitPayoutJob:
         if self.missing_results:
             run["missing_decisions"] = self.missing_results
         decisions = (
-            public_result(result, plan.protected)
+            public_result(result, plan.protected, plan.case_worker)
             for plan, result in zip(self.plans, self.results, strict=False)
         )
         write_summary(artifacts / SUMMARY_FILE, run=run, totals=totals, decisions=decisions)
