@@ -352,6 +352,7 @@ class SplitPayoutJob:
             "finished_at": finished.isoformat(timespec="seconds"),
             "run_date": self.settings.run_date.isoformat(),
             "source": {"file_name": self.source_name, "sha256": self.source_sha256},
+            "amount_limit_ore": self.settings.amount_limit_ore,
             "error": None
             if self.error is None
             else {
@@ -364,7 +365,7 @@ class SplitPayoutJob:
         if self.missing_results:
             run["missing_decisions"] = self.missing_results
         decisions = (
-            public_result(result, plan.protected, plan.case_worker)
+            public_result(result, plan.protected, plan.case_worker, plan.requested_payout_date)
             for plan, result in zip(self.plans, self.results, strict=False)
         )
         write_summary(artifacts / SUMMARY_FILE, run=run, totals=totals, decisions=decisions)

@@ -144,8 +144,8 @@ class DecisionPlan(BaseModel):
     case_worker: str | None = None
     protected: bool = False
     contact: Contact = Contact()  # personal data: only the manual workbook reads it
-    # The bank day it is (or would be) paid on; None when the export's date cannot be read.
-    payout_date: dt.date | None = None
+    # Utbetalningsdatum as the export has it (before moving to a bank day); None when it cannot be read.
+    requested_payout_date: dt.date | None = None
 
 
 class PaymentStatus(StrEnum):

@@ -286,7 +286,7 @@ def parse_row(row_number: int, raw: dict[str, object]) -> Decision | DecisionPla
             case_worker=case_worker,
             protected=False,
             contact=_contact_from_raw(raw),
-            payout_date=None if PAYOUT_DATE in parser.bad else previous_bank_day(payout_date),
+            requested_payout_date=None if PAYOUT_DATE in parser.bad else payout_date,
         )
 
     applicant2 = None
@@ -467,7 +467,7 @@ def plan_decision(
             case_worker=decision.case_worker,
             protected=False,
             contact=contact,
-            payout_date=pay_date,
+            requested_payout_date=decision.payout_date,
         )
 
     p1, p2 = split_amount(rest, decision.share1_bp) if decision.split else (rest, 0)
@@ -521,7 +521,7 @@ def plan_decision(
         case_worker=decision.case_worker,
         protected=False,
         contact=contact,
-        payout_date=pay_date,
+        requested_payout_date=decision.payout_date,
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
 from splitpayout.workbook import DATE, KRONOR, Column, Sheet, local_time_text, write_workbook
-from swedish_rules import format_identity
+from swedish_rules import format_identity, previous_bank_day
 
 try:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -148,10 +148,16 @@ class Totals:
             )
 
 
-def public_result(result: DecisionResult, protected: bool, case_worker: str | None = None) -> dict[str, Any]:
+def public_result(
+    result: DecisionResult,
+    protected: bool,
+    case_worker: str | None = None,
+    requested_payout_date: dt.date | None = None,
+) -> dict[str, Any]:
     """One decision as summary.json shows it: protected decisions show their number only.
 
-    Others also name their ``handlaggare`` (the export's case worker id, or null) for routing follow-up.
+    Others also name their ``handlaggare`` (the export's case worker id, or null) for routing
+    follow-up, and the ``requested_payout_date`` of the export (payments carry the bank day).
     """
     if protected:
         return {
@@ -162,6 +168,9 @@ def public_result(result: DecisionResult, protected: bool, case_worker: str | No
         }
     document = result.model_dump(mode="json")
     document["handlaggare"] = case_worker or None
+    document["requested_payout_date"] = (
+        None if requested_payout_date is None else requested_payout_date.isoformat()
+    )
     return document
 
 
@@ -192,19 +201,19 @@ def write_summary(
 
 MANUAL_SHEET = "Manuell hantering"
 MANUAL_COLUMNS = (
-    Column("Handläggare", 13),
-    Column("Beslutsnummer", 17),
-    Column("Utbetalningsdag", 12, DATE),
-    Column("Belopp", 14, KRONOR),
-    Column("Sökande 1", 22),
+    Column("Handläggare", 12),
+    Column("Beslutsnummer", 16),
+    Column("Utbetalningsdag", 15, DATE),
+    Column("Belopp", 15, KRONOR),
+    Column("Sökande 1", 17),
     Column("Personnummer sökande 1", 15),
-    Column("Sökande 2", 22),
+    Column("Sökande 2", 17),
     Column("Personnummer sökande 2", 15),
-    Column("Status", 13),
-    Column("Orsak", 34),
-    Column("Felaktiga fält", 18),
-    Column("Utbetalningsnummer", 14),
-    Column("Vad du behöver göra", 52),
+    Column("Status", 11),
+    Column("Orsak", 24),
+    Column("Felaktiga fält", 15),
+    Column("Utbetalningsnummer", 21),
+    Column("Vad du behöver göra", 38),
     Column("Rad i exporten", 9),
 )
 # Sheets of their own for at most this many case workers (beyond that: the one sheet for all).
@@ -244,7 +253,7 @@ def manual_rows(plan: DecisionPlan, result: DecisionResult) -> list[tuple[object
     base = (
         plan.case_worker or "",
         plan.decision_id,
-        plan.payout_date or _first_payout_date(result),
+        payout_day(plan, result),
         _kronor(plan.amount_ore),
         contact.applicant1_name,
         identity_text(contact.applicant1_personnummer),
@@ -267,7 +276,10 @@ def manual_rows(plan: DecisionPlan, result: DecisionResult) -> list[tuple[object
     return rows
 
 
-def _first_payout_date(result: DecisionResult) -> dt.date | None:
+def payout_day(plan: DecisionPlan, result: DecisionResult) -> dt.date | None:
+    """The bank day the decision is (or would be) paid on."""
+    if plan.requested_payout_date is not None:
+        return previous_bank_day(plan.requested_payout_date)
     return min((p.payout_date for p in result.payments), default=None)
 
 
@@ -302,7 +314,7 @@ def write_manual_workbook(
         (),
     )
     sheets = [Sheet(MANUAL_SHEET, MANUAL_COLUMNS, _rows(human), preamble, freeze_first_column=False)]
-    workers = sorted({p.case_worker for p, _ in human if p.case_worker}, key=str.casefold)
+    workers = sorted({p.case_worker for p, _ in human if p.case_worker}, key=lambda w: (w.casefold(), w))
     if per_case_worker and 2 <= len(workers) <= MAX_CASE_WORKER_SHEETS:
         for worker in workers:
             mine = [(p, r) for p, r in human if p.case_worker == worker]

@@ -35,6 +35,10 @@ DATE_FORMAT = "yyyy-mm-dd"
 MAX_TEXT = 32767
 _SHEET_TITLE_UNSAFE = re.compile(r"[^0-9A-Za-zÅÄÖåäöÉéÜü _.-]+")
 MAX_SHEET_TITLE = 31
+# Row heights for wrapped text, in points: one line of 11-point text, and Excel's largest row.
+LINE_HEIGHT = 14.5
+MAX_ROW_HEIGHT = 409
+CHARACTERS_PER_WIDTH = 1.05  # characters of ordinary text per unit of column width (a conservative guess)
 
 TEXT, KRONOR, DATE, INTEGER = "text", "kronor", "date", "integer"
 
@@ -143,19 +147,44 @@ def _write_sheet(workbook: Workbook, spec: Sheet, taken: set[str]) -> None:
             cell = text_cell(sheet, column.title, font=_BOLD)
             cell.alignment = _HEADER
             header.append(cell)
-        sheet.append(header)
+        _append(sheet, header_row, header, [c.title for c in columns], columns)
     written = 0
+    number = header_row + 1 if spec.header else header_row
     for row in spec.rows:
         cells = [value_cell(sheet, value, column) for value, column in zip(row, columns, strict=False)]
         if isinstance(row, BoldRow):
             for cell in cells:
                 if cell is not None:
                     cell.font = _BOLD
-        sheet.append(cells)
+        _append(sheet, number, cells, row, columns)
         written += 1
+        number += 1
     spec.rows_written = written
     if spec.header and spec.autofilter:
         sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(written, 1)}"
+
+
+def _append(
+    sheet: Any, number: int, cells: list[Cell | None], values: Sequence[object], columns: Sequence[Column]
+) -> None:
+    """Append one row, as tall as its longest wrapped text needs: spreadsheet programs do not all
+    work that out when they open a file, and rows that are too low overlap when printed."""
+    lines = max(
+        (_lines(value, column) for value, column in zip(values, columns, strict=False) if column.wrap),
+        default=1,
+    )
+    if lines > 1:
+        sheet.row_dimensions[number].height = min(LINE_HEIGHT * lines + 2, MAX_ROW_HEIGHT)
+    sheet.append(cells)
+    if lines > 1:
+        del sheet.row_dimensions[number]  # written: keep no per-row state (memory stays flat)
+
+
+def _lines(value: object, column: Column) -> int:
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(1, int(column.width * CHARACTERS_PER_WIDTH))
+    return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
 
 
 def _page_setup(sheet: Any, landscape: bool) -> None:

@@ -86,7 +86,7 @@ def plan_with(text: str, decision_id: str = "EB-1", case_worker: str | None = No
             applicant2_name=text,
             applicant2_personnummer=text,
         ),
-        payout_date=PAYOUT,
+        requested_payout_date=PAYOUT,
     )
 
 
@@ -216,7 +216,7 @@ def _case_worker_plans() -> Iterator[tuple[DecisionPlan, DecisionResult]]:
             reasons=(Reason(code=ReasonCode.INVALID_ACCOUNT, fields=("Sökande 1 kontonummer",)),),
             case_worker=worker,
             contact=Contact(applicant1_name="Anna Andersson", applicant1_personnummer="198112189876"),
-            payout_date=PAYOUT,
+            requested_payout_date=dt.date(2026, 12, 26),  # Boxing Day: paid on the 23rd
         )
         yield plan, result_for(plan)
     paid = DecisionPlan(decision_id="EB-99", row_numbers=(99,), amount_ore=1, outcome=Outcome.PLANNED)
@@ -255,7 +255,7 @@ def test_the_case_workers_workbook_is_one_to_act_on(tmp_path: Path) -> None:
     assert "svensk tid, CET" in str(sheet.cell(row=2, column=1).value)
     assert "21:25" in str(sheet.cell(row=2, column=1).value)  # 20:25 UTC is 21:25 in Stockholm
     # one sheet for all, then one per handläggare (the same id in another letter case is another id)
-    assert workbook.sheetnames == ["Manuell hantering", "hl1", "HL1 (2)", "hl2"]
+    assert workbook.sheetnames == ["Manuell hantering", "HL1", "hl1 (2)", "hl2"]
     assert [row["Beslutsnummer"] for row in rows_of(path, 3)] == ["EB-2", "EB-9"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
@@ -267,7 +267,7 @@ def test_registered_not_found_names_the_payment_number(tmp_path: Path) -> None:
         amount_ore=500000,
         outcome=Outcome.PLANNED,
         case_worker="hl7",
-        payout_date=PAYOUT,
+        requested_payout_date=PAYOUT,
     )
     result = DecisionResult(
         decision_id="EB-160",
