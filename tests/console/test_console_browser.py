@@ -310,7 +310,8 @@ def test_operator_reads_the_history_opens_the_log_and_filters_failed_runs(
     assert {row.get_attribute("data-state") for row in failed} <= {"failed", "interrupted"}
     (broken,) = [row for row in failed if row.get_attribute("data-kind") in ("preview", "real")]
     assert cell_text(broken, "file") == "fel-export.xlsx"
-    assert cell_text(broken, "state") == "Misslyckad (missing_columns)"
+    assert cell_text(broken, "state") == "Misslyckad: Kolumner saknas"
+    assert broken.get_attribute("data-error-code") == "missing_columns"
     assert cell_text(broken, "exit-status") != "0"
 
 
