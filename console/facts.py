@@ -146,6 +146,15 @@ def find_decision(runs: Iterable[RunView], decision_id: str) -> list[Hit]:
     return hits
 
 
+def manual_by_worker(summary: dict[str, Any]) -> list[tuple[str, int]]:
+    """How many decisions need manual handling (or failed) per handläggare id ('' for none), by id."""
+    counts: Counter[str] = Counter()
+    for decision in summary.get("decisions") or ():
+        if decision.get("outcome") in ("manual", "failed"):
+            counts[str(decision.get("handlaggare") or "")] += 1
+    return sorted(counts.items(), key=lambda item: (item[0] == "", item[0].casefold()))
+
+
 def reason_counts(summary: dict[str, Any]) -> list[tuple[str, int]]:
     """How many decisions name each reason code, by code."""
     reasons: Counter[str] = Counter()

@@ -96,7 +96,7 @@ PREVIEW_FAILED = "Förhandsgranskningen visar att filen inte kan köras. Rätta 
 ALREADY_RUNNING = "Filen körs redan. Följ körningen på den här sidan."
 ALREADY_DONE = "Filen är redan körd och allt i den är klart. Ladda upp en ny export till nästa körning."
 NOT_SEEN = (
-    "Du behöver se förhandsgranskningen innan du kör på riktigt. "
+    "Du behöver se förhandsgranskningen innan utbetalningarna registreras. "
     "Läs igenom den här nedan och tryck sedan på knappen igen."
 )
 STALE_CONFIRMATION = (
@@ -319,8 +319,13 @@ def upload_page(upload_id: str) -> str:
     )
 
 
-def _only(rows: list[ManualRow], worker: str) -> list[ManualRow]:
-    return [row for row in rows if row.handlaggare == worker] if worker else rows
+def _only(rows: list[ManualRow], worker: str) -> list[tuple[str, list[ManualRow]]]:
+    """The rows (of one handläggare, or all) grouped by handläggare in the workbook's order."""
+    groups: dict[str, list[ManualRow]] = {}
+    for row in rows:
+        if not worker or row.handlaggare == worker:
+            groups.setdefault(row.handlaggare, []).append(row)
+    return list(groups.items())
 
 
 def _facts(current: UploadStatus) -> PreviewFacts | None:

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from console import reconciling, store
 from console.db import get_db
-from console.facts import clean_decision_id, find_decision, reason_counts
+from console.facts import clean_decision_id, find_decision, manual_by_worker, reason_counts
 from console.history import RUNNING, RunBook, read_summary
 from console.launcher import RECONCILE_TASK, Launcher, RunRefusedError
 from console.runfilter import PAGE_SIZE, RunFilter, csv_document
@@ -142,6 +142,7 @@ def run(run_name: str) -> str:
         total_labels=reconciling.TOTAL_LABELS,
         has_reconcile_workbook=view.kind == "reconcile" and _served(view.run_dir, RECONCILE_WORKBOOK),
         reasons=reason_counts(summary),
+        by_worker=manual_by_worker(summary),
         error_code=error.get("code"),
         error_message=error.get("message"),
         artifacts=artifacts,

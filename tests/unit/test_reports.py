@@ -144,13 +144,22 @@ def test_a_protected_decision_shows_only_its_number() -> None:
         amount_ore=5000,
         reasons=(Reason(code=ReasonCode.PROTECTED_IDENTITY),),
     )
-    shown = public_result(result, protected=True)
+    shown = public_result(result, protected=True, case_worker="hl7", requested_payout_date=PAYOUT)
     assert shown == {
         "decision_id": "P-1",
         "outcome": "manual",
         "reasons": [{"code": "protected_identity"}],
         "payments": [],
     }
+
+
+def test_a_decision_names_its_handlaggare_and_requested_payout_date() -> None:
+    result = DecisionResult(decision_id="A-1", outcome=Outcome.MANUAL, amount_ore=5000)
+    shown = public_result(
+        result, protected=False, case_worker="hl7", requested_payout_date=dt.date(2026, 12, 26)
+    )
+    assert (shown["handlaggare"], shown["requested_payout_date"]) == ("hl7", "2026-12-26")
+    assert public_result(result, protected=False)["handlaggare"] is None
 
 
 def test_summary_json_holds_run_totals_and_decisions(tmp_path: Path) -> None:
