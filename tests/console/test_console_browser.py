@@ -439,7 +439,7 @@ def test_a_case_worker_filters_to_one_handlaggare_and_looks_up_a_decision(
     real_run: Observed, browser: webdriver.Chrome, console: Console
 ) -> None:
     log_in(browser, console, "anna", "filer")
-    browser.find_element(By.LINK_TEXT, "beslut-december.xlsx").click()
+    browser.find_element(By.CSS_SELECTOR, 'tr.upload-row[data-state="real-done"] td.col-file a').click()
     wait_for(browser, 'main#main[data-state="real-done"]')
     groups = browser.find_elements(By.CSS_SELECTOR, "#real table.manual")
     workers = [str(group.get_attribute("data-handlaggare")) for group in groups]
@@ -513,7 +513,16 @@ def test_every_console_page_meets_wcag_21_aa_at_1366_and_320_px(
     log_in(browser, console, "anna", "filer")
     wait_for_page(browser, "uploads")
     problems += check_page(browser, "konsol-mina-filer")
-    browser.find_element(By.LINK_TEXT, "beslut-december.xlsx").click()
+    by_id(browser, "export-file").send_keys(str(real_run.export.path.with_name("=inte-en-arbetsbok.xlsx")))
+    by_id(browser, "upload-button").click()
+    wait_for(browser, "#error-summary")
+    problems += check_page(browser, "konsol-uppladdningsfel")
+    by_id(browser, "export-file").send_keys(str(real_run.export.path))
+    by_id(browser, "upload-button").click()
+    wait_for(browser, 'main#main[data-state="preview-done"]', 30)
+    problems += check_page(browser, "konsol-forhandsgranskning")
+    browser.get(console.url + "filer")
+    browser.find_element(By.CSS_SELECTOR, 'tr.upload-row[data-state="real-done"] td.col-file a').click()
     wait_for(browser, 'main#main[data-state="real-done"]')
     problems += check_page(browser, "konsol-korning-klar")
     browser.get(console.url + "filer")
@@ -533,6 +542,14 @@ def test_every_console_page_meets_wcag_21_aa_at_1366_and_320_px(
     browser.find_element(By.CSS_SELECTOR, '#runs tr.run-row[data-kind="real"] a.run-link').click()
     wait_for_page(browser, "run")
     problems += check_page(browser, "konsol-korning")
+    browser.get(console.url + "korningar?typ=reconcile")
+    reconciliations = browser.find_elements(
+        By.CSS_SELECTOR, '#runs tr.run-row[data-kind="reconcile"] a.run-link'
+    )
+    if reconciliations:
+        reconciliations[0].click()
+        wait_for(browser, "#reconcile-report")
+        problems += check_page(browser, "konsol-avstamning")
     browser.get(console.url + "korningar?visa=misslyckade")
     wait_for(browser, 'main#main[data-filter="failed"]')
     problems += check_page(browser, "konsol-misslyckade")
