@@ -25,7 +25,9 @@ from openpyxl import load_workbook
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
@@ -70,6 +72,8 @@ class Observed:
     workbook_values: list[object] = field(default_factory=list)
     file_error: str = ""
     titles_seen: list[str] = field(default_factory=list)
+    announcements: list[str] = field(default_factory=list)
+    progress_text_role: str = ""
     focused_after_run: str = ""
     confirm_label: str = ""
     preview_dates: list[str] = field(default_factory=list)
@@ -237,6 +241,13 @@ def real_run(
         if text and (not seen.progress_seen or seen.progress_seen[-1] != text):
             seen.progress_seen.append(text)
         seen.titles_seen.append(browser.title)
+        try:
+            said = by_id(browser, "progress-announce").text
+            seen.progress_text_role = str(by_id(browser, "progress-text").get_attribute("role") or "")
+        except WebDriverException:
+            said = ""
+        if said and said not in seen.announcements:
+            seen.announcements.append(said)
         time.sleep(0.2)
     seen.progress_seen.append(by_id(browser, "progress-text").text)
     seen.focused_after_run = str(browser.switch_to.active_element.get_attribute("id"))
@@ -307,6 +318,10 @@ def test_the_run_page_says_how_far_it_is_in_its_title_and_moves_focus_to_the_res
 ) -> None:
     assert any("% klart – " in title for title in real_run.titles_seen), real_run.titles_seen[-5:]
     assert real_run.focused_after_run == "real-result"
+    # Screen readers hear milestones only: the visible count is not a live region.
+    assert real_run.progress_text_role == ""
+    assert len(real_run.announcements) <= 3
+    assert all(text.startswith(("25 procent", "50 procent", "75 procent")) for text in real_run.announcements)
 
 
 def test_operator_reads_the_history_opens_the_log_and_filters_failed_runs(
@@ -433,6 +448,12 @@ def test_a_refused_upload_uses_the_error_summary_pattern(
     assert "=inte-en-arbetsbok.xlsx" in by_id(browser, "export-error").text
     by_id(browser, "error-summary-link").click()
     assert browser.switch_to.active_element.get_attribute("id") == "export-file"
+    # The console's own focus ring, for keyboard users.
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("id") == "upload-button"
+    assert focused.value_of_css_property("outline-style") == "solid"
+    assert focused.value_of_css_property("outline-color") == "rgba(179, 71, 0, 1)"
 
 
 def test_a_case_worker_filters_to_one_handlaggare_and_looks_up_a_decision(
