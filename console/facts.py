@@ -4,15 +4,20 @@ register, per payout date and per method, and where one decision number was hand
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from splitpayout.runs import SUMMARY_FILE
 
 from console.history import RunView, read_summary
 from swedish_rules import is_bank_day
 
 MAX_DECISION_ID = 64
+MAX_RUNS_SEARCHED = 2000  # the newest runs a look-up reads
 
 
 @dataclass
@@ -124,11 +129,23 @@ def clean_decision_id(text: str | None) -> str:
     return (text or "").strip()[:MAX_DECISION_ID]
 
 
-def find_decision(runs: Iterable[RunView], decision_id: str) -> list[Hit]:
-    """Every run (newest first, as given) whose summary.json holds ``decision_id`` (any letter case)."""
+def _mentions(run_dir: Path, wanted: str) -> bool:
+    """Whether summary.json holds the text at all (a cheap test before parsing a large file)."""
+    try:
+        text = (run_dir / SUMMARY_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return wanted in text.casefold()
+
+
+def find_decision(runs: Iterable[RunView], decision_id: str, limit: int = MAX_RUNS_SEARCHED) -> list[Hit]:
+    """Every run (newest first, as given; at most ``limit`` read) whose summary.json holds
+    ``decision_id`` (any letter case)."""
     wanted = decision_id.casefold()
     hits: list[Hit] = []
-    for view in runs:
+    for view in itertools.islice(runs, limit):
+        if not _mentions(view.run_dir, wanted):
+            continue
         for decision in read_summary(view.run_dir).get("decisions") or ():
             found = str(decision.get("decision_id", ""))
             if found.casefold() != wanted:

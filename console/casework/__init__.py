@@ -29,7 +29,13 @@ from werkzeug.wrappers import Response
 
 from console import store
 from console.db import get_db
-from console.facts import PreviewFacts, clean_decision_id, find_decision, preview_facts, why_moved
+from console.facts import (
+    PreviewFacts,
+    clean_decision_id,
+    find_decision,
+    preview_facts,
+    why_moved,
+)
 from console.history import INTERRUPTED, OK, RUNNING, RunBook, RunView, read_summary
 from console.launcher import SPLIT_PAYOUTS, Launcher, RunRefusedError
 from console.security import flash, role_required, settings, username
@@ -449,7 +455,12 @@ def lookup() -> str:
         views = [runbook.view(run.run_name, run) for run in store.runs_of_uploads_by(conn, username())]
         hits = find_decision((view for view in views if view is not None and view.finished), decision_id)
     return render_template(
-        "casework/lookup.html", decision_id=decision_id, hits=hits, run_link=_upload_link, show_codes=False
+        "casework/lookup.html",
+        decision_id=decision_id,
+        hits=hits,
+        run_link=_upload_link,
+        show_codes=False,
+        searched_runs=None,
     )
 
 

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from console import reconciling, store
 from console.db import get_db
-from console.facts import clean_decision_id, find_decision, manual_by_worker, reason_counts
+from console.facts import MAX_RUNS_SEARCHED, clean_decision_id, find_decision, manual_by_worker, reason_counts
 from console.history import RUNNING, RunBook, read_summary
 from console.launcher import RECONCILE_TASK, Launcher, RunRefusedError
 from console.runfilter import PAGE_SIZE, RunFilter, csv_document
@@ -113,6 +113,7 @@ def lookup() -> str:
         hits=hits,
         run_link=lambda hit: url_for(".run", run_name=hit.run.name),
         show_codes=True,
+        searched_runs=MAX_RUNS_SEARCHED,
     )
 
 
