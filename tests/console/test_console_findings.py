@@ -82,6 +82,16 @@ def test_any_query_string_gives_a_page_not_an_error(olle: FlaskClient, query: di
     assert olle.get("/korningar.csv", query_string=query).status_code == 200
 
 
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(number=st.text(max_size=80))
+def test_any_decision_number_is_looked_up_safely(as_user: Callable[[str], FlaskClient], number: str) -> None:
+    for user, path in (("olle", "/korningar/beslut"), ("anna", "/filer/beslut")):
+        response = as_user(user).get(path, query_string={"beslut": number})
+        assert response.status_code == 200
+
+
 def test_the_history_as_csv_has_zoned_times_and_no_formulas(olle: FlaskClient, settings: Settings) -> None:
     old_run(settings, 5, file_name="=HYPERLINK(1).xlsx")
     response = olle.get("/korningar.csv?fil=hyperlink")
