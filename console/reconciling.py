@@ -117,7 +117,7 @@ def link_sources(settings: Settings, uploads: list[store.Upload]) -> Path:
         try:
             os.link(source, target)
         except OSError:
-            shutil.copyfile(source, target)
+            shutil.copy2(source, target)  # keeps the modification time, which orders the exports
     return folder
 
 
