@@ -15,21 +15,46 @@ try:
 except (ImportError, ZoneInfoNotFoundError):  # pragma: no cover - a system without time-zone data
     LOCAL_ZONE = dt.UTC
 
-# Outcomes of a decision (docs/rules.md §3.1), in the order the pages list them.
+# Outcomes of a decision (docs/rules.md §3.1), in the order the pages list them. A payment the robot enters is
+# registered in the payout system (attested and paid later there), so the pages say "registrerad".
 OUTCOME_LABELS = {
-    "planned": "Planeras",
-    "paid": "Betalda",
-    "already_paid": "Redan betalda",
-    "manual": "Till handläggare",
+    "planned": "Registreras av roboten",
+    "paid": "Registrerad",
+    "already_paid": "Redan registrerad",
+    "manual": "Kräver manuell hantering",
     "failed": "Tekniskt fel",
 }
 # Amounts of summary.json's totals.
 AMOUNT_LABELS = {
     "in_file": "Belopp i filen",
     "registered": "Registrerat i utbetalningssystemet",
-    "planned": "Planeras att betalas",
-    "manual": "Till handläggare",
+    "planned": "Registreras av roboten",
+    "manual": "Kräver manuell hantering",
     "failed": "Tekniskt fel",
+}
+METHOD_LABELS = {
+    "KONTO": "Till bankkonto (KONTO)",
+    "AVI": "Utbetalningsavi (AVI)",
+    "BANKGIRO": "Direktbetalning till bankgiro",
+}
+PAYMENT_STATUS_LABELS = {
+    "planned": "Registreras vid körning",
+    "registered": "Registrerad",
+    "already_registered": "Redan registrerad",
+    "not_entered": "Inte registrerad",
+    "failed": "Tekniskt fel",
+}
+# Why a whole file could not be used (summary.json's error code), short, for the operators' pages.
+FILE_ERROR_LABELS = {
+    "not_xlsx": "Filen är inte en Excel-arbetsbok",
+    "encrypted": "Filen är lösenordsskyddad",
+    "no_header": "Rubrikraden saknas",
+    "missing_columns": "Kolumner saknas",
+    "duplicate_columns": "Dubblerade kolumner",
+    "no_decisions": "Inga beslut i filen",
+    "unreadable": "Filen kunde inte läsas",
+    "export_too_large": "Filen är för stor",
+    "input_error": "Underlaget kunde inte läsas",
 }
 TASK_LABELS = {
     "preview": "Förhandsgranskning",
@@ -62,6 +87,7 @@ REASON_LABELS = {
     "payout_date_passed": "Utbetalningsdagen har passerat",
     "conflict_existing_payment": "Krockar med en registrerad utbetalning",
     "rejected_by_payout_system": "Utbetalningssystemet godtog inte uppgifterna",
+    "registered_not_found": "Registrerad av roboten men syns inte längre i utbetalningssystemet",
 }
 
 
@@ -78,7 +104,7 @@ def local_time(moment: dt.datetime) -> dt.datetime:
 
 
 def when(moment: dt.datetime | str | None) -> str:
-    """'2026-11-23 11:42' in Swedish local time."""
+    """'2026-11-23 11:42 CET' in Swedish local time (Europe/Stockholm), with the zone's name."""
     if moment is None or moment == "":
         return ""
     if isinstance(moment, str):
@@ -88,7 +114,8 @@ def when(moment: dt.datetime | str | None) -> str:
             return moment
     else:
         parsed = moment
-    return f"{local_time(parsed):%Y-%m-%d %H:%M}"
+    local = local_time(parsed)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def duration(seconds: float | None) -> str:
@@ -112,12 +139,30 @@ def started_by(text: str | None) -> str:
     return text
 
 
+def kronor(ore: int | None) -> str:
+    """'50 000 kr' for whole kronor, else as ``amount``."""
+    if ore is None:
+        return ""
+    if ore % 100 == 0:
+        return f"{format_amount(ore)[:-3]} kr"
+    return amount(ore)
+
+
+def file_error(code: str | None) -> str:
+    """A file error code in Swedish (the code itself when unknown)."""
+    if not code:
+        return ""
+    return FILE_ERROR_LABELS.get(code, code)
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and the label tables."""
     app.add_template_filter(amount, "amount")
     app.add_template_filter(when, "when")
     app.add_template_filter(duration, "duration")
     app.add_template_filter(started_by, "started_by")
+    app.add_template_filter(kronor, "kronor")
+    app.add_template_filter(file_error, "file_error")
     app.jinja_env.globals.update(
         OUTCOME_LABELS=OUTCOME_LABELS,
         AMOUNT_LABELS=AMOUNT_LABELS,
@@ -125,4 +170,8 @@ def init_app(app: Flask) -> None:
         STATE_LABELS=STATE_LABELS,
         STATUS_LABELS=STATUS_LABELS,
         REASON_LABELS=REASON_LABELS,
+        METHOD_LABELS=METHOD_LABELS,
+        PAYMENT_STATUS_LABELS=PAYMENT_STATUS_LABELS,
+        FILE_ERROR_LABELS=FILE_ERROR_LABELS,
+        ZONE_NAME="Europe/Stockholm",
     )

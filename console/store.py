@@ -137,6 +137,16 @@ def latest_run(conn: sqlite3.Connection, upload_id: str, kind: str) -> ConsoleRu
     return _run(row)
 
 
+def runs_of_uploads_by(conn: sqlite3.Connection, username: str, limit: int = 500) -> list[ConsoleRun]:
+    """Every run of the uploads ``username`` made, newest first (at most ``limit``)."""
+    rows = conn.execute(
+        """SELECT runs.* FROM runs JOIN uploads ON uploads.upload_id = runs.upload_id
+           WHERE uploads.uploaded_by = ? ORDER BY runs.started_at DESC, runs.rowid DESC LIMIT ?""",
+        (username, limit),
+    ).fetchall()
+    return [run for run in map(_run, rows) if run is not None]
+
+
 def unfinished_runs(conn: sqlite3.Connection, kind: str | None = None) -> list[ConsoleRun]:
     """Runs whose end the console has not seen (still going, or left by a restart)."""
     if kind is None:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything the robot and its tests need on a Debian/Ubuntu machine:
-# Chromium, its headless shell and chromedriver (Debian packages), a Python virtual environment in .venv
-# and the pinned Python dependencies from requirements.txt. Safe to run again.
+# Chromium, its headless shell and chromedriver (Debian packages), a Python virtual environment in .venv,
+# the pinned Python dependencies from requirements.txt and axe-core (npm, package-lock.json) for the
+# browser tests' accessibility checks. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 apt_packages=()
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || apt_packages+=(chromium-driver)
+command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 python_bin=${PYTHON:-python3}
 "$python_bin" -c 'import ensurepip, venv' >/dev/null 2>&1 || apt_packages+=(python3-venv)
 if [ ${#apt_packages[@]} -gt 0 ]; then
@@ -51,6 +53,16 @@ fi
 # as robot.yaml's PYTHONPATH makes it under rcc.
 site_packages=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 printf '%s\n%s\n' "$PWD" "$PWD/libraries" > "$site_packages/split-payout-robot.pth"
+
+# axe-core for the browser tests' accessibility checks (WCAG 2.1 AA), pinned in package-lock.json;
+# the tests read node_modules/axe-core/axe.min.js and fetch nothing at run time.
+npm_stamp=node_modules/.package-lock.sha256
+npm_wanted=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f "$npm_stamp" ] || [ "$(cat "$npm_stamp")" != "$npm_wanted" ]; then
+  echo "setup: installing axe-core for the browser tests (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$npm_wanted" > "$npm_stamp"
+fi
 
 browser=chromium
 command -v chromium-headless-shell >/dev/null 2>&1 && browser=chromium-headless-shell

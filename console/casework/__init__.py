@@ -29,6 +29,13 @@ from werkzeug.wrappers import Response
 
 from console import store
 from console.db import get_db
+from console.facts import (
+    PreviewFacts,
+    clean_decision_id,
+    find_decision,
+    preview_facts,
+    why_moved,
+)
 from console.history import INTERRUPTED, OK, RUNNING, RunBook, RunView, read_summary
 from console.launcher import SPLIT_PAYOUTS, Launcher, RunRefusedError
 from console.security import flash, role_required, settings, username
@@ -71,6 +78,11 @@ FILE_ERRORS: dict[str, tuple[str, str]] = {
         "Filen kunde inte läsas.",
         "Gör om exporten och ladda upp den igen. Kontakta driften om felet kvarstår.",
     ),
+    "export_too_large": (
+        "Filen är för stor: den har för många rader, eller blir för stor när den packas upp.",
+        "Dela upp exporten i mindre filer (till exempel per utbetalningsdag) och ladda upp dem var för sig. "
+        "Kontakta driften om exporten inte kan delas.",
+    ),
 }
 UNKNOWN_ERROR = (
     "Förhandsgranskningen kunde inte slutföras.",
@@ -90,7 +102,7 @@ PREVIEW_FAILED = "Förhandsgranskningen visar att filen inte kan köras. Rätta 
 ALREADY_RUNNING = "Filen körs redan. Följ körningen på den här sidan."
 ALREADY_DONE = "Filen är redan körd och allt i den är klart. Ladda upp en ny export till nästa körning."
 NOT_SEEN = (
-    "Du behöver se förhandsgranskningen innan du kör på riktigt. "
+    "Du behöver se förhandsgranskningen innan utbetalningarna registreras. "
     "Läs igenom den här nedan och tryck sedan på knappen igen."
 )
 STALE_CONFIRMATION = (
@@ -215,12 +227,14 @@ def home() -> str:
     return _home_page()
 
 
-def _home_page() -> str:
+def _home_page(upload_error: str = "", refused_name: str | None = "") -> str:
     uploads = store.uploads_of(get_db(), username())
     return render_template(
         "casework/home.html",
         uploads=[_status(upload) for upload in uploads],
         max_upload_mb=settings().max_upload_bytes / (1024 * 1024),
+        upload_error=upload_error,
+        refused_name=(refused_name or "")[:200],
     )
 
 
@@ -240,8 +254,8 @@ def upload() -> Response | tuple[str, int]:
             raise UploadRefusedError("Välj exportfilen (.xlsx) som du vill ladda upp.")
         new = store_upload(file.stream, file.filename or "", settings(), user)
     except UploadRefusedError as refused:
-        flash("error", str(refused))
-        return _home_page(), 422
+        # The error-summary pattern: the page names the refused file and ties the message to the field.
+        return _home_page(upload_error=str(refused), refused_name=file.filename if file else ""), 422
     store.insert_upload(conn, new)
     store.add_event(conn, user, "upload", upload_id=new.upload_id)
     try:
@@ -279,8 +293,20 @@ def upload_page(upload_id: str) -> str:
     preview_rows, preview_total = _manual_rows(current.preview) if current.preview_ok else ([], 0)
     real_rows, real_total = _manual_rows(current.real)
     blocking = _launcher().blocking_run(conn) if current.may_confirm else None
+    workers = sorted(
+        {row.handlaggare for row in (*preview_rows, *real_rows) if row.handlaggare}, key=str.casefold
+    )
+    chosen = request.args.get("handlaggare", "")
+    if chosen not in workers:
+        chosen = ""
     return render_template(
         "casework/upload.html",
+        facts=_facts(current),
+        why_moved=why_moved,
+        workers=workers,
+        chosen_worker=chosen,
+        preview_rows_shown=_only(preview_rows, chosen),
+        real_rows_shown=_only(real_rows, chosen),
         status=current,
         polling=current.state in (PREVIEW_RUNNING, "real-running"),
         upload=upload,
@@ -297,6 +323,23 @@ def upload_page(upload_id: str) -> str:
         has_real_workbook=_has_workbook(current.real),
         has_preview_workbook=current.preview_ok and _has_workbook(current.preview),
     )
+
+
+def _only(rows: list[ManualRow], worker: str) -> list[tuple[str, list[ManualRow]]]:
+    """The rows (of one handläggare, or all) grouped by handläggare in the workbook's order."""
+    groups: dict[str, list[ManualRow]] = {}
+    for row in rows:
+        if not worker or row.handlaggare == worker:
+            groups.setdefault(row.handlaggare, []).append(row)
+    return list(groups.items())
+
+
+def _facts(current: UploadStatus) -> PreviewFacts | None:
+    """What the real run will register (or, after one, what is left), from the latest summary."""
+    if not current.preview_ok or current.preview is None:
+        return None
+    source = current.real if current.real is not None and current.real.finished else current.preview
+    return preview_facts(read_summary(source.run_dir))
 
 
 def _has_workbook(view: RunView | None) -> bool:
@@ -398,3 +441,31 @@ def workbook(upload_id: str, which: str) -> Response:
         download_name=f"manuell-hantering-{stem}{suffix}.xlsx",
         max_age=0,
     )
+
+
+@bp.get("/filer/beslut")
+@role_required(CASE_WORKER)
+def lookup() -> str:
+    """Where a decision number was handled in the user's own uploads: runs, outcomes, payment numbers."""
+    decision_id = clean_decision_id(request.args.get("beslut"))
+    hits = []
+    if decision_id:
+        conn = get_db()
+        runbook = _runbook()
+        views = [runbook.view(run.run_name, run) for run in store.runs_of_uploads_by(conn, username())]
+        hits = find_decision((view for view in views if view is not None and view.finished), decision_id)
+    return render_template(
+        "casework/lookup.html",
+        decision_id=decision_id,
+        hits=hits,
+        run_link=_upload_link,
+        show_codes=False,
+        searched_runs=None,
+    )
+
+
+def _upload_link(hit: Any) -> str:
+    console_run = hit.run.console_run
+    if console_run is None or not console_run.upload_id:
+        return ""
+    return url_for(".upload_page", upload_id=console_run.upload_id)

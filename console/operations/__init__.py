@@ -9,26 +9,30 @@ never the case workers' workbook.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from splitpayout.runs import read_progress
 from werkzeug.wrappers import Response
 
-from console import notices, store
+from console import notices, reconciling, store
 from console.db import get_db
+from console.facts import MAX_RUNS_SEARCHED, clean_decision_id, find_decision, manual_by_worker, reason_counts
 from console.history import RUNNING, RunBook, read_summary
 from console.launcher import RECONCILE_TASK, Launcher, RunRefusedError
+from console.runfilter import PAGE_SIZE, RunFilter, csv_document
 from console.security import flash, role_required, settings, username
 from console.settings import OPERATOR
 
 bp = Blueprint("operations", __name__, template_folder="templates")
 
-# The only files of a run folder that operators may open (free of personal data).
+# The only files of a run folder that operators may open (free of personal data); a reconciliation's
+# workbook holds references, numbers and amounts only.
 ARTIFACTS = frozenset({"log.html", "report.html"})
+RECONCILE_WORKBOOK = reconciling.WORKBOOK_FILE
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FAILED_FILTER = "misslyckade"
-HISTORY_LIMIT = 200
+HISTORY_LIMIT = 20000  # run folders read for the history (newest first)
 # Robot Framework's log and report are self-contained pages with inline scripts and styles.
 ARTIFACT_CSP = (
     "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
@@ -36,6 +40,10 @@ ARTIFACT_CSP = (
 )
 
 RECONCILE_STARTED = "Avstämningen har startat. Den syns överst i listan."
+NOTHING_TO_RECONCILE = (
+    "Det finns ingen förhandsgranskad export att stämma av mot. En avstämning jämför utbetalningssystemet "
+    "med exporter som har gått att förhandsgranska."
+)
 RECONCILE_RUNNING = "En avstämning pågår redan. Vänta tills den är klar."
 BAD_DATES = "Ange datumen som ÅÅÅÅ-MM-DD, och fråndatum före tilldatum."
 
@@ -53,17 +61,60 @@ def _runbook() -> RunBook:
 @bp.get("/korningar")
 @role_required(OPERATOR)
 def history() -> str:
-    """Every run, newest first; ``?visa=misslyckade`` shows the failed and interrupted ones only."""
-    failed_only = request.args.get("visa") == FAILED_FILTER
-    runs = _runbook().history(get_db(), failed_only=failed_only, limit=HISTORY_LIMIT)
+    """Every run, newest first, filtered (period, kind, file, started by, state) and paged."""
+    chosen = RunFilter.from_args(request.args)
+    matching = [view for view in _runbook().history(get_db(), limit=HISTORY_LIMIT) if chosen.matches(view)]
+    pages = max(1, -(-len(matching) // PAGE_SIZE))
+    page = min(chosen.page, pages)
+    runs = matching[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    sources = (
+        reconciling.previewed_sources(get_db(), _runbook())
+        if settings().reconcile_decisions is None
+        else None
+    )
     return render_template(
         "operations/history.html",
         runs=runs,
-        failed_only=failed_only,
+        filter=chosen,
+        failed_only=chosen.failed_only,
+        matching=len(matching),
+        page=page,
+        pages=pages,
         limit=HISTORY_LIMIT,
+        reconcile_sources=sources,
         progress={view.name: read_progress(view.run_dir) for view in runs if view.state == RUNNING},
         artifacts={view.name: _artifacts(view.run_dir) for view in runs},
         notified={view.name: notices.notice_line(view.run_dir) for view in runs},
+    )
+
+
+@bp.get("/korningar.csv")
+@role_required(OPERATOR)
+def history_csv() -> Response:
+    """The filtered history as CSV (UTF-8 with BOM, semicolons: opens as columns in a Swedish Excel)."""
+    chosen = RunFilter.from_args(request.args)
+    matching = [view for view in _runbook().history(get_db(), limit=HISTORY_LIMIT) if chosen.matches(view)]
+    response = Response(csv_document(matching), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="korningar.csv"'
+    return response
+
+
+@bp.get("/korningar/beslut")
+@role_required(OPERATOR)
+def lookup() -> str:
+    """Every run that handled a decision number: outcome, reason codes, references, payment numbers."""
+    decision_id = clean_decision_id(request.args.get("beslut"))
+    hits = []
+    if decision_id:
+        views = _runbook().history(get_db(), limit=HISTORY_LIMIT)
+        hits = find_decision((view for view in views if view.finished), decision_id)
+    return render_template(
+        "operations/lookup.html",
+        decision_id=decision_id,
+        hits=hits,
+        run_link=lambda hit: url_for(".run", run_name=hit.run.name),
+        show_codes=True,
+        searched_runs=MAX_RUNS_SEARCHED,
     )
 
 
@@ -80,16 +131,20 @@ def run(run_name: str) -> str:
     if view is None:
         abort(404)
     summary = read_summary(view.run_dir)
-    reasons: Counter[str] = Counter()
-    for decision in summary.get("decisions") or ():
-        for reason in decision.get("reasons") or ():
-            reasons[str(reason.get("code", ""))] += 1
     error = summary.get("error") or {}
     artifacts = _artifacts(view.run_dir)
+    report = reconciling.read_report(view.run_dir) if view.kind == "reconcile" else {}
     return render_template(
         "operations/run.html",
         run=view,
-        reasons=sorted(reasons.items()),
+        report=report,
+        findings=reconciling.finding_lines(report) if report.get("finding_counts") else [],
+        reconcile_status=reconciling.STATUS_TEXT,
+        reconcile_error=reconciling.ERROR_SOURCE_TEXT,
+        total_labels=reconciling.TOTAL_LABELS,
+        has_reconcile_workbook=view.kind == "reconcile" and _served(view.run_dir, RECONCILE_WORKBOOK),
+        reasons=reason_counts(summary),
+        by_worker=manual_by_worker(summary),
         error_code=error.get("code"),
         error_message=error.get("message"),
         artifacts=artifacts,
@@ -103,18 +158,29 @@ def run(run_name: str) -> str:
 @bp.get("/korningar/<run_name>/<artifact>")
 @role_required(OPERATOR)
 def artifact(run_name: str, artifact: str) -> Response:
-    """A run's log.html or report.html; nothing else of a run folder is served."""
-    if artifact not in ARTIFACTS:
+    """A run's log.html or report.html, or a reconciliation's avstamning.xlsx; nothing else is served."""
+    view = _runbook().view(run_name, store.get_run(get_db(), run_name))
+    if view is None:
         abort(404)
-    run_dir = _runbook().run_dir(run_name)
-    if run_dir is None:
+    if artifact == RECONCILE_WORKBOOK and view.kind == "reconcile" and _served(view.run_dir, artifact):
+        return send_file(
+            view.run_dir / artifact,
+            mimetype=XLSX_MIMETYPE,
+            as_attachment=True,
+            download_name=f"avstamning-{run_name}.xlsx",
+            max_age=0,
+        )
+    if artifact not in ARTIFACTS or not _served(view.run_dir, artifact):
         abort(404)
-    path = run_dir / artifact
-    if path.is_symlink() or not path.is_file() or path.resolve().parent != run_dir.resolve():
-        abort(404)
-    response = send_file(path, mimetype="text/html", max_age=0)
+    response = send_file(view.run_dir / artifact, mimetype="text/html", max_age=0)
     response.headers["Content-Security-Policy"] = ARTIFACT_CSP
     return response
+
+
+def _served(run_dir: Path, name: str) -> bool:
+    """A regular file right inside the run folder (no symbolic links)."""
+    path = run_dir / name
+    return not path.is_symlink() and path.is_file() and path.resolve().parent == run_dir.resolve()
 
 
 def _date(field: str) -> str | None:
@@ -143,7 +209,18 @@ def reconcile() -> Response:
         flash("error", RECONCILE_RUNNING)
         return back
     config = settings()
-    extra = {"DECISIONS_FILE": str(config.reconcile_source.resolve())}
+    if config.reconcile_decisions is not None:
+        source = config.reconcile_decisions
+    else:
+        sources = reconciling.previewed_sources(conn, _runbook())
+        if not sources.uploads:
+            flash("error", NOTHING_TO_RECONCILE)
+            return back
+        source = reconciling.link_sources(config, sources.uploads)
+        period = sources.default_period()
+        if period is not None and not date_from and not date_to:
+            date_from, date_to = period[0].isoformat(), period[1].isoformat()
+    extra = {"DECISIONS_FILE": str(source.resolve())}
     if config.payout_system_api_token:
         extra["PAYOUT_SYSTEM_API_TOKEN"] = config.payout_system_api_token
     if date_from:

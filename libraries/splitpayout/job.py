@@ -375,7 +375,7 @@ class SplitPayoutJob:
             for plan, result in self.pairs():
                 if needs_a_human(result):
                     human.append((plan, result))
-                yield public_result(result, plan.protected)
+                yield public_result(result, plan.protected, plan.case_worker, plan.requested_payout_date)
 
         write_summary(
             artifacts / SUMMARY_FILE, run=self._run_facts(finished), totals=totals, decisions=decisions()
@@ -418,6 +418,7 @@ class SplitPayoutJob:
             "finished_at": finished.isoformat(timespec="seconds"),
             "run_date": self.settings.run_date.isoformat(),
             "source": {"file_name": self.source_name, "sha256": self.source_sha256},
+            "amount_limit_ore": self.settings.amount_limit_ore,
             "error": None
             if self.error is None
             else {

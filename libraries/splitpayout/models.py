@@ -147,6 +147,8 @@ class DecisionPlan(BaseModel):
     case_worker: str | None = None
     protected: bool = False
     contact: Contact = Contact()  # personal data: only the manual workbook reads it
+    # Utbetalningsdatum as the export has it (before moving to a bank day); None when it cannot be read.
+    requested_payout_date: dt.date | None = None
 
 
 class PaymentStatus(StrEnum):

@@ -276,6 +276,7 @@ def parse_row(row_number: int, raw: dict[str, object]) -> Decision | DecisionPla
             case_worker=case_worker,
             protected=False,
             contact=_contact_from_raw(raw),
+            requested_payout_date=None if PAYOUT_DATE in parser.bad else payout_date,
         )
 
     applicant2 = None
@@ -623,6 +624,7 @@ def plan_decision(
         case_worker=decision.case_worker,
         protected=False,
         contact=_contact(case),
+        requested_payout_date=decision.payout_date,
     )
 
 

@@ -11,23 +11,28 @@ import datetime as dt
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
-from swedish_rules import format_amount
+from splitpayout.workbook import DATE, KRONOR, Column, Sheet, local_time_text, write_workbook
+from swedish_rules import format_identity, previous_bank_day
+
+try:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    LOCAL_ZONE: dt.tzinfo = ZoneInfo("Europe/Stockholm")
+except (ImportError, ZoneInfoNotFoundError):  # pragma: no cover - a system without time-zone data
+    LOCAL_ZONE = dt.UTC
 
 SUMMARY_FILE = "summary.json"
 MANUAL_WORKBOOK_FILE = "manuell-hantering.xlsx"
 
 # What each reason means to a case worker, and what they should do about it.
-REASON_TEXT: dict[ReasonCode, tuple[str, str]] = {
+REASON_TEXT: dict[str, tuple[str, str]] = {
     ReasonCode.INVALID_ROW: (
         "Raden i exporten är ofullständig eller felaktig",
         "Rätta beslutet i verksamhetssystemet (se felaktiga fält) och registrera utbetalningen manuellt "
@@ -74,10 +79,12 @@ REASON_TEXT: dict[ReasonCode, tuple[str, str]] = {
         "Utbetalningssystemet godtog inte uppgifterna",
         "Kontrollera de fält som nämns och registrera utbetalningen manuellt.",
     ),
-    ReasonCode.REGISTERED_NOT_FOUND: (
-        "Roboten har registrerat utbetalningen, men den syns inte längre i utbetalningssystemet",
-        "Sök på utbetalningsnumret i utbetalningssystemet och ta reda på vad som hänt med den. "
-        "Roboten registrerar den inte igen.",
+    # The ledger holds the payment as registered (with its U-number) but the payout system no longer shows it.
+    "registered_not_found": (
+        "Roboten registrerade utbetalningen (U-nummer) men den syns inte längre i utbetalningssystemet",
+        "Kontrollera i utbetalningssystemet vad som hänt med utbetalningen med det U-nummer som står i "
+        "raden (makulerad, ändrad eller flyttad). Roboten registrerar den aldrig igen: registrera den "
+        "manuellt bara om den inte finns.",
     ),
 }
 FAILED_TEXT = (
@@ -141,8 +148,17 @@ class Totals:
             )
 
 
-def public_result(result: DecisionResult, protected: bool) -> dict[str, Any]:
-    """One decision as summary.json shows it: protected decisions show their number only."""
+def public_result(
+    result: DecisionResult,
+    protected: bool,
+    case_worker: str | None = None,
+    requested_payout_date: dt.date | None = None,
+) -> dict[str, Any]:
+    """One decision as summary.json shows it: protected decisions show their number only.
+
+    Others also name their ``handlaggare`` (the export's case worker id, or null) for routing
+    follow-up, and the ``requested_payout_date`` of the export (payments carry the bank day).
+    """
     if protected:
         return {
             "decision_id": result.decision_id,
@@ -150,7 +166,12 @@ def public_result(result: DecisionResult, protected: bool) -> dict[str, Any]:
             "reasons": [{"code": ReasonCode.PROTECTED_IDENTITY.value}],
             "payments": [],
         }
-    return result.model_dump(mode="json")
+    document = result.model_dump(mode="json")
+    document["handlaggare"] = case_worker or None
+    document["requested_payout_date"] = (
+        None if requested_payout_date is None else requested_payout_date.isoformat()
+    )
+    return document
 
 
 def write_json_atomically(path: Path, document: dict[str, Any]) -> None:
@@ -191,20 +212,25 @@ def write_summary(
     temporary.replace(path)
 
 
+MANUAL_SHEET = "Manuell hantering"
 MANUAL_COLUMNS = (
-    ("Beslutsnummer", 16),
-    ("Rad i exporten", 10),
-    ("Handläggare", 14),
-    ("Sökande 1", 24),
-    ("Personnummer sökande 1", 16),
-    ("Sökande 2", 24),
-    ("Personnummer sökande 2", 16),
-    ("Belopp (kr)", 14),
-    ("Status", 16),
-    ("Orsak", 48),
-    ("Felaktiga fält", 30),
-    ("Vad du behöver göra", 70),
+    Column("Handläggare", 12),
+    Column("Beslutsnummer", 16),
+    Column("Utbetalningsdag", 15, DATE),
+    Column("Belopp", 15, KRONOR),
+    Column("Sökande 1", 17),
+    Column("Personnummer sökande 1", 15),
+    Column("Sökande 2", 17),
+    Column("Personnummer sökande 2", 15),
+    Column("Status", 11),
+    Column("Orsak", 24),
+    Column("Felaktiga fält", 15),
+    Column("Utbetalningsnummer", 21),
+    Column("Vad du behöver göra", 38),
+    Column("Rad i exporten", 9),
 )
+# Sheets of their own for at most this many case workers (beyond that: the one sheet for all).
+MAX_CASE_WORKER_SHEETS = 100
 
 STATUS_TEXT = {Outcome.MANUAL: "Manuell hantering", Outcome.FAILED: "Tekniskt fel"}
 
@@ -213,73 +239,108 @@ def needs_a_human(result: DecisionResult) -> bool:
     return result.outcome in (Outcome.MANUAL, Outcome.FAILED)
 
 
-def manual_rows(plan: DecisionPlan, result: DecisionResult) -> list[tuple[str, ...]]:
+def identity_text(value: str) -> str:
+    """An identity number as case workers write it (ÅÅÅÅMMDD-NNNN); one that is not valid as written."""
+    if len(value) == 12 and value.isascii() and value.isdigit():
+        return format_identity(value)
+    return value
+
+
+def _kronor(ore: int) -> Decimal | None:
+    return Decimal(ore) / 100 if ore else None
+
+
+def reason_text(code: str) -> tuple[str, str]:
+    """What a reason code means to a case worker, and what to do (the code itself when unknown)."""
+    return REASON_TEXT.get(code, (code, "Kontrollera beslutet och registrera utbetalningen manuellt."))
+
+
+def manual_rows(plan: DecisionPlan, result: DecisionResult) -> list[tuple[object, ...]]:
     """The workbook rows for one decision: one per reason, or one for a technical failure."""
+    status = STATUS_TEXT.get(result.outcome, "")
     if plan.protected:
         reason, todo = REASON_TEXT[ReasonCode.PROTECTED_IDENTITY]
-        return [(plan.decision_id, "", "", "", "", "", "", "", STATUS_TEXT[Outcome.MANUAL], reason, "", todo)]
-    rows_text = ", ".join(str(n) for n in plan.row_numbers)
+        return [("", plan.decision_id, None, None, "", "", "", "", status, reason, "", "", todo, "")]
     contact = plan.contact
+    numbers = ", ".join(p.payment_number for p in result.payments if p.payment_number)
     base = (
-        plan.decision_id,
-        rows_text,
         plan.case_worker or "",
+        plan.decision_id,
+        payout_day(plan, result),
+        _kronor(plan.amount_ore),
         contact.applicant1_name,
-        contact.applicant1_personnummer,
+        identity_text(contact.applicant1_personnummer),
         contact.applicant2_name,
-        contact.applicant2_personnummer,
-        format_amount(plan.amount_ore) if plan.amount_ore else "",
-        STATUS_TEXT.get(result.outcome, ""),
+        identity_text(contact.applicant2_personnummer),
+        status,
     )
+    rows_text = ", ".join(str(n) for n in plan.row_numbers)
     held = [p for p in result.payments if p.status in _REGISTERED]
     already = ""
     if held:
         listed = ", ".join(f"{p.reference} ({p.payment_number or 'registrerad'})" for p in held)
         already = f" Redan registrerat i utbetalningssystemet: {listed}; registrera inte dessa igen."
     if result.outcome is Outcome.FAILED:
-        return [(*base, FAILED_TEXT[0], "", FAILED_TEXT[1] + already)]
-    rows: list[tuple[str, ...]] = []
+        return [(*base, FAILED_TEXT[0], "", numbers, FAILED_TEXT[1] + already, rows_text)]
+    rows: list[tuple[object, ...]] = []
     for found in result.reasons:
-        text, todo = REASON_TEXT[found.code]
-        rows.append((*base, text, ", ".join(found.fields), todo + already))
+        text, todo = reason_text(found.code)
+        rows.append((*base, text, ", ".join(found.fields), numbers, todo + already, rows_text))
     return rows
+
+
+def payout_day(plan: DecisionPlan, result: DecisionResult) -> dt.date | None:
+    """The bank day the decision is (or would be) paid on."""
+    if plan.requested_payout_date is not None:
+        return previous_bank_day(plan.requested_payout_date)
+    return min((p.payout_date for p in result.payments), default=None)
+
+
+def manual_order(plan: DecisionPlan) -> tuple[int, str, str]:
+    """Handläggare, then Beslutsnummer (ignoring letter case); decisions without handläggare last."""
+    worker = plan.case_worker or ""
+    return (0 if worker else 1, worker.casefold(), plan.decision_id.casefold())
 
 
 def write_manual_workbook(
     path: Path,
-    items: Sequence[tuple[DecisionPlan, DecisionResult]],
+    items: Iterable[tuple[DecisionPlan, DecisionResult]],
     *,
     source_name: str,
     run_id: str,
     created: dt.datetime,
+    per_case_worker: bool = True,
 ) -> int:
-    """Write the case workers' workbook; returns the number of decisions in it."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Manuell hantering"
-    sheet.append([f"Beslut som behöver handläggare: {source_name}"])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(
-        [f"Körning {run_id}, skapad {created:%Y-%m-%d %H:%M}", "", "", f"Antal beslut: {len(items)}"]
+    """Write the case workers' workbook; returns the number of decisions in it.
+
+    ``items`` may be any iterable of (plan, result), e.g. streamed from the run's files; only the
+    decisions that need a human are kept (in memory) and sorted by Handläggare, then Beslutsnummer.
+    One sheet holds them all; with two or more case workers each also gets a sheet of their own.
+    """
+    human = sorted(
+        ((plan, result) for plan, result in items if needs_a_human(result)),
+        key=lambda item: manual_order(item[0]),
     )
-    sheet.append([])
-    sheet.append([name for name, _ in MANUAL_COLUMNS])
-    header_row = sheet.max_row
-    for index, (_, width) in enumerate(MANUAL_COLUMNS, start=1):
-        cell = sheet.cell(row=header_row, column=index)
-        cell.font = Font(bold=True)
-        sheet.column_dimensions[get_column_letter(index)].width = width
+    preamble = (
+        (f"Beslut som kräver manuell hantering: {source_name}",),
+        (f"Körning {run_id}, skapad {local_time_text(created, LOCAL_ZONE)}. Antal beslut: {len(human)}.",),
+        (),
+    )
+    sheets = [Sheet(MANUAL_SHEET, MANUAL_COLUMNS, _rows(human), preamble, freeze_first_column=False)]
+    workers = sorted({p.case_worker for p, _ in human if p.case_worker}, key=lambda w: (w.casefold(), w))
+    if per_case_worker and 2 <= len(workers) <= MAX_CASE_WORKER_SHEETS:
+        for worker in workers:
+            mine = [(p, r) for p, r in human if p.case_worker == worker]
+            lines = (
+                (f"Beslut som kräver manuell hantering: {source_name}",),
+                (f"Handläggare {worker}: {len(mine)} beslut. Körning {run_id}.",),
+                (),
+            )
+            sheets.append(Sheet(worker, MANUAL_COLUMNS, _rows(mine), lines))
+    write_workbook(path, sheets)
+    return len(human)
+
+
+def _rows(items: Iterable[tuple[DecisionPlan, DecisionResult]]) -> Iterator[tuple[object, ...]]:
     for plan, result in items:
-        for row in manual_rows(plan, result):
-            sheet.append(list(row))
-    for row in sheet.iter_rows(min_row=header_row + 1):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=2)
-    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(MANUAL_COLUMNS))}{sheet.max_row}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp.xlsx")
-    workbook.save(temporary)
-    temporary.replace(path)
-    return len(items)
+        yield from manual_rows(plan, result)

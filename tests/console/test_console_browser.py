@@ -25,12 +25,16 @@ from openpyxl import load_workbook
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.console.console_testdata import PASSWORDS, Export, export_without_columns, small_export
+from tests.support.accessibility import check_page
 from tests.support.payout_server import PayoutServer, free_port, running_payout_system
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -67,6 +71,14 @@ class Observed:
     result: dict[str, str] = field(default_factory=dict)
     workbook_values: list[object] = field(default_factory=list)
     file_error: str = ""
+    titles_seen: list[str] = field(default_factory=list)
+    announcements: list[str] = field(default_factory=list)
+    progress_text_role: str = ""
+    focused_after_run: str = ""
+    confirm_label: str = ""
+    preview_dates: list[str] = field(default_factory=list)
+    preview_methods: dict[str, str] = field(default_factory=dict)
+    amount_limit: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -201,12 +213,20 @@ def real_run(
     wait_for(browser, 'main#main[data-state="preview-done"]', 30)  # the page follows the preview live
     for key in ("decisions", "count-planned", "count-manual", "payments", "amount-in-file"):
         seen.preview[key] = by_id(browser, f"preview-{key}").text
-    for row in browser.find_elements(By.CSS_SELECTOR, "#preview-manual tr.manual-row"):
+    for row in browser.find_elements(By.CSS_SELECTOR, "#preview tr.manual-row"):
         seen.manual_rows[str(row.get_attribute("data-decision-id"))] = (
             cell_text(row, "reason"),
             cell_text(row, "todo"),
         )
     assert stand_in.api_payments() == [], "a preview enters nothing"
+    seen.preview_dates = [
+        str(row.get_attribute("data-date"))
+        for row in browser.find_elements(By.CSS_SELECTOR, "#preview-dates tr.date-row")
+    ]
+    for row in browser.find_elements(By.CSS_SELECTOR, "#preview-methods tr.method-row"):
+        seen.preview_methods[str(row.get_attribute("data-method"))] = row.text
+    seen.amount_limit = by_id(browser, "amount-limit").text
+    seen.confirm_label = by_id(browser, "confirm-button").text
 
     by_id(browser, "confirm-button").click()
     wait_for(browser, "section#real", 15)
@@ -220,8 +240,17 @@ def real_run(
             text = ""
         if text and (not seen.progress_seen or seen.progress_seen[-1] != text):
             seen.progress_seen.append(text)
+        seen.titles_seen.append(browser.title)
+        try:
+            said = by_id(browser, "progress-announce").text
+            seen.progress_text_role = str(by_id(browser, "progress-text").get_attribute("role") or "")
+        except WebDriverException:
+            said = ""
+        if said and said not in seen.announcements:
+            seen.announcements.append(said)
         time.sleep(0.2)
     seen.progress_seen.append(by_id(browser, "progress-text").text)
+    seen.focused_after_run = str(browser.switch_to.active_element.get_attribute("id"))
     for key in ("count-paid", "count-already-paid", "count-manual", "count-failed"):
         seen.result[key] = by_id(browser, f"real-{key}").text
 
@@ -275,6 +304,26 @@ def test_case_worker_uploads_previews_confirms_follows_progress_and_downloads(
     assert "Vad du behöver göra" in real_run.workbook_values
 
 
+def test_the_preview_shows_dates_methods_the_limit_and_the_size_at_the_button(real_run: Observed) -> None:
+    payments = int(real_run.preview["payments"])
+    assert real_run.confirm_label.startswith(f"Registrera {payments} utbetalningar, ")
+    assert real_run.confirm_label.endswith(" kr")
+    assert real_run.preview_dates, "no payout dates shown"
+    assert set(real_run.preview_methods) <= {"KONTO", "AVI", "BANKGIRO"} and real_run.preview_methods
+    assert "Robotens beloppsgräns är 50 000 kr per beslut" in real_run.amount_limit
+
+
+def test_the_run_page_says_how_far_it_is_in_its_title_and_moves_focus_to_the_result(
+    real_run: Observed,
+) -> None:
+    assert any("% klart – " in title for title in real_run.titles_seen), real_run.titles_seen[-5:]
+    assert real_run.focused_after_run == "real-result"
+    # Screen readers hear milestones only: the visible count is not a live region.
+    assert real_run.progress_text_role == ""
+    assert len(real_run.announcements) <= 3
+    assert all(text.startswith(("25 procent", "50 procent", "75 procent")) for text in real_run.announcements)
+
+
 def test_operator_reads_the_history_opens_the_log_and_filters_failed_runs(
     real_run: Observed, browser: webdriver.Chrome, console: Console
 ) -> None:
@@ -310,7 +359,8 @@ def test_operator_reads_the_history_opens_the_log_and_filters_failed_runs(
     assert {row.get_attribute("data-state") for row in failed} <= {"failed", "interrupted"}
     (broken,) = [row for row in failed if row.get_attribute("data-kind") in ("preview", "real")]
     assert cell_text(broken, "file") == "fel-export.xlsx"
-    assert cell_text(broken, "state") == "Misslyckad (missing_columns)"
+    assert cell_text(broken, "state") == "Misslyckad: Kolumner saknas"
+    assert broken.get_attribute("data-error-code") == "missing_columns"
     assert cell_text(broken, "exit-status") != "0"
 
 
@@ -321,6 +371,8 @@ def test_operator_starts_a_reconciliation_from_the_history(
     before = {path.name for path in console.runs_dir.iterdir()}
     by_id(browser, "reconcile-button").click()
     wait_for_page(browser, "history")
+    errors = [element.text for element in browser.find_elements(By.ID, "flash-error")]
+    assert errors == []
     assert "Avstämningen har startat" in by_id(browser, "flash-info").text
     (new,) = {path.name for path in console.runs_dir.iterdir()} - before
     assert "avstamning-olle" in new
@@ -376,3 +428,153 @@ def test_a_form_with_a_forged_csrf_token_is_refused(browser: webdriver.Chrome, c
     wait_for_page(browser, "error")
     assert by_id(browser, "error-message").get_attribute("data-status") == "400"
     assert {path.name for path in console.runs_dir.iterdir()} == before
+
+
+def test_a_refused_upload_uses_the_error_summary_pattern(
+    browser: webdriver.Chrome, console: Console, workdir: Path
+) -> None:
+    log_in(browser, console, "anna", "filer")
+    wait_for_page(browser, "uploads")
+    not_a_workbook = workdir / "=inte-en-arbetsbok.xlsx"
+    not_a_workbook.write_bytes(b"Beslutsnummer;Belopp\n1;100\n")
+    by_id(browser, "export-file").send_keys(str(not_a_workbook))
+    by_id(browser, "upload-button").click()
+    wait_for(browser, "#error-summary")
+    assert browser.title.startswith("Fel: ")
+    assert browser.switch_to.active_element.get_attribute("id") == "error-summary"
+    field = by_id(browser, "export-file")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert field.get_attribute("aria-describedby") == "export-error export-hint"
+    assert "=inte-en-arbetsbok.xlsx" in by_id(browser, "export-error").text
+    by_id(browser, "error-summary-link").click()
+    assert browser.switch_to.active_element.get_attribute("id") == "export-file"
+    # The console's own focus ring, for keyboard users.
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("id") == "upload-button"
+    assert focused.value_of_css_property("outline-style") == "solid"
+    assert focused.value_of_css_property("outline-color") == "rgba(179, 71, 0, 1)"
+
+
+def test_a_case_worker_filters_to_one_handlaggare_and_looks_up_a_decision(
+    real_run: Observed, browser: webdriver.Chrome, console: Console
+) -> None:
+    log_in(browser, console, "anna", "filer")
+    browser.find_element(By.CSS_SELECTOR, 'tr.upload-row[data-state="real-done"] td.col-file a').click()
+    wait_for(browser, 'main#main[data-state="real-done"]')
+    groups = browser.find_elements(By.CSS_SELECTOR, "#real table.manual")
+    workers = [str(group.get_attribute("data-handlaggare")) for group in groups]
+    assert workers == sorted(workers, key=lambda w: (w == "", w.casefold())), "grouped by handläggare"
+    chosen = next(w for w in workers if w)
+    Select(by_id(browser, "handlaggare")).select_by_value(chosen)
+    by_id(browser, "worker-filter-button").click()
+    wait_for(browser, "#real-filter-note")
+    shown = {
+        row.get_attribute("data-handlaggare")
+        for row in browser.find_elements(By.CSS_SELECTOR, "#real tr.manual-row")
+    }
+    assert shown == {chosen}
+
+    decision = real_run.export.invalid_account_id
+    by_id(browser, "nav-lookup").click()
+    wait_for_page(browser, "lookup")
+    by_id(browser, "lookup-decision").send_keys(decision)
+    by_id(browser, "lookup-button").click()
+    wait_for(browser, "#lookup-result-heading")
+    kinds = {
+        row.find_element(By.CSS_SELECTOR, ".col-kind").text
+        for row in browser.find_elements(By.CSS_SELECTOR, "tr.lookup-row")
+    }
+    assert kinds == {"Förhandsgranskning", "Utbetalning"}
+    assert {
+        row.get_attribute("data-outcome") for row in browser.find_elements(By.CSS_SELECTOR, "tr.lookup-row")
+    } == {"manual"}
+
+
+def test_an_operator_looks_up_a_registered_decision_and_filters_the_history(
+    real_run: Observed, browser: webdriver.Chrome, console: Console, stand_in: PayoutServer
+) -> None:
+    paid = next(p for p in stand_in.api_payments() if p["reference"].endswith("/1"))
+    decision = paid["reference"].rsplit("/", 1)[0]
+    log_in(browser, console, "olle", "korningar/beslut")
+    wait_for_page(browser, "lookup")
+    by_id(browser, "lookup-decision").send_keys(decision.lower())  # any letter case
+    by_id(browser, "lookup-button").click()
+    wait_for(browser, "#lookup-result-heading")
+    real = browser.find_element(By.CSS_SELECTOR, 'tr.lookup-row[data-outcome="paid"]')
+    assert paid["payment_number"] in real.find_element(By.CSS_SELECTOR, ".col-payment-numbers").text
+    assert real.find_element(By.CSS_SELECTOR, ".col-outcome").text == "Registrerad"
+    page = browser.page_source
+    assert [v for v in real_run.export.personal_data if len(v) >= 6 and v in page] == []
+
+    by_id(browser, "nav-history").click()
+    wait_for_page(browser, "history")
+    Select(by_id(browser, "filter-kind")).select_by_value("preview")
+    by_id(browser, "filter-button").click()
+    wait_for(browser, 'main#main[data-filter="filtered"]')
+    kinds = {
+        row.get_attribute("data-kind") for row in browser.find_elements(By.CSS_SELECTOR, "#runs tr.run-row")
+    }
+    assert kinds == {"preview"}
+    assert "typ=preview" in str(by_id(browser, "history-csv").get_attribute("href"))
+    started = browser.find_element(By.CSS_SELECTOR, "#runs td.col-started-at").text
+    assert started.endswith((" CET", " CEST")), started
+
+
+def test_every_console_page_meets_wcag_21_aa_at_1366_and_320_px(
+    real_run: Observed, browser: webdriver.Chrome, console: Console
+) -> None:
+    """axe-core finds nothing and no page scrolls sideways, on every page of both roles."""
+    problems: list[str] = []
+    browser.delete_all_cookies()
+    browser.get(console.url + "logga-in")
+    wait_for_page(browser, "login")
+    problems += check_page(browser, "konsol-logga-in")
+
+    log_in(browser, console, "anna", "filer")
+    wait_for_page(browser, "uploads")
+    problems += check_page(browser, "konsol-mina-filer")
+    by_id(browser, "export-file").send_keys(str(real_run.export.path.with_name("=inte-en-arbetsbok.xlsx")))
+    by_id(browser, "upload-button").click()
+    wait_for(browser, "#error-summary")
+    problems += check_page(browser, "konsol-uppladdningsfel")
+    by_id(browser, "export-file").send_keys(str(real_run.export.path))
+    by_id(browser, "upload-button").click()
+    wait_for(browser, 'main#main[data-state="preview-done"]', 30)
+    problems += check_page(browser, "konsol-forhandsgranskning")
+    browser.get(console.url + "filer")
+    browser.find_element(By.CSS_SELECTOR, 'tr.upload-row[data-state="real-done"] td.col-file a').click()
+    wait_for(browser, 'main#main[data-state="real-done"]')
+    problems += check_page(browser, "konsol-korning-klar")
+    browser.get(console.url + "filer")
+    browser.find_element(By.LINK_TEXT, "fel-export.xlsx").click()
+    wait_for(browser, 'main#main[data-state="preview-failed"]')
+    problems += check_page(browser, "konsol-fil-kan-inte-koras")
+    browser.get(console.url + "filer/beslut?beslut=" + real_run.export.invalid_account_id)
+    wait_for(browser, "#lookup-result")
+    problems += check_page(browser, "konsol-sok-beslut-handlaggare")
+    browser.get(console.url + "korningar")
+    wait_for_page(browser, "error")
+    problems += check_page(browser, "konsol-403")
+
+    log_in(browser, console, "olle", "korningar")
+    wait_for_page(browser, "history")
+    problems += check_page(browser, "konsol-korningar")
+    browser.find_element(By.CSS_SELECTOR, '#runs tr.run-row[data-kind="real"] a.run-link').click()
+    wait_for_page(browser, "run")
+    problems += check_page(browser, "konsol-korning")
+    browser.get(console.url + "korningar?typ=reconcile")
+    reconciliations = browser.find_elements(
+        By.CSS_SELECTOR, '#runs tr.run-row[data-kind="reconcile"] a.run-link'
+    )
+    if reconciliations:
+        reconciliations[0].click()
+        wait_for(browser, "#reconcile-report")
+        problems += check_page(browser, "konsol-avstamning")
+    browser.get(console.url + "korningar?visa=misslyckade")
+    wait_for(browser, 'main#main[data-filter="failed"]')
+    problems += check_page(browser, "konsol-misslyckade")
+    browser.get(console.url + "korningar/beslut?beslut=" + real_run.export.invalid_account_id)
+    wait_for(browser, "#lookup-result")
+    problems += check_page(browser, "konsol-sok-beslut-drift")
+    assert problems == []

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Iterator
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from splitpayout.runs import new_run_dir
+from werkzeug.test import TestResponse
 
 from console import casework
 from console.settings import Settings
@@ -90,7 +92,7 @@ def test_upload_preview_confirm_progress_and_download(
     assert re.search(r'id="preview-count-planned">4<', html)
     assert re.search(r'id="preview-count-manual">2<', html)
     assert re.search(r'id="preview-amount-in-file">[\d ]+,\d\d kr<', html)
-    rows = dict(re.findall(r'data-decision-id="([^"]+)">.*?<td class="col-reason">([^<]+)', html, re.S))
+    rows = dict(re.findall(r'data-decision-id="([^"]+)"[^>]*>.*?<td class="col-reason">([^<]+)', html, re.S))
     assert rows == {
         export_file.protected_id: "Skyddade personuppgifter",
         export_file.invalid_account_id: "Ogiltigt eller ofullständigt bankkonto",
@@ -168,6 +170,21 @@ def _zip_without_workbook() -> bytes:
     return buffer.getvalue()
 
 
+def upload_error(response: TestResponse) -> str:
+    """The refusal as the error-summary pattern shows it: a summary linking to the field, the field
+    marked invalid and described by the message, and "Fel:" in the page's title."""
+    html = response.get_data(as_text=True)
+    summary = re.search(r'<div id="error-summary".*?</div>', html, re.S)
+    assert summary is not None, "no error summary"
+    assert 'href="#export-file"' in summary.group(0)
+    assert re.search(r'<input id="export-file"[^>]*aria-invalid="true"', html)
+    assert re.search(r'<input id="export-file"[^>]*aria-describedby="export-error export-hint"', html)
+    assert re.search(r"<title>Fel: ", html)
+    field = re.search(r'<p id="export-error"[^>]*>(.*?)</p>', html, re.S)
+    assert field is not None
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html_unescape(field.group(1))))
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
@@ -187,7 +204,7 @@ def test_what_is_not_an_xlsx_workbook_is_refused(
     response = upload(anna, path)
     assert response.status_code == 422
     assert page_name(response) == "uploads"
-    assert message in flashes(response)
+    assert message in upload_error(response)
     assert list(settings.uploads_dir.iterdir()) == []
     assert run_folders(settings) == []
 
@@ -196,7 +213,7 @@ def test_an_upload_without_a_file_is_refused(anna: FlaskClient, settings: Settin
     token = csrf_from(anna.get("/filer"))
     response = anna.post("/filer", data={"csrf_token": token}, content_type="multipart/form-data")
     assert response.status_code == 422
-    assert "Välj exportfilen" in flashes(response)
+    assert "Välj exportfilen" in upload_error(response)
     assert run_folders(settings) == []
 
 
@@ -319,7 +336,7 @@ def test_a_finished_file_is_not_run_twice_but_a_failed_one_can_be_run_again(
     confirm(anna, upload_id)
     wait_for_state(anna, upload_id, "real-failed")
     page = anna.get(f"/filer/{upload_id}").get_data(as_text=True)
-    assert ">Kör igen</button>" in page
+    assert ">Kör igen: registrera det som återstår" in page
     monkeypatch.delenv("FAKE_RUN_EXIT")
     confirm(anna, upload_id)
     wait_for_state(anna, upload_id, "real-done")
@@ -444,7 +461,7 @@ def test_a_real_run_outlives_a_console_restart_and_a_killed_one_does_not_block(
         lambda: state_of(anna_again, first) == "real-interrupted", what="the run to read as interrupted"
     )
     page = anna_again.get(f"/filer/{first}").get_data(as_text=True)
-    assert "Körningen avbröts" in page and ">Kör igen</button>" in page
+    assert "Körningen avbröts" in page and ">Kör igen: registrera det som återstår" in page
 
     monkeypatch.delenv("FAKE_RUN_HOLD")
     confirm(berit_again, second)  # the interrupted run no longer blocks

@@ -103,7 +103,8 @@ def test_the_failed_filter_shows_failed_and_interrupted_runs_only(
     page = olle.get("/korningar?visa=misslyckade")
     rows = history_rows(page.get_data(as_text=True))
     assert set(rows) == {failed, interrupted}
-    assert cell(rows[failed], "state") == "Misslyckad (missing_columns)"
+    assert cell(rows[failed], "state") == "Misslyckad: Kolumner saknas"
+    assert 'data-error-code="missing_columns"' in rows[failed]
     assert cell(rows[failed], "exit-status") == "1"
     assert cell(rows[interrupted], "state") == "Avbruten"
     assert cell(rows[interrupted], "kind") == "Inkorg"
@@ -195,6 +196,7 @@ def reconcile_runs(settings: Settings) -> list[str]:
         return [row[0] for row in conn.execute("SELECT run_name FROM runs WHERE kind = 'reconcile'")]
 
 
+@pytest.mark.usefixtures("world")  # an export whose preview succeeded
 def test_the_reconcile_button_starts_a_recorded_run_in_its_own_folder(
     olle: FlaskClient, settings: Settings
 ) -> None:
@@ -218,10 +220,13 @@ def test_the_reconcile_button_starts_a_recorded_run_in_its_own_folder(
     assert cell(rows[run_name], "started-by") == "driftansvarig olle"
     assert 'class="report-link"' in rows[run_name]
     page = olle.get(f"/korningar/{run_name}").get_data(as_text=True)
-    assert "Inga avvikelser hittades." in page
+    assert "Inga avvikelser: allt som är registrerat stämmer med besluten." in page
+    assert "Period (utbetalningsdagar): <strong>2026-12-01 – 2026-12-31</strong>" in page
+    assert "Jämfört med 1 export" in page and "beslut-november.xlsx" in page
     assert f'href="/korningar/{run_name}/report.html"' in page
 
 
+@pytest.mark.usefixtures("world")
 def test_the_reconciliation_gets_its_settings(
     olle: FlaskClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -236,7 +241,10 @@ def test_the_reconciliation_gets_its_settings(
     monkeypatch.setattr(Launcher, "environment", spy)
     reconcile(olle, **{"from": "2026-12-01", "to": "2026-12-31"})
     assert seen["RECONCILE_FROM"] == "2026-12-01" and seen["RECONCILE_TO"] == "2026-12-31"
-    assert seen["DECISIONS_FILE"] == str(settings.uploads_dir.resolve())
+    # Only the exports whose preview succeeded, linked into a folder of their own.
+    folder = Path(str(seen["DECISIONS_FILE"]))
+    assert folder.parent == (settings.data_dir / "avstamning-underlag").resolve()
+    assert [path.name for path in folder.rglob("*.xlsx")] == ["beslut-november.xlsx"]
     assert seen["PAYOUT_SYSTEM_URL"] == settings.payout_system_url
     assert seen["STATE_DIR"] == str(settings.state_dir.resolve())
     assert str(seen["ROBOT_ARTIFACTS"]).startswith(str(settings.runs_dir.resolve()))
@@ -254,6 +262,7 @@ def test_bad_reconcile_dates_start_nothing(
     assert reconcile_runs(settings) == []
 
 
+@pytest.mark.usefixtures("world")
 def test_a_second_reconciliation_waits_for_the_first(
     olle: FlaskClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -293,5 +302,7 @@ def test_the_real_reconcile_task_writes_its_reports(
         assert (run_dir / "reconciliation.json").is_file() and (run_dir / "avstamning.xlsx").is_file()
         rows = history_rows(client.get("/korningar").get_data(as_text=True))
         assert cell(rows[run_name], "kind") == "Avstämning" and cell(rows[run_name], "exit-status") == "0"
-        assert "Inga avvikelser hittades." in client.get(f"/korningar/{run_name}").get_data(as_text=True)
+        page = client.get(f"/korningar/{run_name}").get_data(as_text=True)
+        assert "Inga avvikelser: allt som är registrerat stämmer med besluten." in page
+        assert client.get(f"/korningar/{run_name}/avstamning.xlsx").status_code == 200
         assert client.get(f"/korningar/{run_name}/report.html").status_code == 200

@@ -43,10 +43,13 @@ ROUTES = {
     "casework.status": Route(("GET",), CASE_WORKER),
     "casework.confirm": Route(("POST",), CASE_WORKER),
     "casework.workbook": Route(("GET",), CASE_WORKER),
+    "casework.lookup": Route(("GET",), CASE_WORKER),
     "operations.history": Route(("GET",), OPERATOR),
     "operations.run": Route(("GET",), OPERATOR),
     "operations.artifact": Route(("GET",), OPERATOR),
     "operations.reconcile": Route(("POST",), OPERATOR),
+    "operations.history_csv": Route(("GET",), OPERATOR),
+    "operations.lookup": Route(("GET",), OPERATOR),
 }
 USER_OF_ROLE = {CASE_WORKER: "anna", OPERATOR: "olle"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -143,13 +144,22 @@ def test_a_protected_decision_shows_only_its_number() -> None:
         amount_ore=5000,
         reasons=(Reason(code=ReasonCode.PROTECTED_IDENTITY),),
     )
-    shown = public_result(result, protected=True)
+    shown = public_result(result, protected=True, case_worker="hl7", requested_payout_date=PAYOUT)
     assert shown == {
         "decision_id": "P-1",
         "outcome": "manual",
         "reasons": [{"code": "protected_identity"}],
         "payments": [],
     }
+
+
+def test_a_decision_names_its_handlaggare_and_requested_payout_date() -> None:
+    result = DecisionResult(decision_id="A-1", outcome=Outcome.MANUAL, amount_ore=5000)
+    shown = public_result(
+        result, protected=False, case_worker="hl7", requested_payout_date=dt.date(2026, 12, 26)
+    )
+    assert (shown["handlaggare"], shown["requested_payout_date"]) == ("hl7", "2026-12-26")
+    assert public_result(result, protected=False)["handlaggare"] is None
 
 
 def test_summary_json_holds_run_totals_and_decisions(tmp_path: Path) -> None:
@@ -237,7 +247,7 @@ def test_the_workbook_tells_case_workers_in_swedish_what_to_do(tmp_path: Path) -
     sheet = load_workbook(path).active
     assert sheet is not None
     rows = [[c if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)]
-    header_index = next(i for i, row in enumerate(rows) if row and row[0] == "Beslutsnummer")
+    header_index = next(i for i, row in enumerate(rows) if "Beslutsnummer" in row)
     header = rows[header_index]
     body = [dict(zip(header, row, strict=False)) for row in rows[header_index + 1 :]]
     assert [row["Beslutsnummer"] for row in body] == [
@@ -250,14 +260,12 @@ def test_the_workbook_tells_case_workers_in_swedish_what_to_do(tmp_path: Path) -
     first = body[0]
     assert first["Orsak"] == "Ogiltigt eller ofullständigt bankkonto"
     assert first["Felaktiga fält"] == "Sökande 2 kontonummer"
-    assert first["Belopp (kr)"] == "12 345,50"
+    assert first["Belopp"] == Decimal("12345.50")
     assert first["Sökande 1"] == "Anna Andersson"
     assert first["Handläggare"] == "hl123"
     assert "passerat" in body[1]["Orsak"]
     assert body[2]["Orsak"] == "Skyddade personuppgifter"
-    assert all(
-        body[2][k] == "" for k in ("Sökande 1", "Personnummer sökande 1", "Belopp (kr)", "Handläggare")
-    )
+    assert all(body[2][k] == "" for k in ("Sökande 1", "Personnummer sökande 1", "Belopp", "Handläggare"))
     assert body[3]["Status"] == "Tekniskt fel"
     assert "körs igen" in body[3]["Vad du behöver göra"]
     refused = body[4]

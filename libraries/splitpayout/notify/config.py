@@ -21,7 +21,8 @@ from email.headerregistry import Address
 from pathlib import Path
 
 #: A Handläggare id that may be put into an address: anything else goes to the fallback.
-CASE_WORKER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# A plain id that is a valid local part as it stands: a dot only between other characters.
+CASE_WORKER_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?=[A-Za-z0-9_-])){0,63}")
 PLACEHOLDER = "{handlaggare}"
 DEFAULT_PORT = 25
 DEFAULT_TIMEOUT_SECONDS = 10

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-
 from splitpayout.ledger import EntryState
 from splitpayout.reconcile.errors import ReconcileInputError
-from splitpayout.reconcile.findings import FindingCode, Reconciliation
-from splitpayout.reports import write_json_atomically
+from splitpayout.reconcile.findings import Finding, FindingCode, Reconciliation
+from splitpayout.reports import LOCAL_ZONE, write_json_atomically
+from splitpayout.workbook import DATE, INTEGER, KRONOR, BoldRow, Column, Sheet, local_time_text
+from splitpayout.workbook import write_workbook as write_workbook_file
 
 REPORT_FILE = "reconciliation.json"
 WORKBOOK_FILE = "avstamning.xlsx"
@@ -98,95 +97,69 @@ SUMMARY_ROWS = (
 )
 
 FINDING_COLUMNS = (
-    ("Avvikelse", 44),
-    ("Referens", 20),
-    ("Beslutsnummer", 18),
-    ("Utbetalningsnummer", 20),
-    ("Planerat belopp (kr)", 16),
-    ("Registrerat belopp (kr)", 16),
-    ("Planerad utbetalningsdag", 14),
-    ("Registrerad utbetalningsdag", 16),
-    ("Avvikande uppgifter", 26),
-    ("Källa", 22),
-    ("Robotens logg", 22),
-    ("Vad ska göras", 80),
-    ("Kod", 30),
+    Column("Avvikelse", 36),
+    Column("Referens", 20),
+    Column("Beslutsnummer", 17),
+    Column("Utbetalningsnummer", 16),
+    Column("Planerat belopp", 15, KRONOR),
+    Column("Registrerat belopp", 15, KRONOR),
+    Column("Planerad utbetalningsdag", 13, DATE),
+    Column("Registrerad utbetalningsdag", 13, DATE),
+    Column("Avvikande uppgifter", 20),
+    Column("Källa", 18),
+    Column("Robotens logg", 18),
+    Column("Vad ska göras", 60),
+    Column("Kod", 26),
 )
-AMOUNT_FORMAT = "#,##0.00"
-
-
-def _bold_row(sheet: Any, columns: int) -> None:
-    for column in range(1, columns + 1):
-        sheet.cell(row=sheet.max_row, column=column).font = Font(bold=True)
+SUMMARY_COLUMNS = (Column("", 52), Column("", 40, INTEGER), Column("", 40, KRONOR), Column("", 12, INTEGER))
 
 
 def _created_text(iso: str) -> str:
-    return dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
+    return local_time_text(dt.datetime.fromisoformat(iso), LOCAL_ZONE)
 
 
-def write_workbook(path: Path, document: dict[str, Any], result: Reconciliation) -> None:
-    """The finance workbook, in Swedish: a summary sheet and a findings sheet (no personal data)."""
-    workbook = Workbook()
-    summary = workbook.active
-    assert summary is not None
-    summary.title = "Sammanfattning"
+def _summary_rows(document: dict[str, Any], result: Reconciliation) -> Iterator[tuple[object, ...]]:
     period = result.period
     count = len(result.findings)
-    summary.append(["Avstämning av utbetalningar mot beslut"])
-    summary["A1"].font = Font(bold=True, size=13)
-    summary.append(["Period (utbetalningsdagar)", f"{period.first.isoformat()} – {period.last.isoformat()}"])
-    summary.append(
-        [
-            "Resultat",
-            "Inga avvikelser"
-            if count == 0
-            else f"{count} {'avvikelse' if count == 1 else 'avvikelser'}, se fliken Avvikelser",
-        ]
+    yield ("Period (utbetalningsdagar)", f"{period.first.isoformat()} – {period.last.isoformat()}")
+    yield (
+        "Resultat",
+        "Inga avvikelser"
+        if count == 0
+        else f"{count} {'avvikelse' if count == 1 else 'avvikelser'}, se fliken Avvikelser",
     )
-    summary.append(["Avstämning", document["reconciliation_id"]])
-    summary.append(["Skapad", _created_text(document["created_at"])])
-    summary.append(["Besluten planerade per", document["planning_date"]])
-    summary.append([])
-    summary.append(["Underlag", "Fil", "SHA-256", "Rader"])
-    _bold_row(summary, 4)
+    yield ("Avstämning", document["reconciliation_id"])
+    yield ("Skapad", _created_text(document["created_at"]))
+    yield ("Besluten planerade per", document["planning_date"])
+    yield ()
+    yield BoldRow(("Underlag", "Fil", "SHA-256", "Rader"))
     for source in document["sources"]["decisions"]:
         rows = "samma innehåll som en tidigare fil" if source["same_content_as_earlier"] else source["rows"]
-        summary.append(["Beslutsexport", source["file_name"], source["sha256"], rows])
+        yield ("Beslutsexport", source["file_name"], source["sha256"], rows)
     ledger = document["sources"]["ledger"]
-    summary.append(["Robotens logg", ledger["file_name"], "", ledger["entries"]])
-    summary.append(["Utbetalningssystemet", document["sources"]["payout_system"]["url"]])
-    summary.append([])
-    summary.append(["Utbetalningar i perioden", "Antal", "Belopp (kr)"])
-    _bold_row(summary, 3)
+    yield ("Robotens logg", ledger["file_name"], "", ledger["entries"])
+    yield ("Utbetalningssystemet", document["sources"]["payout_system"]["url"])
+    yield ()
+    yield BoldRow(("Utbetalningar i perioden", "Antal", "Belopp"))
     counts = {"held": result.held, "planned": result.planned, "matched": result.matched}
     for key, label in SUMMARY_ROWS:
-        summary.append([label, counts[key].payments, _kronor(counts[key].amount_ore)])
-        summary.cell(row=summary.max_row, column=3).number_format = AMOUNT_FORMAT
-    summary.append(["Beslut med utbetalning i perioden", result.decisions_in_period])
-    summary.append(["Varav fullt registrerade", result.decisions_fully_registered])
+        yield (label, counts[key].payments, _kronor(counts[key].amount_ore))
+    yield ("Beslut med utbetalning i perioden", result.decisions_in_period)
+    yield ("Varav fullt registrerade", result.decisions_fully_registered)
     if result.held_for_protected_decisions:
-        summary.append(
-            [
-                "Utbetalningar för beslut med skyddade personuppgifter (redovisas inte här)",
-                result.held_for_protected_decisions,
-            ]
+        yield (
+            "Utbetalningar för beslut med skyddade personuppgifter (redovisas inte här)",
+            result.held_for_protected_decisions,
         )
-    summary.append([])
-    summary.append(["Avvikelser", "Antal"])
-    _bold_row(summary, 2)
+    yield ()
+    yield BoldRow(("Avvikelser", "Antal"))
     grouped = result.by_code()
     for code in FindingCode:
-        summary.append([FINDING_TEXT[code][0], len(grouped[code])])
-    summary.column_dimensions["A"].width = 52
-    summary.column_dimensions["B"].width = 40
-    summary.column_dimensions["C"].width = 66
+        yield (FINDING_TEXT[code][0], len(grouped[code]))
 
-    sheet = workbook.create_sheet("Avvikelser")
-    sheet.append([name for name, _ in FINDING_COLUMNS])
-    _bold_row(sheet, len(FINDING_COLUMNS))
-    for column, (_, width) in enumerate(FINDING_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    for finding in result.findings:
+
+def _finding_rows(findings: Iterable[Finding]) -> Iterator[tuple[object, ...]]:
+    for finding in findings:
         text, todo = FINDING_TEXT[finding.code]
         ledger_text = ""
         if finding.ledger_state:
@@ -196,35 +169,36 @@ def write_workbook(path: Path, document: dict[str, Any], result: Reconciliation)
         held_dates: object = ", ".join(day.isoformat() for day in finding.held_payout_dates)
         if len(finding.held_payout_dates) == 1:
             held_dates = finding.held_payout_dates[0]
-        sheet.append(
-            [
-                text,
-                finding.reference,
-                finding.decision_id or "",
-                ", ".join(finding.payment_numbers),
-                _kronor(finding.planned_amount_ore),
-                _kronor(finding.held_amount_ore),
-                finding.planned_payout_date,
-                held_dates,
-                ", ".join(FIELD_TEXT.get(name, name) for name in finding.fields),
-                ", ".join(SOURCE_TEXT.get(name, name) for name in finding.sources),
-                ledger_text,
-                todo,
-                finding.code.value,
-            ]
+        yield (
+            text,
+            finding.reference,
+            finding.decision_id or "",
+            ", ".join(finding.payment_numbers),
+            _kronor(finding.planned_amount_ore),
+            _kronor(finding.held_amount_ore),
+            finding.planned_payout_date,
+            held_dates,
+            ", ".join(FIELD_TEXT.get(name, name) for name in finding.fields),
+            ", ".join(SOURCE_TEXT.get(name, name) for name in finding.sources),
+            ledger_text,
+            todo,
+            finding.code.value,
         )
-        row = sheet.max_row
-        for column in (5, 6):
-            sheet.cell(row=row, column=column).number_format = AMOUNT_FORMAT
-        for column in (7, 8):
-            sheet.cell(row=row, column=column).number_format = "yyyy-mm-dd"
-        sheet.cell(row=row, column=12).alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    workbook.save(str(temporary))
-    temporary.replace(path)
+
+
+def write_workbook(path: Path, document: dict[str, Any], result: Reconciliation) -> None:
+    """The finance workbook, in Swedish: a summary sheet and a findings sheet (no personal data)."""
+    title = (("Avstämning av utbetalningar mot beslut",),)
+    summary = Sheet(
+        "Sammanfattning",
+        SUMMARY_COLUMNS,
+        _summary_rows(document, result),
+        title,
+        landscape=False,
+        header=False,
+    )
+    findings = Sheet("Avvikelser", FINDING_COLUMNS, _finding_rows(result.findings))
+    write_workbook_file(path, [summary, findings])
 
 
 def write_settings_error_report(artifacts: Path, error: ReconcileInputError, *, started_by: str) -> Path:

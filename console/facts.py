@@ -1,0 +1,181 @@
+"""Facts the pages compute from a run's ``summary.json`` (no personal data): what a preview will
+register, per payout date and per method, and where one decision number was handled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from splitpayout.runs import SUMMARY_FILE
+
+from console.history import RunView, read_summary
+from swedish_rules import is_bank_day
+
+MAX_DECISION_ID = 64
+MAX_RUNS_SEARCHED = 2000  # the newest runs a look-up reads
+
+
+@dataclass
+class DateLine:
+    """Payments of one payout date; ``moved_from`` are the export's dates that were not bank days."""
+
+    day: dt.date
+    payments: int = 0
+    amount_ore: int = 0
+    moved_from: set[dt.date] = field(default_factory=set)
+
+
+@dataclass
+class MethodLine:
+    method: str
+    payments: int = 0
+    amount_ore: int = 0
+
+
+@dataclass
+class PreviewFacts:
+    """What a preview says the real run will register."""
+
+    dates: list[DateLine]
+    methods: list[MethodLine]
+    payments: int
+    amount_ore: int
+    decisions: int
+    limit_ore: int | None
+
+
+def _date(text: object) -> dt.date | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _to_register(decision: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """The payments of a decision that a real run would still enter."""
+    if decision.get("outcome") not in ("planned", "failed"):
+        return ()
+    return [
+        p for p in decision.get("payments") or () if p.get("status") in ("planned", "failed", "not_entered")
+    ]
+
+
+def preview_facts(summary: dict[str, Any]) -> PreviewFacts:
+    """Per payout date (moves to a bank day marked) and per method: payments and amounts to register."""
+    dates: dict[dt.date, DateLine] = {}
+    methods: dict[str, MethodLine] = {}
+    decisions = payments = amount = 0
+    for decision in summary.get("decisions") or ():
+        chosen = list(_to_register(decision))
+        if not chosen:
+            continue
+        decisions += 1
+        requested = _date(decision.get("requested_payout_date"))
+        for payment in chosen:
+            day = _date(payment.get("payout_date"))
+            ore = int(payment.get("amount_ore") or 0)
+            payments += 1
+            amount += ore
+            if day is not None:
+                line = dates.setdefault(day, DateLine(day))
+                line.payments += 1
+                line.amount_ore += ore
+                if requested is not None and requested != day:
+                    line.moved_from.add(requested)
+            method = str(payment.get("method") or "")
+            by_method = methods.setdefault(method, MethodLine(method))
+            by_method.payments += 1
+            by_method.amount_ore += ore
+    order = {"KONTO": 0, "AVI": 1, "BANKGIRO": 2}
+    limit = summary.get("amount_limit_ore")
+    return PreviewFacts(
+        dates=[dates[day] for day in sorted(dates)],
+        methods=sorted(methods.values(), key=lambda line: order.get(line.method, 9)),
+        payments=payments,
+        amount_ore=amount,
+        decisions=decisions,
+        limit_ore=limit if isinstance(limit, int) else None,
+    )
+
+
+def why_moved(day: dt.date) -> str:
+    """Why a requested payout date is not a bank day, in Swedish."""
+    if day.weekday() >= 5:
+        return "lördag" if day.weekday() == 5 else "söndag"
+    return "helgdag" if not is_bank_day(day) else ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One run that handled a decision: its outcome, reasons and payments (no personal data)."""
+
+    run: RunView
+    decision_id: str
+    outcome: str
+    reasons: list[str]
+    payments: list[dict[str, Any]]
+    handlaggare: str | None
+
+
+def clean_decision_id(text: str | None) -> str:
+    """A searched decision number: trimmed, bounded; '' when there is nothing to look for."""
+    return (text or "").strip()[:MAX_DECISION_ID]
+
+
+def _mentions(run_dir: Path, wanted: str) -> bool:
+    """Whether summary.json holds the text at all (a cheap test before parsing a large file)."""
+    try:
+        text = (run_dir / SUMMARY_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return wanted in text.casefold()
+
+
+def find_decision(runs: Iterable[RunView], decision_id: str, limit: int = MAX_RUNS_SEARCHED) -> list[Hit]:
+    """Every run (newest first, as given; at most ``limit`` read) whose summary.json holds
+    ``decision_id`` (any letter case)."""
+    wanted = decision_id.casefold()
+    hits: list[Hit] = []
+    for view in itertools.islice(runs, limit):
+        if not _mentions(view.run_dir, wanted):
+            continue
+        for decision in read_summary(view.run_dir).get("decisions") or ():
+            found = str(decision.get("decision_id", ""))
+            if found.casefold() != wanted:
+                continue
+            hits.append(
+                Hit(
+                    run=view,
+                    decision_id=found,
+                    outcome=str(decision.get("outcome", "")),
+                    reasons=[str(r.get("code", "")) for r in decision.get("reasons") or ()],
+                    payments=list(decision.get("payments") or ()),
+                    handlaggare=decision.get("handlaggare"),
+                )
+            )
+    return hits
+
+
+def manual_by_worker(summary: dict[str, Any]) -> list[tuple[str, int]]:
+    """How many decisions need manual handling (or failed) per handläggare id ('' for none), by id."""
+    counts: Counter[str] = Counter()
+    for decision in summary.get("decisions") or ():
+        if decision.get("outcome") in ("manual", "failed"):
+            counts[str(decision.get("handlaggare") or "")] += 1
+    return sorted(counts.items(), key=lambda item: (item[0] == "", item[0].casefold()))
+
+
+def reason_counts(summary: dict[str, Any]) -> list[tuple[str, int]]:
+    """How many decisions name each reason code, by code."""
+    reasons: Counter[str] = Counter()
+    for decision in summary.get("decisions") or ():
+        for reason in decision.get("reasons") or ():
+            reasons[str(reason.get("code", ""))] += 1
+    return sorted(reasons.items())
