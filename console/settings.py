@@ -8,8 +8,9 @@ production mode refuses to start with any of them (``Settings.validate``).
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from webcommon.settings import (
     load_users,
     refuse_default_secret_key,
     refuse_demo_passwords,
+    to_flag,
+    trusted_proxy,
 )
 from webcommon.settings import pick as _pick
 from webcommon.settings import to_int as _to_int
@@ -88,6 +91,10 @@ class Settings:
     reconcile_decisions: Path | None = None
     python: str = sys.executable
     runner_module: str = RUNNER_MODULE
+    # Production accepts a plain http:// payout-system URL only when this says the network is closed.
+    allow_plain_http: bool = False
+    # waitress trusts X-Forwarded-* headers from this address only (None: from nowhere).
+    trusted_proxy: str | None = None
 
     @property
     def database_path(self) -> Path:
@@ -130,6 +137,8 @@ class Settings:
             if api_token is None and not environ.get("PAYOUT_SYSTEM_API_TOKEN"):
                 api_token = DEMO_PAYOUT_API_TOKEN
         reconcile = _pick(environ.get("CONSOLE_RECONCILE_DECISIONS"))
+        if env == PRODUCTION:
+            refuse_demo_credentials_for_runs(environ)
         settings = cls(
             data_dir=data_dir,
             runs_dir=Path(
@@ -186,6 +195,10 @@ class Settings:
             payout_system_password=password,
             payout_system_api_token=api_token,
             reconcile_decisions=Path(reconcile) if reconcile else None,
+            allow_plain_http=to_flag("CONSOLE_ALLOW_PLAIN_HTTP", environ.get("CONSOLE_ALLOW_PLAIN_HTTP")),
+            trusted_proxy=trusted_proxy(
+                _pick(options.get("trusted_proxy"), environ.get("CONSOLE_TRUSTED_PROXY")), env
+            ),
         )
         settings.validate()
         return settings
@@ -221,6 +234,48 @@ class Settings:
             raise SettingsError(
                 "production mode refuses the stand-in's demo API token: set CONSOLE_PAYOUT_SYSTEM_API_TOKEN"
             )
+        if self.payout_system_url.startswith("http://") and not self.allow_plain_http:
+            raise SettingsError(
+                "production mode refuses a plain http:// CONSOLE_PAYOUT_SYSTEM_URL: use https://, or set "
+                "CONSOLE_ALLOW_PLAIN_HTTP=true when the network between the robot and the payout system "
+                "is closed"
+            )
+
+
+DEMO_SECRETS = (DEMO_PAYOUT_PASSWORD, DEMO_PAYOUT_API_TOKEN)
+
+
+def refuse_demo_credentials_for_runs(environ: Mapping[str, str]) -> None:
+    """Production: SettingsError when the runs would get the stand-in's demo credentials from the
+    console's environment (``PAYOUT_SYSTEM_PASSWORD``, ``PAYOUT_SYSTEM_API_TOKEN``) or from the
+    vault file (``RPA_SECRET_FILE``, e.g. ``devdata/vault.json``)."""
+    for name in ("PAYOUT_SYSTEM_PASSWORD", "PAYOUT_SYSTEM_API_TOKEN"):
+        if environ.get(name) in DEMO_SECRETS:
+            raise SettingsError(f"production mode refuses the stand-in's demo credentials in {name}")
+    vault = environ.get("RPA_SECRET_FILE")
+    if not vault:
+        return
+    try:
+        data = json.loads(Path(vault).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # the run says what is wrong with its vault
+    if any(value in DEMO_SECRETS for value in _strings(data)):
+        raise SettingsError(
+            "production mode refuses the stand-in's demo credentials in the vault file "
+            f"RPA_SECRET_FILE={vault}"
+        )
+
+
+def _strings(data: object) -> Iterator[str]:
+    """Every string value inside parsed JSON."""
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for value in data.values():
+            yield from _strings(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _strings(value)
 
 
 def load_users_file(path: Path) -> tuple[User, ...]:

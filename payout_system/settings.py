@@ -26,6 +26,8 @@ from webcommon.settings import (
     load_users,
     refuse_default_secret_key,
     refuse_demo_passwords,
+    refuse_weak_token,
+    trusted_proxy,
 )
 from webcommon.settings import pick as _pick
 from webcommon.settings import to_int as _to_int
@@ -44,6 +46,8 @@ DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
     "viewer": ("viewer-demo-password", VIEWER),
 }
 DEFAULT_THREADS = 16
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
 
 
 @dataclass(frozen=True)
@@ -103,8 +107,8 @@ class Settings:
 
     db_path: Path
     env: str = DEVELOPMENT
-    host: str = "127.0.0.1"
-    port: int = 8080
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
     secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
     api_token: str = field(default=DEV_API_TOKEN, repr=False)
     users: tuple[User, ...] = ()
@@ -112,6 +116,8 @@ class Settings:
     threads: int = DEFAULT_THREADS
     max_payment_ore: int | None = None  # --max-payment-kr: larger payments are refused; None = no ceiling
     faults: FaultSettings = FaultSettings()
+    # waitress trusts X-Forwarded-* headers from this address only (None: from nowhere).
+    trusted_proxy: str | None = None
 
     @classmethod
     def load(cls, options: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
@@ -130,8 +136,8 @@ class Settings:
         settings = cls(
             db_path=Path(db),
             env=env,
-            host=_pick(options.get("host"), environ.get("PAYOUT_HOST"), "127.0.0.1"),
-            port=_to_int("port", _pick(options.get("port"), environ.get("PAYOUT_PORT"), 8080)),
+            host=_pick(options.get("host"), environ.get("PAYOUT_HOST"), DEFAULT_HOST),
+            port=_to_int("port", _pick(options.get("port"), environ.get("PAYOUT_PORT"), DEFAULT_PORT)),
             secret_key=environ.get("PAYOUT_SECRET_KEY") or (DEV_SECRET_KEY if env == DEVELOPMENT else ""),
             api_token=environ.get("PAYOUT_API_TOKEN") or (DEV_API_TOKEN if env == DEVELOPMENT else ""),
             users=users,
@@ -143,11 +149,16 @@ class Settings:
                     DEFAULT_SESSION_IDLE_SECONDS,
                 ),
             ),
-            threads=_to_int("threads", _pick(options.get("threads"), environ.get("PAYOUT_THREADS"), 16)),
+            threads=_to_int(
+                "threads", _pick(options.get("threads"), environ.get("PAYOUT_THREADS"), DEFAULT_THREADS)
+            ),
             max_payment_ore=_to_ore(
                 "max payment kr", _pick(options.get("max_payment_kr"), environ.get("PAYOUT_MAX_PAYMENT_KR"))
             ),
             faults=_load_faults(options, environ),
+            trusted_proxy=trusted_proxy(
+                _pick(options.get("trusted_proxy"), environ.get("PAYOUT_TRUSTED_PROXY")), env
+            ),
         )
         settings.validate()
         return settings
@@ -169,11 +180,7 @@ class Settings:
         if self.env != PRODUCTION:
             return
         refuse_default_secret_key(self.secret_key, DEV_SECRET_KEY, "PAYOUT_SECRET_KEY")
-        if not self.api_token or self.api_token == DEV_API_TOKEN or len(self.api_token) < 16:
-            raise SettingsError(
-                "production mode refuses the demo API token: set PAYOUT_API_TOKEN "
-                "to a random value of at least 16 characters"
-            )
+        refuse_weak_token(self.api_token, (DEV_API_TOKEN,), "PAYOUT_API_TOKEN")
         refuse_demo_passwords(self.users, DEMO_PASSWORDS)
 
 

@@ -1,10 +1,13 @@
 """Server-side sessions, CSRF protection, flash messages and the login/role checks.
 
 A session lives in the ``sessions`` table; a cookie named by the app holds its id, signed
-with the secret key (HttpOnly, SameSite=Lax). Every session (also the anonymous one that
-the login form needs) has its own CSRF token, checked on every POST. A session idle for
-longer than the app's idle time is dropped; the next request then lands on the login page
-with the app's "session expired" notice. The app's login view is the endpoint ``auth.login``.
+with the secret key (HttpOnly, SameSite=Lax, and Secure in production or over HTTPS). A
+session is stored only once it carries something: a login, a flash message, or the CSRF
+token of a form that was shown (the login form's anonymous session); every POST must send
+its session's token. A session idle for longer than the app's idle time is dropped; the
+next request then lands on the login page with the app's "session expired" notice. Idle
+sessions are pruned at most once a minute (``PRUNE_EVERY_SECONDS``), driven by requests.
+The app's login view is the endpoint ``auth.login``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response
@@ -28,6 +31,10 @@ from webcommon.db import get_db
 F = TypeVar("F", bound=Callable[..., Any])
 
 _CONFIG_KEY = "webcommon_sessions"
+_PRUNED_KEY = "webcommon_sessions_pruned_at"
+PRUNE_EVERY_SECONDS = 60.0
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
 
 
 @dataclass(frozen=True)
@@ -35,8 +42,9 @@ class SessionConfig:
     """What differs between apps.
 
     ``applies_to`` says which requests use sessions (the others, e.g. static files, are left
-    alone); ``secure_cookie`` marks the cookie Secure on HTTPS requests; ``drop_session``, when
-    given, is asked before the idle check whether to drop the request's live session anyway.
+    alone); ``secure_cookie`` marks the cookie Secure always (production: the app runs behind
+    TLS), otherwise it is Secure on HTTPS requests only; ``drop_session``, when given, is asked
+    before the idle check whether to drop the request's live session anyway.
     """
 
     cookie_name: str
@@ -75,6 +83,7 @@ def load_session() -> None:
     g.sess = None
     g.session_expired = False
     g.flashes_dirty = False
+    _prune_on_schedule(config)
     had_cookie = config.cookie_name in request.cookies
     session_id = _session_id_from_cookie()
     if session_id is None:
@@ -98,6 +107,16 @@ def load_session() -> None:
     g.sess = sess
 
 
+def _prune_on_schedule(config: SessionConfig) -> None:
+    """Drop idle sessions when the last pruning is more than ``PRUNE_EVERY_SECONDS`` ago."""
+    now = config.clock()
+    last = current_app.extensions.get(_PRUNED_KEY)
+    if last is not None and 0 <= now - last < PRUNE_EVERY_SECONDS:
+        return
+    current_app.extensions[_PRUNED_KEY] = now
+    store.delete_idle_sessions(get_db(), now - config.idle_seconds)
+
+
 def new_session(*, username: str | None = None, role: str | None = None) -> dict[str, Any]:
     """Start a session (anonymous unless a user is given), replacing the current one."""
     config = _config()
@@ -106,7 +125,6 @@ def new_session(*, username: str | None = None, role: str | None = None) -> dict
     if old is not None:
         store.delete_session(conn, old["session_id"])
     now = config.clock()
-    store.delete_idle_sessions(conn, now - config.idle_seconds)
     session_id = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
     store.create_session(conn, session_id, csrf_token, now, username=username, role=role)
@@ -185,13 +203,26 @@ def csrf_token() -> str:
 
 
 def safe_next(target: str | None) -> str | None:
-    """A local path to go to after login, or None (never an absolute or scheme-relative URL)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A local path to go to after login, rebuilt from its parsed path and query, or None.
+
+    Never an absolute or scheme-relative URL; control characters and backslashes drop it;
+    anything else unusual in a URL is percent-encoded, the fragment is left out.
+    """
+    if not target or len(target) > 2000 or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return None
-    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return None
     if parts.scheme or parts.netloc:
         return None
-    return target
+    path = quote(parts.path, safe=_PATH_SAFE)
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    query = quote(parts.query, safe=_QUERY_SAFE)
+    return f"{path}?{query}" if query else path
 
 
 def _return_target() -> str | None:
@@ -202,13 +233,15 @@ def _return_target() -> str | None:
     if rule is None or "GET" not in (rule.methods or ()):
         return None  # a POST-only route (e.g. logout): after login, the start page
     if request.method == "GET" and request.query_string:
-        return request.full_path
-    return request.path
+        return safe_next(request.full_path)
+    return safe_next(request.path)
 
 
 def redirect_to_login() -> Response:
-    """303 to the login page, remembering where the user was going."""
-    ensure_session()
+    """303 to the login page, remembering where the user was going (and carrying the
+    "session expired" notice when one expired; nothing is stored otherwise)."""
+    if g.get("session_expired"):
+        ensure_session()
     target = _return_target()
     if target is None:
         return redirect(url_for("auth.login"), code=303)
@@ -282,11 +315,10 @@ def _after_request(response: Response) -> Response:
             httponly=True,
             samesite="Lax",
             path="/",
-            secure=config.secure_cookie and request.is_secure,
+            secure=config.secure_cookie or request.is_secure,
         )
     elif sess is None and g.get("session_expired") and config.cookie_name in request.cookies:
         response.delete_cookie(config.cookie_name, path="/")
-    response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

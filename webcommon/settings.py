@@ -9,6 +9,8 @@ and turning flag/environment values into typed ones.
 from __future__ import annotations
 
 import json
+import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,6 +23,15 @@ DEVELOPMENT = "development"
 PRODUCTION = "production"
 ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
 DEFAULT_SESSION_IDLE_SECONDS = 900
+MIN_PASSWORD_LENGTH = 12
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_BITS = 100
+MIN_TOKEN_LENGTH = 16
+MIN_TOKEN_BITS = 56
+DEFAULT_TRUSTED_PROXY = "127.0.0.1"
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'  # noqa: S105 - a command
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("", "0", "false", "no", "off")
 
 # username: (password, role); development mode only
 DemoPasswords = Mapping[str, tuple[str, str]]
@@ -55,12 +66,35 @@ def to_int(name: str, value: Any) -> int:
         raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
 
 
+def to_flag(name: str, value: str | None) -> bool:
+    """An environment flag (true/false, yes/no, 1/0, on/off), or SettingsError naming it."""
+    word = (value or "").strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def trusted_proxy(value: str | None, env: str) -> str | None:
+    """The TLS proxy's address whose X-Forwarded-* headers waitress trusts (production default
+    ``127.0.0.1``; development trusts none unless one is named)."""
+    if value:
+        return value
+    return DEFAULT_TRUSTED_PROXY if env == PRODUCTION else None
+
+
 def load_users(
     users_file: str | None, env: str, demo_passwords: DemoPasswords, roles: tuple[str, ...], env_var: str
 ) -> tuple[User, ...]:
-    """The users file's accounts; without one, the demo users (development) or SettingsError."""
+    """The users file's accounts; without one, the demo users (development) or SettingsError.
+
+    In production a password given in clear in the file must be at least ``MIN_PASSWORD_LENGTH``
+    characters (a hash's password cannot be measured: ``--hash-password`` refuses short ones).
+    """
     if users_file:
-        return load_users_file(Path(users_file), roles)
+        min_length = MIN_PASSWORD_LENGTH if env == PRODUCTION else 0
+        return load_users_file(Path(users_file), roles, min_password_length=min_length)
     if env == DEVELOPMENT:
         return demo_users(demo_passwords)
     raise SettingsError(f"production mode needs {env_var} (a JSON file of users)")
@@ -74,7 +108,7 @@ def demo_users(demo_passwords: DemoPasswords) -> tuple[User, ...]:
     )
 
 
-def load_users_file(path: Path, roles: tuple[str, ...]) -> tuple[User, ...]:
+def load_users_file(path: Path, roles: tuple[str, ...], *, min_password_length: int = 0) -> tuple[User, ...]:
     """Read users from JSON: a list (or {"users": [...]}) of {username, password_hash|password, role}."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -103,6 +137,11 @@ def load_users_file(path: Path, roles: tuple[str, ...]) -> tuple[User, ...]:
         if isinstance(entry.get("password_hash"), str) and entry["password_hash"]:
             password_hash = entry["password_hash"]
         elif isinstance(entry.get("password"), str) and entry["password"]:
+            if len(entry["password"]) < min_password_length:
+                raise SettingsError(
+                    f"production mode refuses short passwords: user {username!r} in the users file {path} "
+                    f"has a password under {min_password_length} characters"
+                )
             password_hash = generate_password_hash(entry["password"])
         else:
             raise SettingsError(f"user {username!r} needs password_hash or password")
@@ -128,13 +167,58 @@ def check_one_role_per_account(users: Sequence[User], roles: tuple[str, ...]) ->
         seen[key] = user.role
 
 
+def estimated_bits(value: str) -> float:
+    """A rough measure of how unguessable ``value`` is: its length times the Shannon entropy
+    of its characters. ``40 × 'a'`` scores 0, ``abab…`` 1 bit a character, a random
+    ``secrets.token_urlsafe(32)`` over 200."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return per_char * len(value)
+
+
+def refuse_weak_secret(
+    value: str, env_var: str, *, label: str, defaults: Sequence[str], min_length: int, min_bits: float
+) -> None:
+    """Production: SettingsError naming ``env_var`` unless ``value`` is set, not a default,
+    at least ``min_length`` characters and not low in entropy (repeated or few characters)."""
+    if not value or value in defaults:
+        what, problem = f"the default {label}", "is not set" if not value else "is the demo value"
+    elif len(value) < min_length:
+        what, problem = f"a short {label}", f"is shorter than {min_length} characters"
+    elif estimated_bits(value) < min_bits:
+        what, problem = f"a weak {label}", "has too few different characters to be random"
+    else:
+        return
+    raise SettingsError(
+        f"production mode refuses {what}: {env_var} {problem}; set it to a random value of at least "
+        f"{min_length} characters, e.g. from {MAKE_SECRET}"
+    )
+
+
 def refuse_default_secret_key(secret_key: str, default: str, env_var: str) -> None:
-    """Production: SettingsError unless the secret key is set, not the default, and long enough."""
-    if not secret_key or secret_key == default or len(secret_key) < 32:
-        raise SettingsError(
-            f"production mode refuses the default secret key: set {env_var} "
-            "to a random value of at least 32 characters"
-        )
+    """Production: SettingsError unless the secret key is set, not the default, long and random enough."""
+    refuse_weak_secret(
+        secret_key,
+        env_var,
+        label="secret key",
+        defaults=(default,),
+        min_length=MIN_SECRET_KEY_LENGTH,
+        min_bits=MIN_SECRET_KEY_BITS,
+    )
+
+
+def refuse_weak_token(token: str, defaults: Sequence[str], env_var: str) -> None:
+    """Production: SettingsError unless an API token is set, not a demo one, long and random enough."""
+    refuse_weak_secret(
+        token,
+        env_var,
+        label="API token",
+        defaults=defaults,
+        min_length=MIN_TOKEN_LENGTH,
+        min_bits=MIN_TOKEN_BITS,
+    )
 
 
 def refuse_demo_passwords(users: Sequence[User], demo_passwords: DemoPasswords) -> None:

@@ -26,8 +26,9 @@ from payout_system.settings import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-STRONG_SECRET = "s" * 40
-STRONG_TOKEN = "t" * 24
+# Random-looking: production refuses secrets of few different characters (e.g. 40 × "s").
+STRONG_SECRET = "kQ3v9LrT7xWm2PzN8bYc4HsJ6dGf1AeU5oRi0VtXlK"
+STRONG_TOKEN = "Fh7Kq2Zp9LmX4Wc8RbN3vT"
 PRODUCTION_USER = {
     "username": "rpa01",
     # Hashed cheaply: a plain "password" would be hashed with the (slow) default at every load.
@@ -84,6 +85,10 @@ def test_production_with_real_secrets_starts(tmp_path: Path) -> None:
         ({"PAYOUT_API_TOKEN": ""}, "API token"),
         ({"PAYOUT_API_TOKEN": "dev-api-token"}, "API token"),
         ({"PAYOUT_API_TOKEN": "t" * 15}, "API token"),
+        ({"PAYOUT_SECRET_KEY": "a" * 40}, "weak secret key: PAYOUT_SECRET_KEY"),
+        ({"PAYOUT_SECRET_KEY": "ab" * 24}, "weak secret key: PAYOUT_SECRET_KEY"),
+        ({"PAYOUT_API_TOKEN": "a" * 16}, "weak API token: PAYOUT_API_TOKEN"),
+        ({"PAYOUT_API_TOKEN": "abcd" * 6}, "weak API token: PAYOUT_API_TOKEN"),
         ({"PAYOUT_USERS_FILE": ""}, "PAYOUT_USERS_FILE"),
     ],
 )
