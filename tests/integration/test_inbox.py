@@ -529,10 +529,25 @@ def test_the_log_line_names_file_checksum_run_and_outcome(tmp_path: Path) -> Non
 
     [line] = lines
     run_dir = inbox.entries[0].run_dir
-    assert line.startswith(
-        f"beslut.xlsx  sha256 {sha256_of(settings.archive_dir / run_dir / 'beslut.xlsx')[:12]}"
-    )
+    sha256 = sha256_of(settings.archive_dir / run_dir / "beslut.xlsx")
+    assert line.startswith(f"export-{run_dir[:10]}-{sha256[:12]}.xlsx  sha256 {sha256[:12]}")
     assert f"run {run_dir}  {FileOutcome.PROCESSED}" in line
+    assert "beslut" not in line  # a file's own name may hold a payee's name
+
+
+def test_a_file_name_with_a_newline_or_a_payees_name_never_reaches_the_log(tmp_path: Path) -> None:
+    settings = settings_in(tmp_path)
+    put(settings, "Anna Andersson 19121212-1212\nFAKE processed.xlsx", b"export")
+    lines: list[str] = []
+    inbox = Inbox(settings, run_export=fake_run({}), say=lines.append)
+    try:
+        assert inbox.take()
+        inbox.process_new_exports()
+    finally:
+        inbox.close()
+    [line] = lines
+    assert "\n" not in line and "Anna" not in line and "19121212" not in line
+    assert line.startswith("export-")
 
 
 # == the task as a scheduler runs it, with real runs ==========================================
