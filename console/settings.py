@@ -20,16 +20,9 @@ from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS as DEFAULT_SESSION_I
 from webcommon.settings import DEVELOPMENT as DEVELOPMENT
 from webcommon.settings import ENVIRONMENTS as ENVIRONMENTS
 from webcommon.settings import PRODUCTION as PRODUCTION
+from webcommon.settings import AppIdentity, load_common, to_flag, validate_common
 from webcommon.settings import SettingsError as SettingsError
 from webcommon.settings import User as User
-from webcommon.settings import (
-    check_one_role_per_account,
-    load_users,
-    refuse_default_secret_key,
-    refuse_demo_passwords,
-    to_flag,
-    trusted_proxy,
-)
 from webcommon.settings import pick as _pick
 from webcommon.settings import to_int as _to_int
 
@@ -58,6 +51,10 @@ DEFAULT_MAX_UPLOAD_MB = 20
 DEFAULT_MAX_PREVIEWS = 4
 DEFAULT_THREADS = 8
 RUNNER_MODULE = "splitpayout.runner"
+# prefix, roles, demo users, demo secret key, default host, port and threads
+APP = AppIdentity(
+    "CONSOLE", ROLES, DEMO_PASSWORDS, DEV_SECRET_KEY, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS
+)
 
 
 @dataclass(frozen=True)
@@ -119,11 +116,8 @@ class Settings:
 
         Raises SettingsError for unusable or, in production, unsafe values.
         """
-        env = _pick(options.get("env"), environ.get("CONSOLE_ENV"), DEVELOPMENT)
-        if env not in ENVIRONMENTS:
-            raise SettingsError(f"CONSOLE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-        users_file = _pick(options.get("users_file"), environ.get("CONSOLE_USERS_FILE"))
-        users = load_users(users_file, env, DEMO_PASSWORDS, ROLES, "CONSOLE_USERS_FILE")
+        common = load_common(APP, options, environ)
+        env = common["env"]
         data_dir = Path(_pick(options.get("data_dir"), environ.get("CONSOLE_DATA_DIR"), DEFAULT_DATA_DIR))
         username = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_USERNAME"))
         password = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_PASSWORD"))
@@ -157,19 +151,6 @@ class Settings:
                     DEFAULT_STATE_DIR,
                 )
             ),
-            env=env,
-            host=_pick(options.get("host"), environ.get("CONSOLE_HOST"), DEFAULT_HOST),
-            port=_to_int("port", _pick(options.get("port"), environ.get("CONSOLE_PORT"), DEFAULT_PORT)),
-            secret_key=environ.get("CONSOLE_SECRET_KEY") or (DEV_SECRET_KEY if env == DEVELOPMENT else ""),
-            users=users,
-            session_idle_seconds=_to_int(
-                "session idle seconds",
-                _pick(
-                    options.get("session_idle_seconds"),
-                    environ.get("CONSOLE_SESSION_IDLE_SECONDS"),
-                    DEFAULT_SESSION_IDLE_SECONDS,
-                ),
-            ),
             max_upload_bytes=_to_int(
                 "max upload MB",
                 _pick(
@@ -180,9 +161,6 @@ class Settings:
             * 1024,
             max_previews=_to_int(
                 "max previews", _pick(environ.get("CONSOLE_MAX_PREVIEWS"), DEFAULT_MAX_PREVIEWS)
-            ),
-            threads=_to_int(
-                "threads", _pick(options.get("threads"), environ.get("CONSOLE_THREADS"), DEFAULT_THREADS)
             ),
             payout_system_url=str(
                 _pick(
@@ -196,18 +174,15 @@ class Settings:
             payout_system_api_token=api_token,
             reconcile_decisions=Path(reconcile) if reconcile else None,
             allow_plain_http=to_flag("CONSOLE_ALLOW_PLAIN_HTTP", environ.get("CONSOLE_ALLOW_PLAIN_HTTP")),
-            trusted_proxy=trusted_proxy(
-                _pick(options.get("trusted_proxy"), environ.get("CONSOLE_TRUSTED_PROXY")), env
-            ),
+            **common,
         )
         settings.validate()
         return settings
 
     def validate(self) -> None:
         """Raise SettingsError for unusable values, and in production for any demo secret or user."""
-        if self.env not in ENVIRONMENTS:
-            raise SettingsError(f"env must be one of {', '.join(ENVIRONMENTS)}, got {self.env!r}")
-        for name in ("session_idle_seconds", "max_upload_bytes", "max_previews", "threads"):
+        validate_common(APP, self)
+        for name in ("max_upload_bytes", "max_previews"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.replace('_', ' ')} must be positive, got {getattr(self, name)}")
         if not self.payout_system_url.startswith(("http://", "https://")):
@@ -218,13 +193,8 @@ class Settings:
             raise SettingsError(
                 "CONSOLE_PAYOUT_SYSTEM_USERNAME and CONSOLE_PAYOUT_SYSTEM_PASSWORD must be given together"
             )
-        if not self.users:
-            raise SettingsError("no users configured")
-        check_one_role_per_account(self.users, ROLES)
         if self.env != PRODUCTION:
             return
-        refuse_default_secret_key(self.secret_key, DEV_SECRET_KEY, "CONSOLE_SECRET_KEY")
-        refuse_demo_passwords(self.users, DEMO_PASSWORDS)
         if self.payout_system_password == DEMO_PAYOUT_PASSWORD:
             raise SettingsError(
                 "production mode refuses the stand-in's demo password for the payout system: "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -237,3 +237,75 @@ def demo_hash(password: str) -> str:
 def is_demo_password(password_hash: str, demo_passwords: DemoPasswords) -> bool:
     """Whether ``password_hash`` matches any of the demo passwords."""
     return any(check_password_hash(password_hash, pw) for pw, _ in demo_passwords.values())
+
+
+# The variables ``load_common`` reads, each after the app's prefix and "_" (e.g. PAYOUT_ENV).
+COMMON_VARIABLES = (
+    "ENV",
+    "HOST",
+    "PORT",
+    "SECRET_KEY",
+    "USERS_FILE",
+    "SESSION_IDLE_SECONDS",
+    "THREADS",
+    "TRUSTED_PROXY",
+)
+
+
+@dataclass(frozen=True)
+class AppIdentity:
+    """What names an app's settings: its environment prefix, roles, demo users and demo key."""
+
+    prefix: str
+    roles: tuple[str, ...]
+    demo_passwords: DemoPasswords
+    dev_secret_key: str
+    host: str
+    port: int
+    threads: int
+
+
+def load_common(app: AppIdentity, options: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings both apps have, from flags (None = not given), then ``<prefix>_*`` variables,
+    then the defaults: env, host, port, secret_key, users, session_idle_seconds, threads,
+    trusted_proxy."""
+    prefix = app.prefix
+
+    def value(name: str, default: Any = None) -> Any:
+        return pick(options.get(name), environ.get(f"{prefix}_{name.upper()}"), default)
+
+    env = value("env", DEVELOPMENT)
+    if env not in ENVIRONMENTS:
+        raise SettingsError(f"{prefix}_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    dev_secret_key = app.dev_secret_key if env == DEVELOPMENT else ""
+    return {
+        "env": env,
+        "host": value("host", app.host),
+        "port": to_int("port", value("port", app.port)),
+        "secret_key": environ.get(f"{prefix}_SECRET_KEY") or dev_secret_key,
+        "users": load_users(value("users_file"), env, app.demo_passwords, app.roles, f"{prefix}_USERS_FILE"),
+        "session_idle_seconds": to_int(
+            "session idle seconds", value("session_idle_seconds", DEFAULT_SESSION_IDLE_SECONDS)
+        ),
+        "threads": to_int("threads", value("threads", app.threads)),
+        "trusted_proxy": trusted_proxy(value("trusted_proxy"), env),
+    }
+
+
+def validate_common(app: AppIdentity, settings: Any, *, production: Callable[[], None] | None = None) -> None:
+    """SettingsError for what both apps refuse: an unknown mode, non-positive numbers, no or
+    badly-roled users, and in production the default or a weak secret key, then the app's own
+    ``production`` checks, then demo passwords."""
+    if settings.env not in ENVIRONMENTS:
+        raise SettingsError(f"env must be one of {', '.join(ENVIRONMENTS)}, got {settings.env!r}")
+    for name in ("session_idle_seconds", "threads"):
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"{name.replace('_', ' ')} must be positive, got {getattr(settings, name)}")
+    if not settings.users:
+        raise SettingsError("no users configured")
+    check_one_role_per_account(settings.users, app.roles)
+    if settings.env == PRODUCTION:
+        refuse_default_secret_key(settings.secret_key, app.dev_secret_key, f"{app.prefix}_SECRET_KEY")
+        if production is not None:
+            production()
+        refuse_demo_passwords(settings.users, app.demo_passwords)

@@ -22,6 +22,7 @@ from console.settings import (
     SettingsError,
     load_users_file,
 )
+from webcommon.settings import COMMON_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 # Random-looking: production refuses secrets of few different characters (e.g. 40 × "s").
@@ -216,7 +217,8 @@ def test_runs_get_the_robots_settings_and_none_of_the_consoles(
 def test_help_documents_every_setting() -> None:
     text = build_parser().format_help()
     source = (ROOT / "console" / "settings.py").read_text(encoding="utf-8")
-    for name in sorted(set(re.findall(r'"(CONSOLE_[A-Z_]+)"', source))):
+    common = {f"CONSOLE_{name}" for name in COMMON_VARIABLES}
+    for name in sorted(set(re.findall(r'"(CONSOLE_[A-Z_]+)"', source)) | common):
         assert name in text, f"--help does not mention {name}"
     for phrase in ("handläggare", "driftansvarig", "anna-demo-password", "olle-demo-password", "production"):
         assert phrase in text

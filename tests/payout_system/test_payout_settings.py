@@ -24,6 +24,7 @@ from payout_system.settings import (
     Settings,
     SettingsError,
 )
+from webcommon.settings import COMMON_VARIABLES
 
 REPO = Path(__file__).resolve().parents[2]
 # Random-looking: production refuses secrets of few different characters (e.g. 40 × "s").
@@ -361,8 +362,10 @@ def test_readme_names_only_real_options_and_variables() -> None:
     mentioned = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", readme))
     assert mentioned and mentioned - options == set()
     settings_source = (REPO / "payout_system" / "settings.py").read_text(encoding="utf-8")
-    variables = set(re.findall(r'environ\.get\("(PAYOUT_[A-Z_]+)"\)', settings_source)) | set(
-        FAULT_OPTIONS.values()
+    variables = (
+        set(re.findall(r'environ\.get\("(PAYOUT_[A-Z_]+)"\)', settings_source))
+        | set(FAULT_OPTIONS.values())
+        | {f"PAYOUT_{name}" for name in COMMON_VARIABLES}
     )
     named = set(re.findall(r"PAYOUT_[A-Z_]*[A-Z]", readme)) - {"PAYOUT_FAULT"}  # PAYOUT_FAULT_<NAME>
     assert named and named - variables == set()
