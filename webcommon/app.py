@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from webcommon import db, security
+from webcommon.files import printable
 from webcommon.settings import PRODUCTION, User
 from webcommon.throttle import THROTTLE_SCHEMA
 
@@ -140,8 +141,11 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _unexpected_error(exc: Exception) -> Response:
-    # Only the exception type reaches the log: form values and files may hold personal data.
-    current_app.logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.path)
+    # Only the exception type and the path reach the log: form values and files may hold
+    # personal data, and a path's control characters could forge log lines.
+    current_app.logger.error(
+        "unhandled %s on %s %s", type(exc).__name__, request.method, printable(request.path)
+    )
     return error_response(500, _message(500))
 
 

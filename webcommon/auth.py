@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from webcommon import throttle
 from webcommon.app import web_app
 from webcommon.db import get_db, transaction
+from webcommon.files import printable
 from webcommon.security import current_user, end_session, ensure_session, flash, new_session, safe_next
 from webcommon.settings import User
 
@@ -97,8 +98,7 @@ def login() -> LoginAnswer:
 
 def _address() -> str:
     """The client address for a log line (printable characters only)."""
-    address = request.remote_addr or "-"
-    return "".join(char if char.isprintable() else "?" for char in address[:64])
+    return printable(request.remote_addr or "-", 64)
 
 
 def logout() -> Response:

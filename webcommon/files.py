@@ -53,7 +53,7 @@ def open_private(path: Path | str, mode: str = "xb") -> IO[bytes]:
 def export_label(sha256: str, day: str) -> str:
     """A file name that says nothing about the file's contents or its owner's name:
     ``export-<day>-<first 12 of the SHA-256>.xlsx`` (``day`` as YYYY-MM-DD)."""
-    digest = "".join(char for char in sha256.lower() if char in "0123456789abcdef")[:12] or "0" * 12
+    digest = "".join(char for char in sha256.lower() if char in "0123456789abcdef")[:12].ljust(12, "0")
     safe_day = "".join(char for char in day if char.isascii() and (char.isdigit() or char == "-"))[:10]
     return f"export-{safe_day or 'okand'}-{digest}.xlsx"
 

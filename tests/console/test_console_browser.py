@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -105,6 +106,7 @@ def console(workdir: Path, stand_in: PayoutServer) -> Iterator[Console]:
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            umask=0o022,  # what it and its runs write must be owner-only all the same
         )
     server = Console(f"http://127.0.0.1:{port}/", workdir / "runs", process, log_path)
     deadline = time.monotonic() + 20
@@ -274,6 +276,23 @@ def test_case_worker_uploads_previews_confirms_follows_progress_and_downloads(
 
     assert export.invalid_account_id in real_run.workbook_values
     assert "Vad du behöver göra" in real_run.workbook_values
+
+
+def test_after_a_real_run_its_files_and_the_consoles_are_owner_only(
+    real_run: Observed, console: Console, workdir: Path
+) -> None:
+    workbooks = list(console.runs_dir.glob("*/manuell-hantering.xlsx"))
+    assert workbooks, "the real run wrote no workbook"
+    private = [
+        *workbooks,
+        workdir / "console" / "console.sqlite3",
+        *(workdir / "console" / "uploads").glob("*/*.xlsx"),
+    ]
+    for path in private:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+    folders = [workdir / "console", workdir / "console" / "uploads", console.runs_dir, workdir / "state"]
+    for folder in [*folders, *(path for path in console.runs_dir.iterdir() if path.is_dir())]:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 
 def test_operator_reads_the_history_opens_the_log_and_filters_failed_runs(
