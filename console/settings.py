@@ -51,6 +51,7 @@ DEFAULT_MAX_UPLOAD_MB = 20
 DEFAULT_MAX_PREVIEWS = 4
 DEFAULT_THREADS = 8
 RUNNER_MODULE = "splitpayout.runner"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # prefix, roles, demo users, demo secret key, default host, port and threads
 APP = AppIdentity(
     "CONSOLE", ROLES, DEMO_PASSWORDS, DEV_SECRET_KEY, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS
@@ -225,15 +226,17 @@ def refuse_demo_credentials_for_runs(environ: Mapping[str, str]) -> None:
     vault = environ.get("RPA_SECRET_FILE")
     if not vault:
         return
-    try:
-        data = json.loads(Path(vault).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return  # the run says what is wrong with its vault
-    if any(value in DEMO_SECRETS for value in _strings(data)):
-        raise SettingsError(
-            "production mode refuses the stand-in's demo credentials in the vault file "
-            f"RPA_SECRET_FILE={vault}"
-        )
+    # Runs start in the project folder: a relative path is read from there (and from here).
+    for path in dict.fromkeys((Path(vault), PROJECT_ROOT / vault)):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # the run says what is wrong with its vault
+        if any(value in DEMO_SECRETS for value in _strings(data)):
+            raise SettingsError(
+                "production mode refuses the stand-in's demo credentials in the vault file "
+                f"RPA_SECRET_FILE={vault}"
+            )
 
 
 def _strings(data: object) -> Iterator[str]:

@@ -118,6 +118,7 @@ def test_upload_preview_confirm_progress_and_download(
     assert download.status_code == 200
     assert download.mimetype == casework.XLSX_MIMETYPE
     assert "attachment" in download.headers["Content-Disposition"]
+    assert download.headers["Cache-Control"] == "no-store"  # the workbook holds personal data
     assert "manuell-hantering-beslut-november.xlsx" in download.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(download.get_data())).worksheets[0]
     values = [cell for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None]

@@ -117,6 +117,7 @@ def test_production_loads_with_real_users_and_secrets(tmp_path: Path) -> None:
         ({"PAYOUT_SYSTEM_PASSWORD": DEMO_PAYOUT_PASSWORD}, "demo credentials in PAYOUT_SYSTEM_PASSWORD"),
         ({"PAYOUT_SYSTEM_API_TOKEN": "dev-api-token"}, "demo credentials in PAYOUT_SYSTEM_API_TOKEN"),
         ({"RPA_SECRET_FILE": str(ROOT / "devdata" / "vault.json")}, "vault file RPA_SECRET_FILE"),
+        ({"RPA_SECRET_FILE": "devdata/vault.json"}, "vault file RPA_SECRET_FILE"),
         ({"CONSOLE_PAYOUT_SYSTEM_URL": "http://payout.example"}, "plain http:// CONSOLE_PAYOUT_SYSTEM_URL"),
         ({"CONSOLE_ALLOW_PLAIN_HTTP": "maybe"}, "CONSOLE_ALLOW_PLAIN_HTTP must be true or false"),
         (
