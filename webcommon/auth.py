@@ -22,7 +22,7 @@ from webcommon import throttle
 from webcommon.app import web_app
 from webcommon.db import get_db, transaction
 from webcommon.files import printable
-from webcommon.security import current_user, end_session, ensure_session, flash, new_session, safe_next
+from webcommon.security import current_user, end_session, flash, new_session, safe_next
 from webcommon.settings import User
 
 LOGIN_FAILED = "Fel användarnamn eller lösenord."
@@ -65,7 +65,6 @@ def login() -> LoginAnswer:
     if request.method == "GET":
         if current_user() is not None:
             return redirect(next_page or url_for(web.home_endpoint), code=303)
-        ensure_session()
         return _form(next_page, "")
     typed = request.form.get("username", "").strip()[:MAX_USERNAME_LENGTH]
     password = request.form.get("password", "")

@@ -2,12 +2,14 @@
 
 A session lives in the ``sessions`` table; a cookie named by the app holds its id, signed
 with the secret key (HttpOnly, SameSite=Lax, and Secure in production or over HTTPS). A
-session is stored only once it carries something: a login, a flash message, or the CSRF
-token of a form that was shown (the login form's anonymous session); every POST must send
-its session's token. A session idle for longer than the app's idle time is dropped; the
-next request then lands on the login page with the app's "session expired" notice. Idle
-sessions are pruned at most once a minute (``PRUNE_EVERY_SECONDS``), driven by requests.
-The app's login view is the endpoint ``auth.login``.
+session is stored only once it carries something: a login or a flash message. Every POST
+must send its session's CSRF token; the login form, shown to browsers without a session,
+uses a double-submit token instead (a random value in the form and, signed, in a second
+cookie ``<cookie>_login``), so showing it stores nothing. A session idle for longer than
+the app's idle time is dropped; the next request then lands on the login page with the
+app's "session expired" notice. Idle sessions are pruned at most once a minute
+(``PRUNE_EVERY_SECONDS``), driven by requests. The app's login view is the endpoint
+``auth.login``.
 """
 
 from __future__ import annotations
@@ -196,8 +198,30 @@ def take_flashes() -> dict[str, list[str]]:
     return result
 
 
+def _login_cookie_name() -> str:
+    return _config().cookie_name + "_login"
+
+
+def _login_nonce_from_cookie() -> str | None:
+    """The login form's token from its signed cookie, or None."""
+    value = request.cookies.get(_login_cookie_name())
+    if not value or "." not in value:
+        return None
+    nonce, signature = value.rsplit(".", 1)
+    if not hmac.compare_digest(signature, _sign("login:" + nonce)):
+        return None
+    return nonce
+
+
 def csrf_token() -> str:
-    """The session's CSRF token, for hidden form fields."""
+    """The CSRF token for hidden form fields: the session's, or on the login page without a
+    session, the login form's double-submit token (nothing is stored for it)."""
+    if g.get("sess") is None and request.endpoint == "auth.login":
+        nonce: str | None = g.get("login_nonce") or _login_nonce_from_cookie()
+        if nonce is None:
+            nonce = secrets.token_urlsafe(32)
+        g.login_nonce = nonce
+        return nonce
     token: str = ensure_session()["csrf_token"]
     return token
 
@@ -253,11 +277,14 @@ def check_csrf() -> Response | None:
     if request.method != "POST":
         return None
     sess = g.get("sess")
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     if sess is None:
         if g.get("session_expired") or request.endpoint != "auth.login":
             return redirect_to_login()
-        abort(400)
-    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+        nonce = _login_nonce_from_cookie()
+        if nonce is None or not hmac.compare_digest(sent.encode(), nonce.encode()):
+            abort(400)
+        return None
     if not hmac.compare_digest(sent.encode(), str(sess["csrf_token"]).encode()):
         abort(400)
     return None
@@ -319,7 +346,25 @@ def _after_request(response: Response) -> Response:
         )
     elif sess is None and g.get("session_expired") and config.cookie_name in request.cookies:
         response.delete_cookie(config.cookie_name, path="/")
+    _write_login_cookie(response, config, sess)
     return response
+
+
+def _write_login_cookie(response: Response, config: SessionConfig, sess: dict[str, Any] | None) -> None:
+    """Set the login form's cookie when a form used a new token; drop it once logged in."""
+    name = _login_cookie_name()
+    nonce = g.get("login_nonce")
+    if nonce is not None and name not in request.cookies:
+        response.set_cookie(
+            name,
+            f"{nonce}.{_sign('login:' + nonce)}",
+            httponly=True,
+            samesite="Lax",
+            path="/",
+            secure=config.secure_cookie or request.is_secure,
+        )
+    elif sess is not None and sess.get("username") and name in request.cookies:
+        response.delete_cookie(name, path="/")
 
 
 def init_app(app: Flask, config: SessionConfig) -> None:

@@ -378,6 +378,7 @@ def test_requests_without_a_cookie_store_no_session_and_idle_ones_are_pruned(
     folder = folder
     for _ in range(30):
         assert app.test_client().get("/").status_code == 303
+        assert app.test_client().get(LOGIN_PATH[kind]).status_code == 200  # the form stores nothing
     assert rows(kind, folder, "SELECT COUNT(*) FROM sessions") == [(0,)]
     client = app.test_client()
     assert try_login(client, kind, first_user(kind), PASSWORD)[0] == 303
@@ -385,6 +386,19 @@ def test_requests_without_a_cookie_store_no_session_and_idle_ones_are_pruned(
     clock.now += 3600
     app.test_client().get("/")  # any request, no new session: the schedule prunes the idle one
     assert rows(kind, folder, "SELECT COUNT(*) FROM sessions") == [(0,)]
+
+
+def test_the_login_form_still_needs_its_own_token(web: Web) -> None:
+    kind, make = web.kind, web.make
+    app = make()
+    form = {"username": first_user(kind), "password": PASSWORD}
+    assert app.test_client().post(LOGIN_PATH[kind], data={**form, "csrf_token": "x"}).status_code == 400
+    client = app.test_client()
+    token = CSRF.search(client.get(LOGIN_PATH[kind]).get_data(as_text=True))
+    assert token
+    other = app.test_client()  # a token from someone else's page, without its cookie
+    assert other.post(LOGIN_PATH[kind], data={**form, "csrf_token": token.group(1)}).status_code == 400
+    assert client.post(LOGIN_PATH[kind], data={**form, "csrf_token": token.group(1)}).status_code == 303
 
 
 # -- owner-only files ------------------------------------------------------------------------------
