@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from console.app import create_app
 from console.settings import (
+    APP,
     DEFAULT_DATA_DIR,
     DEFAULT_HOST,
     DEFAULT_MAX_PREVIEWS,
@@ -26,14 +27,12 @@ from console.settings import (
     DEMO_PASSWORDS,
     Settings,
 )
-from webcommon.serve import add_common_options, parse, run, say
+from webcommon.serve import add_common_options, demo_users_help, new_parser, parse, run, say
 from webcommon.settings import MIN_PASSWORD_LENGTH
 
 PROG = "console"
 
-_DEMO_USERS = "\n".join(
-    f"  {name:<6} / {password:<20} ({role})" for name, (password, role) in DEMO_PASSWORDS.items()
-)
+_DEMO_USERS = demo_users_help(DEMO_PASSWORDS)
 
 DESCRIPTION = (
     "The robot's console: case workers upload an export, read its preview and run it for real; "
@@ -97,20 +96,8 @@ one real run at a time:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line options."""
-    parser = argparse.ArgumentParser(
-        prog="python -m console",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_common_options(
-        parser,
-        "CONSOLE",
-        host=DEFAULT_HOST,
-        port=DEFAULT_PORT,
-        threads=DEFAULT_THREADS,
-        idle_seconds=DEFAULT_SESSION_IDLE_SECONDS,
-    )
+    parser = new_parser(PROG, DESCRIPTION, EPILOG)
+    add_common_options(parser, APP)
     parser.add_argument("--data-dir", help=f"the console's own storage (default {DEFAULT_DATA_DIR})")
     parser.add_argument("--runs-dir", help=f"the runs folder (default {DEFAULT_RUNS_DIR})")
     parser.add_argument("--state-dir", help=f"the robot's ledger folder (default {DEFAULT_STATE_DIR})")

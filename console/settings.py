@@ -120,17 +120,7 @@ class Settings:
         common = load_common(APP, options, environ)
         env = common["env"]
         data_dir = Path(_pick(options.get("data_dir"), environ.get("CONSOLE_DATA_DIR"), DEFAULT_DATA_DIR))
-        username = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_USERNAME"))
-        password = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_PASSWORD"))
-        api_token = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_API_TOKEN"))
-        if env == DEVELOPMENT:
-            # Out of the box, runs use the stand-in's demo account, unless the robot's own
-            # credentials (environment or vault) are configured.
-            own_credentials = environ.get("PAYOUT_SYSTEM_USERNAME") or environ.get("RPA_SECRET_MANAGER")
-            if username is None and password is None and not own_credentials:
-                username, password = DEMO_PAYOUT_USERNAME, DEMO_PAYOUT_PASSWORD
-            if api_token is None and not environ.get("PAYOUT_SYSTEM_API_TOKEN"):
-                api_token = DEMO_PAYOUT_API_TOKEN
+        username, password, api_token = _payout_credentials(env, environ)
         reconcile = _pick(environ.get("CONSOLE_RECONCILE_DECISIONS"))
         if env == PRODUCTION:
             refuse_demo_credentials_for_runs(environ)
@@ -211,6 +201,22 @@ class Settings:
                 "CONSOLE_ALLOW_PLAIN_HTTP=true when the network between the robot and the payout system "
                 "is closed"
             )
+
+
+def _payout_credentials(env: str, environ: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
+    """The runs' account and API token for the payout system (None: the run's own settings)."""
+    username = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_USERNAME"))
+    password = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_PASSWORD"))
+    api_token = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_API_TOKEN"))
+    if env == DEVELOPMENT:
+        # Out of the box, runs use the stand-in's demo account, unless the robot's own
+        # credentials (environment or vault) are configured.
+        own_credentials = environ.get("PAYOUT_SYSTEM_USERNAME") or environ.get("RPA_SECRET_MANAGER")
+        if username is None and password is None and not own_credentials:
+            username, password = DEMO_PAYOUT_USERNAME, DEMO_PAYOUT_PASSWORD
+        if api_token is None and not environ.get("PAYOUT_SYSTEM_API_TOKEN"):
+            api_token = DEMO_PAYOUT_API_TOKEN
+    return username, password, api_token
 
 
 DEMO_SECRETS = (DEMO_PAYOUT_PASSWORD, DEMO_PAYOUT_API_TOKEN)

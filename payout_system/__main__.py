@@ -11,22 +11,18 @@ from flask import Flask
 
 from payout_system.app import create_app
 from payout_system.settings import (
-    DEFAULT_HOST,
-    DEFAULT_PORT,
+    APP,
     DEFAULT_SESSION_IDLE_SECONDS,
-    DEFAULT_THREADS,
     DEMO_PASSWORDS,
     DEV_API_TOKEN,
     Settings,
 )
 from swedish_rules import format_amount
-from webcommon.serve import add_common_options, parse, run, say
+from webcommon.serve import add_common_options, demo_users_help, new_parser, parse, run, say
 
 PROG = "payout_system"
 
-_DEMO_USERS = "\n".join(
-    f"  {name:<10} / {password:<24} ({role})" for name, (password, role) in DEMO_PASSWORDS.items()
-)
+_DEMO_USERS = demo_users_help(DEMO_PASSWORDS)
 
 DESCRIPTION = "A stand-in for the municipality's payout system (Swedish web UI, JSON API, fault injection)."
 
@@ -68,21 +64,9 @@ JSON API:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line options."""
-    parser = argparse.ArgumentParser(
-        prog="python -m payout_system",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = new_parser(PROG, DESCRIPTION, EPILOG)
     server = parser.add_argument_group("server")
-    add_common_options(
-        server,
-        "PAYOUT",
-        host=DEFAULT_HOST,
-        port=DEFAULT_PORT,
-        threads=DEFAULT_THREADS,
-        idle_seconds=DEFAULT_SESSION_IDLE_SECONDS,
-    )
+    add_common_options(server, APP)
     server.add_argument("--db", help="SQLite database file, created if missing (env PAYOUT_DB)")
 
     rules = parser.add_argument_group("payment rules")

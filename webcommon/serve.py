@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from flask import Flask
 from waitress import create_server
 
-from webcommon.settings import SettingsError
+from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS, AppIdentity, SettingsError
 
 PROXY_HEADERS = frozenset({"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"})
 
@@ -47,16 +47,20 @@ def configuration_error(prog: str, exc: Exception) -> int:
     return 2
 
 
-def add_common_options(
-    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
-    prefix: str,
-    *,
-    host: str,
-    port: int,
-    threads: int,
-    idle_seconds: int,
-) -> None:
+def new_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    """The app's ``python -m <prog>`` parser, its --help ending with ``epilog`` as written."""
+    return argparse.ArgumentParser(
+        prog=f"python -m {prog}",
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def add_common_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, app: AppIdentity) -> None:
     """The options both apps have; each names its ``<prefix>_*`` environment variable."""
+    prefix, host, port, threads = app.prefix, app.host, app.port, app.threads
+    idle_seconds = DEFAULT_SESSION_IDLE_SECONDS
     parser.add_argument("--host", help=f"interface to listen on (default {host}; env {prefix}_HOST)")
     parser.add_argument(
         "--port", type=int, help=f"port to listen on (default {port}; 0 = any free port; env {prefix}_PORT)"
@@ -78,6 +82,16 @@ def add_common_options(
         "--trusted-proxy",
         help=f"address of the TLS proxy whose X-Forwarded-* headers are trusted (production default "
         f"127.0.0.1; env {prefix}_TRUSTED_PROXY)",
+    )
+
+
+def demo_users_help(demo_passwords: Mapping[str, tuple[str, str]]) -> str:
+    """The demo accounts as --help lists them: ``  name / password (role)``, one a line."""
+    name_width = max(map(len, demo_passwords))
+    password_width = max(len(password) for password, _ in demo_passwords.values())
+    return "\n".join(
+        f"  {name:<{name_width}} / {password:<{password_width}} ({role})"
+        for name, (password, role) in demo_passwords.items()
     )
 
 
