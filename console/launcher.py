@@ -39,6 +39,7 @@ from splitpayout.runs import RUN_LOG_FILE, RUN_RECORD_FILE, new_run_dir
 from console import db, store
 from console.display import local_time
 from console.settings import Settings
+from webcommon.files import open_private, private_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ class Launcher:
     ) -> str:
         """Make the run's folder, record the run and start its process; returns the folder's name."""
         settings = self._settings
-        run_dir = new_run_dir(settings.runs_dir, label)
+        run_dir = private_dir(new_run_dir(settings.runs_dir, label))
         run_name = run_dir.name
         store.insert_run(
             conn,
@@ -219,11 +220,11 @@ class Launcher:
                 exit_status=None,
             ),
         )
-        settings.run_output_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.run_output_dir)
         output = settings.run_output_dir / f"{run_name}.txt"
         command = [settings.python, "-m", settings.runner_module, task]
         try:
-            with output.open("ab") as log_file:
+            with open_private(output, "ab") as log_file:
                 process = subprocess.Popen(
                     command,
                     cwd=ROOT,
@@ -232,6 +233,7 @@ class Launcher:
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # a run finishes even when the console stops
+                    umask=0o077,  # what the run writes (workbook, ledger, logs) is owner-only
                 )
         except OSError as exc:
             LOG.error("run %s could not start: %s", run_name, type(exc).__name__)

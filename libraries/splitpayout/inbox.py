@@ -29,6 +29,7 @@ from typing import Any
 
 from splitpayout.runs import SUMMARY_FILE, new_run_dir, runs_dir_from_env
 from splitpayout.settings import Settings, SettingsError
+from webcommon.files import export_label, printable
 
 ROOT = Path(__file__).resolve().parents[2]
 LEDGER_FILE = "inbox.sqlite3"
@@ -479,14 +480,21 @@ class FileEntry:
     def alerting(self) -> bool:
         return self.outcome in ALERTING
 
+    @property
+    def label(self) -> str:
+        """The file as a log names it: ``export-<date>-<short SHA-256>.xlsx`` (its own name
+        may hold a payee's name or identity number)."""
+        day = self.run_dir[:10] if self.run_dir[:4].isdigit() else dt.date.today().isoformat()
+        return export_label(self.sha256, day)
+
     def line(self) -> str:
-        """The log line: file name, SHA-256 prefix, run folder, outcome."""
-        text = f"{self.file_name}  sha256 {self.sha256[:12] or '-'}"
-        text += f"  run {self.run_dir or '-'}  {self.outcome}"
+        """The log line: the file's label, SHA-256 prefix, run folder, outcome, folder moved to."""
+        text = f"{self.label}  sha256 {self.sha256[:12] or '-'}"
+        text += f"  run {printable(self.run_dir) or '-'}  {self.outcome}"
         if self.error_code:
-            text += f" ({self.error_code})"
+            text += f" ({printable(self.error_code)})"
         if self.moved_to:
-            text += f"  -> {self.moved_to}"
+            text += f"  -> {printable(str(Path(self.moved_to).parent))}/"
         return text
 
     def as_dict(self) -> dict[str, Any]:
@@ -507,8 +515,19 @@ def run_split_payouts(
     Every other setting is inherited. The run's console output goes to ``run_dir/console.log``.
     The run inherits the inbox lock, so the lock is held until it ends even if the inbox run
     is killed. When the inbox run is stopped, the run is asked to stop too (one SIGTERM: it stops
-    as any stopped run does and writes its reports) before the inbox run ends.
+    as any stopped run does and writes its reports) before the inbox run ends. The run reads the
+    export through a link named by its label (``export-<date>-<short SHA-256>.xlsx``), so its
+    log, summary and history never show the file's own name, which may hold personal data.
     """
+    labelled = export.with_name(export_label(sha256_of(export), run_dir.name[:10]))
+    os.link(export, labelled)
+    try:
+        return _run_task(labelled, run_dir, settings, lock_descriptor)
+    finally:
+        labelled.unlink(missing_ok=True)
+
+
+def _run_task(export: Path, run_dir: Path, settings: InboxSettings, lock_descriptor: int | None) -> int:
     env = dict(os.environ)
     paths = [str(ROOT), str(ROOT / "libraries"), *env.get("PYTHONPATH", "").split(os.pathsep)]
     env.update(

@@ -120,6 +120,7 @@ def test_upload_preview_confirm_progress_and_download(
     assert download.status_code == 200
     assert download.mimetype == casework.XLSX_MIMETYPE
     assert "attachment" in download.headers["Content-Disposition"]
+    assert download.headers["Cache-Control"] == "no-store"  # the workbook holds personal data
     assert "manuell-hantering-beslut-november.xlsx" in download.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(download.get_data())).worksheets[0]
     values = [cell for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None]
@@ -134,7 +135,8 @@ def test_upload_preview_confirm_progress_and_download(
     (real_run,) = real_runs(settings)
     summary = json.loads((settings.runs_dir / real_run / "summary.json").read_text(encoding="utf-8"))
     assert summary["mode"] == "real" and summary["source"]["sha256"] == sha
-    assert summary["source"]["file_name"] == "beslut-november.xlsx"
+    # The run knows the export by a label only: a case worker's file name may hold personal data.
+    assert re.fullmatch(rf"export-\d{{4}}-\d\d-\d\d-{sha[:12]}\.xlsx", summary["source"]["file_name"])
     record = json.loads((settings.runs_dir / real_run / "run.json").read_text(encoding="utf-8"))
     assert record["started_by"] == "handläggare anna" and record["exit_status"] == 0
 
@@ -239,8 +241,9 @@ def test_an_odd_file_name_is_stored_under_a_safe_name(
 ) -> None:
     upload_id = upload_id_of(upload(anna, export_file.path, name="../../etc/Beslut för nov<script>.XLSX"))
     (stored,) = (settings.uploads_dir / upload_id).iterdir()
-    assert stored.name == "Beslut för nov_script.xlsx"
-    assert not stored.stat().st_mode & 0o222  # read-only once stored
+    assert re.fullmatch(r"export-\d{4}-\d\d-\d\d-[0-9a-f]{12}\.xlsx", stored.name)
+    assert stored.stat().st_mode & 0o777 == 0o400  # owner-only, read-only once stored
+    assert "Beslut för nov_script.xlsx" in anna.get(f"/filer/{upload_id}").get_data(as_text=True)
     wait_for_state(anna, upload_id, "preview-done")
 
 
