@@ -20,6 +20,7 @@ from console.settings import (
     DEFAULT_MAX_UPLOAD_MB,
     DEFAULT_PAYOUT_SYSTEM_URL,
     DEFAULT_PORT,
+    DEFAULT_PREVIEW_TIMEOUT_SECONDS,
     DEFAULT_RUNS_DIR,
     DEFAULT_SESSION_IDLE_SECONDS,
     DEFAULT_STATE_DIR,
@@ -71,6 +72,8 @@ settings (flags win over the environment):
                                       (default {DEFAULT_SESSION_IDLE_SECONDS})
   CONSOLE_MAX_UPLOAD_MB               largest export accepted (default {DEFAULT_MAX_UPLOAD_MB})
   CONSOLE_MAX_PREVIEWS                previews (dry runs) at once (default {DEFAULT_MAX_PREVIEWS})
+  CONSOLE_PREVIEW_TIMEOUT_SECONDS     a preview still going after this long is stopped, and its
+                                      page says why (default {DEFAULT_PREVIEW_TIMEOUT_SECONDS})
   CONSOLE_THREADS                     waitress worker threads (default {DEFAULT_THREADS})
 
 the payout system (passed to every run):

@@ -49,6 +49,8 @@ DEFAULT_STATE_DIR = "state"
 DEFAULT_PAYOUT_SYSTEM_URL = "http://127.0.0.1:8080"
 DEFAULT_MAX_UPLOAD_MB = 20
 DEFAULT_MAX_PREVIEWS = 4
+# A preview (dry run) that has not finished after this long is stopped, and the page says why.
+DEFAULT_PREVIEW_TIMEOUT_SECONDS = 900
 DEFAULT_THREADS = 8
 RUNNER_MODULE = "splitpayout.runner"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -78,6 +80,7 @@ class Settings:
     session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
     max_previews: int = DEFAULT_MAX_PREVIEWS
+    preview_timeout_seconds: int = DEFAULT_PREVIEW_TIMEOUT_SECONDS
     threads: int = DEFAULT_THREADS
     payout_system_url: str = DEFAULT_PAYOUT_SYSTEM_URL
     # The robot's registrar account; None = the run reads it from its own environment or the vault.
@@ -153,6 +156,10 @@ class Settings:
             max_previews=_to_int(
                 "max previews", _pick(environ.get("CONSOLE_MAX_PREVIEWS"), DEFAULT_MAX_PREVIEWS)
             ),
+            preview_timeout_seconds=_to_int(
+                "preview timeout seconds",
+                _pick(environ.get("CONSOLE_PREVIEW_TIMEOUT_SECONDS"), DEFAULT_PREVIEW_TIMEOUT_SECONDS),
+            ),
             payout_system_url=str(
                 _pick(
                     options.get("payout_system_url"),
@@ -173,7 +180,7 @@ class Settings:
     def validate(self) -> None:
         """Raise SettingsError for unusable values, and in production for any demo secret or user."""
         validate_common(APP, self)
-        for name in ("max_upload_bytes", "max_previews"):
+        for name in ("max_upload_bytes", "max_previews", "preview_timeout_seconds"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.replace('_', ' ')} must be positive, got {getattr(self, name)}")
         if not self.payout_system_url.startswith(("http://", "https://")):

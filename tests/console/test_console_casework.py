@@ -515,3 +515,22 @@ def test_the_preview_workbook_can_be_downloaded(anna: FlaskClient, export_file: 
     assert (
         "manuell-hantering-beslut-november-forhandsgranskning.xlsx" in response.headers["Content-Disposition"]
     )
+
+
+def test_a_preview_that_never_ends_is_stopped_and_the_page_says_why(
+    make_app: Callable[..., Flask], settings: Settings, export_file: Export, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_RUN_HOLD", "1")  # the preview waits for a release that never comes
+    client = make_app(preview_timeout_seconds=1).test_client()
+    login(client, "anna")
+    upload_id = upload_id_of(upload(client, export_file.path))
+    wait_for_state(client, upload_id, "preview-failed")
+    (run_dir,) = settings.runs_dir.iterdir()
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    assert record["stopped_by_console"]["code"] == "preview_timeout"
+    assert record["finished_at"] and record["exit_status"] != 0
+    pid = int(record["pid"])
+    wait_until(lambda: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text())
+    html = client.get(f"/filer/{upload_id}").get_data(as_text=True)
+    assert "Förhandsgranskningen avbröts: den tog för lång tid." in html
+    assert 'id="confirm-form"' not in html
