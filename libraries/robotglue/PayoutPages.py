@@ -161,7 +161,7 @@ class PayoutPages:
         self._error_status = css(error_status)
         self._error_status_attribute = error_status_attribute
         self._url = ""
-        self._timeout = 30.0
+        self._timeout: float | None = None  # None: the browser library's own timeout
         self._fast_fill = True
         self._typed_fields: tuple[str, ...] = ()
         self._last_failure: GatewayError | None = None
@@ -251,7 +251,7 @@ class PayoutPages:
         """
         driver = self._driver()
         selector = css(expected)
-        deadline = time.monotonic() + self._timeout
+        deadline = time.monotonic() + self._page_timeout()
         while True:
             try:
                 found = driver.execute_script(_ANY_PRESENT_SCRIPT, selector, self._page, self._page_attribute)
@@ -352,13 +352,19 @@ class PayoutPages:
         driver: WebDriver = browser.driver
         return driver
 
+    def _page_timeout(self) -> float:
+        if self._timeout is not None:
+            return self._timeout
+        browser: Any = BuiltIn().get_library_instance(BROWSER_LIBRARY)
+        return float(browser.timeout)
+
     def _page_name(self) -> str:
         value = self._driver().execute_script(_ATTRIBUTE_SCRIPT, self._page, self._page_attribute)
         return str(value or "")
 
     def _no_answer(self) -> ApplicationError:
         return ApplicationError(
-            "timeout", f"the payout system did not answer within {self._timeout:g} seconds"
+            "timeout", f"the payout system did not answer within {self._page_timeout():g} seconds"
         )
 
     def _fail_because_of_current_page(self, expected: str) -> NoReturn:

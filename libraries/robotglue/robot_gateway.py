@@ -133,7 +133,7 @@ class RobotGateway:
             browser.chrome_binary or "",
             browser.chromedriver_path or "",
         )
-        self._run("Fill Payment Forms Like This", browser.fast_fill, ",".join(browser.typed_fields))
+        self._run("Choose How Payment Forms Are Filled", browser.fast_fill, ",".join(browser.typed_fields))
 
     def close(self) -> None:
         """Close the payout system's browser; never raises."""

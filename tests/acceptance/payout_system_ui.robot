@@ -131,7 +131,7 @@ Open The Browser
     [Arguments]    ${url}
     ${browser}=    Get Browser Settings
     Open Payout System    ${url}    ${browser.headless}    ${browser.page_timeout_seconds}
-    Fill Payment Forms Like This    ${browser.fast_fill}
+    Choose How Payment Forms Are Filled    ${browser.fast_fill}
 
 Open Payout System And Log In
     [Documentation]    Open the browser at ``url`` and log in as the registrar.
