@@ -67,11 +67,12 @@ class SplitPayouts:
 
     def open_gateway(self) -> RobotGateway:
         """The payout system's browser, with the robot's credentials (never logged)."""
+        from robotglue.browser import BrowserSettings
         from robotglue.robot_gateway import RobotGateway
 
         job = self.job
         username, password = payout_system_credentials(job.settings.vault_secret_name)
-        self._gateway = RobotGateway(job.settings.payout_system_url, username, password)
+        self._gateway = RobotGateway(BrowserSettings.from_settings(job.settings), username, password)
         self._gateway.open()
         return self._gateway
 

@@ -1,7 +1,9 @@
-"""Glue between the robot's Python engine and Robot Framework keywords.
+"""Glue between the robot's Python engine and the payout system's web UI.
 
-- :mod:`robotglue.browser`: quiet helpers the payout-system resource uses to start the
-  browser and to move personal data between the page and the robot without logging it.
-- :mod:`robotglue.robot_gateway`: ``RobotGateway``, the ``PayoutGateway`` that runs the
-  keywords of ``resources/payout_system.resource`` during a Robot Framework run.
+- :mod:`robotglue.robot_gateway`: ``RobotGateway``, the ``PayoutGateway`` that runs the page
+  steps of ``resources/payout_system.resource`` during a Robot Framework run; the paging of
+  searches and the typed failures are its part.
+- :mod:`robotglue.PayoutPages`: the one small keyword library under the resource: waits,
+  page checks, typed failures and quiet page access. It never runs a keyword of the resource.
+- :mod:`robotglue.browser`: the browser's settings, start-up and payment form in plain Python.
 """

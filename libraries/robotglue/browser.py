@@ -1,8 +1,8 @@
-"""Quiet helpers for ``resources/payout_system.resource``: browser start-up and safe page access.
+"""The payout system's browser in plain Python: its settings, its start-up and its payment form.
 
-Imported in the resource as ``Library    robotglue.browser``. The keywords here know no
-locator of their own: the resource passes every CSS selector in, so all locators of the
-payout system stay in that one resource file.
+No keywords and no environment: :class:`BrowserSettings` carries what the one configuration
+says about the browser, and ``robotglue.PayoutPages`` (the keyword library under
+``resources/payout_system.resource``) and the tests use the helpers here.
 
 Why Python at all: SeleniumLibrary's ``Input Text`` and ``Execute Javascript`` write the
 text and the script arguments to the log at INFO level, and every variable assignment in
@@ -17,26 +17,54 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any
-from urllib.parse import urlencode
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from robot.api.deco import keyword
-from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
-from robot.utils import timestr_to_secs
-from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.options import Options as ChromeOptions
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 from splitpayout.gateway import PAYMENT_FORM_FIELDS
 
-ROBOT_AUTO_KEYWORDS = False
+if TYPE_CHECKING:
+    from splitpayout.settings import Settings
 
 #: The name the resource imports RPA.Browser.Selenium under (``AS    PayoutBrowser``).
 BROWSER_LIBRARY = "PayoutBrowser"
+
+
+@dataclass(frozen=True)
+class BrowserSettings:
+    """What the robot's configuration says about the payout system's browser.
+
+    ``RobotGateway`` hands these to the resource's ``Open Payout System`` as keyword arguments:
+    the resource reads no environment variable and has no defaults of its own.
+    """
+
+    url: str
+    headless: bool
+    page_timeout_seconds: float
+    fast_fill: bool
+    typed_fields: tuple[str, ...] = ()
+    chrome_binary: str | None = None
+    chromedriver_path: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BrowserSettings:
+        """The browser's part of the robot's settings (``splitpayout.settings.Settings``)."""
+        return cls(
+            url=settings.payout_system_url.rstrip("/"),
+            headless=settings.headless,
+            page_timeout_seconds=settings.page_timeout_seconds,
+            fast_fill=settings.fast_fill,
+            typed_fields=tuple(settings.typed_fields),
+            # CHROME_BINARY and CHROMEDRIVER_PATH are fields of the one configuration; a settings
+            # object without them leaves the choice to chromium_binary() and chromedriver_path().
+            chrome_binary=getattr(settings, "chrome_binary", None),
+            chromedriver_path=getattr(settings, "chromedriver_path", None),
+        )
+
 
 #: Chromium flags for a quiet, reproducible headless browser in containers and CI.
 CHROMIUM_ARGUMENTS = (
@@ -66,43 +94,6 @@ for (const [name, selector] of Object.entries(selectors)) {
   element.blur();
 }
 return null;
-"""
-
-_PAGE_NAME_SCRIPT = """
-const element = document.querySelector(arguments[0]);
-return element === null ? "" : (element.getAttribute(arguments[1]) || "");
-"""
-
-_ANY_PRESENT_SCRIPT = """
-const [selector, pageSelector, attribute] = arguments;
-if (document.readyState === "loading" || document.querySelector(selector) === null) { return null; }
-const page = pageSelector ? document.querySelector(pageSelector) : null;
-return page === null ? "" : (page.getAttribute(attribute) || "");
-"""
-
-_TEXT_SCRIPT = """
-const element = document.querySelector(arguments[0]);
-return element === null ? null : element.textContent.trim();
-"""
-
-#: How often ``Wait For Any Element`` looks at the page: a page that is already there is seen at
-#: once, and one that is on its way costs at most this much more than its own load.
-WAIT_POLL_SECONDS = 0.02
-
-_READ_ROWS_SCRIPT = """
-const [rowSelector, cells] = arguments;
-return Array.from(document.querySelectorAll(rowSelector), (row) => {
-  const record = {};
-  for (const [name, selector] of Object.entries(cells)) {
-    const cell = row.querySelector(selector);
-    record[name] = cell === null ? "" : cell.textContent.trim();
-  }
-  return record;
-});
-"""
-
-_READ_IDS_SCRIPT = """
-return Array.from(document.querySelectorAll(arguments[0]), (element) => element.id);
 """
 
 
@@ -181,26 +172,6 @@ def payment_form_values(payment: object) -> FormValues:
     return FormValues(values)
 
 
-@contextmanager
-def _unlogged() -> Iterator[None]:
-    """Nothing reaches the log inside: Selenium's DEBUG messages echo what is sent and received."""
-    try:
-        previous = BuiltIn().set_log_level("NONE")
-    except RobotNotRunningError:
-        yield
-        return
-    try:
-        yield
-    finally:
-        BuiltIn().set_log_level(previous)
-
-
-def _driver() -> WebDriver:
-    library: Any = BuiltIn().get_library_instance(BROWSER_LIBRARY)
-    driver: WebDriver = library.driver
-    return driver
-
-
 #: Debian's headless-only build of Chromium (package ``chromium-headless-shell``): the same
 #: Blink engine and network stack without the desktop browser around it, which costs about half
 #: the processor time per page. The robot's first choice for headless runs. This is the program
@@ -213,11 +184,11 @@ HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
 CHROMIUM = "/usr/bin/chromium"
 
 
-def chromium_binary(headless: bool = True) -> str:
-    """The browser to start: ``CHROME_BINARY`` when set; else, headless, Debian's headless shell
-    when installed; else Debian's Chromium when installed; else ``""`` (chromedriver's default).
+def chromium_binary(headless: bool = True, configured: str | None = None) -> str:
+    """The browser to start: ``configured`` (``CHROME_BINARY``) when given; else, headless, Debian's
+    headless shell when installed; else Debian's Chromium when installed; else ``""`` (chromedriver's
+    default).
     """
-    configured = os.environ.get("CHROME_BINARY")
     if configured:
         return configured
     if headless and os.path.exists(HEADLESS_SHELL):
@@ -225,50 +196,42 @@ def chromium_binary(headless: bool = True) -> str:
     return CHROMIUM if os.path.exists(CHROMIUM) else ""
 
 
-@keyword
-def get_chromium_options(headless: bool = True) -> ChromeOptions:
+def get_chromium_options(headless: bool = True, binary: str | None = None) -> ChromeOptions:
     """Chromium options for the payout system: headless by default, quiet, no first-run screens.
 
-    The browser is ``chromium_binary(headless)``: headless runs use Debian's
+    The browser is ``chromium_binary(headless, binary)``: headless runs use Debian's
     ``chromium-headless-shell`` when it is installed (always headless, and much lighter),
-    otherwise full Chromium in its headless mode. ``CHROME_BINARY`` names another browser.
+    otherwise full Chromium in its headless mode; ``binary`` names another browser.
     """
     options = ChromeOptions()
-    binary = chromium_binary(headless)
-    if headless and not binary.endswith("headless-shell"):
+    chosen = chromium_binary(headless, binary)
+    if headless and not chosen.endswith("headless-shell"):
         options.add_argument("--headless=new")
     for argument in CHROMIUM_ARGUMENTS:
         options.add_argument(argument)
-    if binary:
-        options.binary_location = binary
+    if chosen:
+        options.binary_location = chosen
     options.add_experimental_option(
         "prefs", {"credentials_enable_service": False, "profile.password_manager_enabled": False}
     )
     return options
 
 
-def chromedriver_path() -> str | None:
-    """The local chromedriver: ``CHROMEDRIVER_PATH`` when set, else ``chromedriver`` on PATH, else None."""
-    configured = os.environ.get("CHROMEDRIVER_PATH")
+def chromedriver_path(configured: str | None = None) -> str | None:
+    """The local chromedriver: ``configured`` (``CHROMEDRIVER_PATH``) when given, else
+    ``chromedriver`` on PATH, else None."""
     if configured:
         return configured
     return shutil.which("chromedriver")
 
 
-@keyword
-def get_chromedriver_service() -> ChromeService | None:
+def chromedriver_service(configured: str | None = None) -> ChromeService | None:
     """A service for the local chromedriver (see ``chromedriver_path``), so nothing is downloaded.
 
     ``None`` when no chromedriver is installed; Selenium then looks for a driver itself.
     """
-    path = chromedriver_path()
+    path = chromedriver_path(configured)
     return ChromeService(executable_path=path) if path else None
-
-
-@keyword
-def get_payment_form_values(payment: object) -> FormValues:
-    """Turn a payment (``PlannedPayment``-like object or dictionary) into the form's texts."""
-    return payment_form_values(payment)
 
 
 def typed_field_names(setting: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
@@ -285,26 +248,6 @@ def typed_field_names(setting: str | list[str] | tuple[str, ...] | None) -> tupl
     return cleaned
 
 
-@keyword
-def set_form_fields_quietly(
-    selectors: Mapping[str, str],
-    values: Mapping[str, str],
-    fast: bool = True,
-    typed: str | list[str] | tuple[str, ...] = (),
-) -> None:
-    """Give every field named in ``selectors`` (CSS) its text from ``values``, logging no value.
-
-    ``fast`` sets the values with JavaScript in one step, focusing each field and sending the
-    ``input`` and ``change`` events typing sends, so a page that checks its fields as they are
-    filled in sees them filled in. The fields named in ``typed`` (a list or comma-separated
-    names) are typed key by key all the same, after the others; without ``fast`` every field is.
-    Typing clears the field first, and ``select`` elements are chosen by value, as a person would.
-    """
-    driver = _driver()
-    with _unlogged():
-        fill_form(driver, selectors, values, fast=fast, typed=typed)
-
-
 def fill_form(
     driver: WebDriver,
     selectors: Mapping[str, str],
@@ -313,7 +256,14 @@ def fill_form(
     fast: bool = True,
     typed: str | list[str] | tuple[str, ...] = (),
 ) -> None:
-    """``Set Form Fields Quietly`` on a given driver (see there); logs nothing itself."""
+    """Fill the form ``selectors`` (name -> CSS) with ``values``; logs nothing itself.
+
+    ``fast`` sets the values with JavaScript in one step, focusing each field and sending the
+    ``input`` and ``change`` events typing sends, so a page that checks its fields as they are
+    filled in sees them filled in. The fields named in ``typed`` (a list or comma-separated
+    names) are typed key by key all the same, after the others; without ``fast`` every field is.
+    Typing clears the field first, and ``select`` elements are chosen by value, as a person would.
+    """
     typed_names = set(typed_field_names(typed))
     if fast:
         quick = {name: selector for name, selector in selectors.items() if name not in typed_names}
@@ -353,101 +303,3 @@ def css(locator: str) -> str:
     if locator.startswith("id:"):
         return "#" + locator[3:]
     return locator
-
-
-@keyword
-def get_page_attribute(locator: str, attribute: str) -> str:
-    """The ``attribute`` of the first element matching ``locator``, or an empty string when there is none.
-
-    One look at the page (a single browser round trip), for checks made at every step.
-    """
-    value: str = _driver().execute_script(_PAGE_NAME_SCRIPT, css(locator), attribute)
-    return value or ""
-
-
-@keyword
-def get_text_quietly(locator: str) -> str:
-    """The text of the first element matching ``locator``; fails when there is none. Not logged."""
-    with _unlogged():
-        text: str | None = _driver().execute_script(_TEXT_SCRIPT, css(locator))
-    if text is None:
-        raise AssertionError(f"Expected an element '{locator}' on the page, found none.")
-    return text
-
-
-@keyword
-def click_quietly(locator: str) -> None:
-    """Click the first element matching ``locator`` (a button or link), in one find and one click.
-
-    A click that starts a page load returns when that page has loaded (or the page-load
-    timeout ran out: then the failure says it timed out).
-    """
-    driver = _driver()
-    found = driver.find_elements("css selector", css(locator))
-    if not found:
-        raise AssertionError(f"Expected an element '{locator}' to click, found none.")
-    try:
-        found[0].click()
-    except TimeoutException as error:
-        raise AssertionError(f"The page timed out after the click on '{locator}': {error.msg}") from None
-
-
-@keyword
-def wait_for_any_element(
-    locator: str, timeout: str | float = "30 seconds", page: str = "", page_attribute: str = ""
-) -> str:
-    """Wait until the page has an element matching ``locator`` (CSS, may list several with commas).
-
-    Looks every 20 ms, so a page that is already there costs one look. Returns, from the same
-    look, the ``page_attribute`` of the element matching ``page`` (an empty string when either
-    is not given or not there). Fails with "did not appear within ..." after ``timeout`` (a
-    Robot Framework time string or seconds).
-    """
-    driver = _driver()
-    selector = css(locator)
-    limit = timestr_to_secs(timeout)
-    deadline = time.monotonic() + limit
-    while True:
-        try:
-            found: str | None = driver.execute_script(
-                _ANY_PRESENT_SCRIPT, selector, css(page) if page else "", page_attribute
-            )
-            if found is not None:
-                return found
-        except WebDriverException as error:
-            if "timeout" in (error.msg or "").casefold():
-                raise AssertionError(f"Element '{locator}' did not appear: the page timed out") from None
-            # A page in the middle of loading cannot run scripts yet: look again.
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"Element '{locator}' did not appear within {limit:g} seconds.")
-        time.sleep(WAIT_POLL_SECONDS)
-
-
-@keyword
-def get_element_ids(selector: str, strip_prefix: str = "") -> list[str]:
-    """The ``id`` of every element matching ``selector`` (CSS), in page order, without ``strip_prefix``."""
-    ids: list[str] = _driver().execute_script(_READ_IDS_SCRIPT, selector)
-    return [element_id.removeprefix(strip_prefix) for element_id in ids]
-
-
-@keyword
-def read_table_rows(row_selector: str, cells: Mapping[str, str]) -> PaymentRows:
-    """The text of the ``cells`` (name -> CSS within the row) of every row matching ``row_selector``."""
-    driver = _driver()
-    with _unlogged():
-        rows = driver.execute_script(_READ_ROWS_SCRIPT, row_selector, dict(cells))
-    return PaymentRows(rows)
-
-
-@keyword
-def combine_payment_rows(rows: list[dict[str, str]], more: list[dict[str, str]]) -> PaymentRows:
-    """``rows`` followed by ``more``, still hiding the cell texts from the log."""
-    return PaymentRows([*rows, *more])
-
-
-@keyword
-def get_url_with_query(base: str, path: str, **parameters: object) -> str:
-    """``base`` + ``path`` with the non-empty ``parameters`` as a URL-encoded query string."""
-    query = urlencode({name: _text(value) for name, value in parameters.items() if _text(value)})
-    url = base.rstrip("/") + path
-    return f"{url}?{query}" if query else url

@@ -1,14 +1,14 @@
 """``RobotGateway``: the ``PayoutGateway`` that works in the payout system's web UI, in a real browser.
 
-It runs the keywords of ``resources/payout_system.resource`` through Robot Framework's
-``BuiltIn().run_keyword`` (so every step shows in log.html) and turns their typed failures
-into the exceptions of :mod:`splitpayout.gateway`:
+It runs the page steps of ``resources/payout_system.resource`` through Robot Framework's
+``BuiltIn().run_keyword`` (so every step shows in log.html) and does what is code around them:
+it passes the browser settings in as arguments, reads the search page by page, checks that it
+read every match, and raises the exceptions of :mod:`splitpayout.gateway`:
 
-- ``BUSINESS: rejected_by_payout_system fields=a,b`` -> ``BusinessError``;
-- ``APPLICATION: <kind> ...`` -> ``ApplicationError(kind)``;
-- ``LOGIN_REFUSED: ...`` -> ``LoginRefusedError`` (wrong credentials: retrying cannot help);
-- any other failure -> ``ApplicationError('timeout')`` when it speaks of a timeout, else
-  ``ApplicationError('unexpected_page')``;
+- a failure the resource's library ``PayoutPages`` typed is raised as the exception it typed
+  (``BusinessError``, ``ApplicationError(kind)``, ``LoginRefusedError``), taken from the
+  library, not read back from the message;
+- any other failure (a page without an expected field, say) -> ``ApplicationError('unexpected_page')``;
 - any failure once the payment form has been sent, without the confirmation page seen and
   without the form coming back refused -> ``SubmitOutcomeUnknownError``.
 
@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from robot.api.types import Secret
 from robot.errors import ExecutionFailed
@@ -38,44 +37,21 @@ from robot.utils import escape
 from splitpayout.gateway import (
     ApplicationError,
     BusinessError,
-    LoginRefusedError,
     RegisteredPayment,
     SubmitOutcomeUnknownError,
 )
-from splitpayout.models import Method, ReasonCode
+from splitpayout.models import Method
 
-from robotglue.browser import BROWSER_LIBRARY, payment_form_values
+from robotglue.browser import BROWSER_LIBRARY, BrowserSettings, PaymentRows, payment_form_values
+from robotglue.PayoutPages import PayoutPages
 from swedish_rules.amounts import parse_amount_ore
 
 RESOURCE = Path(__file__).resolve().parents[2] / "resources" / "payout_system.resource"
 RESOURCE_NAME = "payout_system"
-APPLICATION_KINDS = frozenset(
-    {"timeout", "server_error", "maintenance", "session_expired", "unexpected_page"}
-)
-
-_APPLICATION = re.compile(r"^APPLICATION:\s*(\w+)\s*(.*)$", re.DOTALL)
-_BUSINESS = re.compile(r"^BUSINESS:\s*(\w+)\s*(?:fields=(\S*))?\s*(.*)$", re.DOTALL)
-_TIMEOUT = re.compile(r"timeout|timed out|did not appear", re.IGNORECASE)
-
-
-def to_gateway_error(message: str) -> BusinessError | ApplicationError | LoginRefusedError:
-    """The typed exception for a failure message of the resource's keywords."""
-    if message.startswith("LOGIN_REFUSED:"):
-        return LoginRefusedError(message.removeprefix("LOGIN_REFUSED:").strip())
-    business = _BUSINESS.match(message)
-    if business:
-        code_text, fields_text, detail = business.groups()
-        try:
-            code = ReasonCode(code_text)
-        except ValueError:
-            code = ReasonCode.REJECTED_BY_PAYOUT_SYSTEM
-        fields = tuple(field for field in (fields_text or "").split(",") if field)
-        return BusinessError(code, fields, detail.strip())
-    application = _APPLICATION.match(message)
-    if application and application.group(1) in APPLICATION_KINDS:
-        return ApplicationError(application.group(1), application.group(2).strip())
-    kind = "timeout" if _TIMEOUT.search(message) else "unexpected_page"
-    return ApplicationError(kind, _first_line(message))
+#: The name the resource imports ``robotglue.PayoutPages`` under.
+PAGES_LIBRARY = "PayoutPages"
+#: Searches read at most this many pages: a search that never ends is a page that is not the search.
+MAX_SEARCH_PAGES = 10_000
 
 
 def _first_line(message: str) -> str:
@@ -117,35 +93,47 @@ def to_registered_payment(row: dict[str, str]) -> RegisteredPayment:
 
 
 class RobotGateway:
-    """The payout system's web UI as a ``PayoutGateway``, driven by the resource's keywords."""
+    """The payout system's web UI as a ``PayoutGateway``, driven by the resource's page steps."""
 
     def __init__(
         self,
-        url: str,
+        browser: BrowserSettings,
         username: str,
         password: str | Secret,
         *,
         resource: Path | str = RESOURCE,
         quiet: bool = True,
+        search_page_size: int | None = None,
     ) -> None:
-        self._url = url.rstrip("/")
+        self._browser = browser
         self._username = username
         self._password = password if isinstance(password, Secret) else Secret(password)
         self._resource = Path(resource)
         self._imported = False
         self._quiet = quiet
         self._quiet_depth = 0
+        self._search_page_size = search_page_size  # None: the resource's own page size
 
     def __repr__(self) -> str:
-        return f"RobotGateway(url={self._url!r}, username={self._username!r})"
+        return f"RobotGateway(url={self._browser.url!r}, username={self._username!r})"
 
     # -- browser life cycle (not part of the protocol) ---------------------------------------
 
     def open(self) -> None:
         """Start the payout system's browser unless one is open already."""
         self._import_resource()
-        if not self._browser_is_open():
-            self._run("Open Payout System", self._url)
+        if self._browser_is_open():
+            return
+        browser = self._browser
+        self._run(
+            "Open Payout System",
+            browser.url,
+            browser.headless,
+            browser.page_timeout_seconds,
+            browser.chrome_binary or "",
+            browser.chromedriver_path or "",
+        )
+        self._run("Choose How Payment Forms Are Filled", browser.fast_fill, ",".join(browser.typed_fields))
 
     def close(self) -> None:
         """Close the payout system's browser; never raises."""
@@ -180,14 +168,12 @@ class RobotGateway:
         payout_date_to: dt.date | None = None,
     ) -> list[RegisteredPayment]:
         """Every payment matching the filters, read from all pages of the search."""
-        rows = self._run(
-            "Find Payments",
+        filters = [
             reference or "",
             payout_date_from.isoformat() if payout_date_from else "",
             payout_date_to.isoformat() if payout_date_to else "",
-        )
-        if not isinstance(rows, list):
-            raise ApplicationError("unexpected_page", "the search returned no rows")
+        ]
+        rows = self._read_every_search_page(filters)
         payments = [to_registered_payment(row) for row in rows]
         if reference is not None:
             wanted = reference.casefold()
@@ -214,15 +200,40 @@ class RobotGateway:
         with contextlib.suppress(ApplicationError, BusinessError):
             self._run("Log Out Of Payout System")
 
+    # -- the search, page by page ----------------------------------------------------------------
+
+    def _read_every_search_page(self, filters: list[str]) -> PaymentRows:
+        """The rows of every page of one search; all the matches the search reports, or a failure.
+
+        A search read only in part could make the robot enter a payment twice.
+        """
+        rows = PaymentRows()
+        page_size = [] if self._search_page_size is None else [self._search_page_size]
+        for page in range(1, MAX_SEARCH_PAGES + 1):
+            answer = self._run("Read Search Results Page", *filters, page, *page_size)
+            if not isinstance(answer, list) or len(answer) != 3:
+                raise ApplicationError("unexpected_page", "the search returned no rows")
+            page_rows, next_pages, matches = answer
+            rows.extend(page_rows)
+            if not next_pages:
+                break
+        else:
+            raise ApplicationError("unexpected_page", f"the search had more than {MAX_SEARCH_PAGES} pages")
+        if len(rows) != matches:
+            raise ApplicationError(
+                "unexpected_page", f"the search reported {matches} payments, {len(rows)} were read"
+            )
+        return rows
+
     # -- running keywords ----------------------------------------------------------------------
 
     def _import_resource(self) -> None:
         """Import the resource unless the running suite has it already (importing it again would
-        reset its variables, such as the payout system's URL, for this suite)."""
+        start its libraries again for this suite)."""
         if self._imported:
             return
         try:
-            BuiltIn().get_library_instance(BROWSER_LIBRARY)
+            BuiltIn().get_library_instance(PAGES_LIBRARY)
         except RuntimeError:
             BuiltIn().import_resource(str(self._resource))
         self._imported = True
@@ -235,16 +246,19 @@ class RobotGateway:
             return False
 
     def _run(self, name: str, *args: object) -> object:
-        """Run the resource's keyword ``name``; its typed failures become gateway exceptions."""
+        """Run the resource's page step ``name``; a failure becomes the gateway exception it is."""
         self._import_resource()
+        pages = cast(PayoutPages, BuiltIn().get_library_instance(PAGES_LIBRARY))
         arguments = [escape(argument) if isinstance(argument, str) else argument for argument in args]
         with self._quietly():
+            pages.forget_failure()
             try:
                 return BuiltIn().run_keyword(f"{RESOURCE_NAME}.{name}", *arguments)
             except ExecutionFailed as failure:
                 if failure.timeout or failure.exit or failure.skip or failure.syntax:
                     raise  # the run's own timeouts, fatal errors and syntax errors are not the gateway's
-                raise to_gateway_error(str(failure)) from None
+                typed = pages.take_failure()
+                raise typed or ApplicationError("unexpected_page", _first_line(str(failure))) from None
 
     @contextlib.contextmanager
     def _quietly(self) -> Iterator[None]:

@@ -22,9 +22,11 @@ for _path in (REPO_ROOT, REPO_ROOT / "libraries"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from robotglue.browser import BrowserSettings  # noqa: E402
 from robotglue.robot_gateway import RobotGateway  # noqa: E402
 from splitpayout.gateway import ApplicationError, BusinessError, SubmitOutcomeUnknownError  # noqa: E402
 from splitpayout.models import Method, PlannedPayment  # noqa: E402
+from splitpayout.settings import Settings  # noqa: E402
 
 from tests.support.payout_server import PayoutServer, start_payout_system  # noqa: E402
 
@@ -144,7 +146,7 @@ class StandIn:
 
     @keyword
     def found_payments_should_be(self, payments: list[dict[str, str]], *payment_numbers: str) -> None:
-        """``Find Payments`` returned exactly these payment numbers, each row with every cell read."""
+        """The search rows are exactly these payment numbers, each row with every cell read."""
         numbers = [row["payment_number"] for row in payments]
         if numbers != list(payment_numbers):
             raise AssertionError(f"Expected payments {list(payment_numbers)}, found {numbers}.")
@@ -159,10 +161,22 @@ class StandIn:
 
     # -- RobotGateway, checked from inside a running suite -------------------------------------
 
+    def _browser_settings(self) -> BrowserSettings:
+        """The robot's browser settings (its defaults) for the current stand-in."""
+        return BrowserSettings.from_settings(Settings.from_env({"PAYOUT_SYSTEM_URL": self._server.url}))
+
+    def _gateway(self, **options: Any) -> RobotGateway:
+        return RobotGateway(self._browser_settings(), ROBOT_USERNAME, ROBOT_PASSWORD, **options)
+
+    @keyword
+    def get_browser_settings(self) -> BrowserSettings:
+        """The robot's browser settings for the current stand-in, as ``RobotGateway`` passes them on."""
+        return self._browser_settings()
+
     @keyword
     def gateway_should_register_and_find(self, reference: str) -> str:
         """``RobotGateway`` logs in, registers a payment, finds it again as a ``RegisteredPayment``."""
-        gateway = RobotGateway(self._server.url, ROBOT_USERNAME, ROBOT_PASSWORD)
+        gateway = self._gateway()
         gateway.log_in()
         payment = self.get_test_payment(reference)
         number = gateway.register(payment)
@@ -194,9 +208,19 @@ class StandIn:
         return number
 
     @keyword
+    def gateway_should_find_every_page(self, reference: str, count: int) -> None:
+        """``count`` payments registered with ``reference`` are all found, read one to a search page."""
+        gateway = self._gateway()
+        numbers = [gateway.register(self.get_test_payment(reference)) for _ in range(int(count))]
+        paged = self._gateway(search_page_size=1)
+        found = [payment.payment_number for payment in paged.find_payments(reference=reference)]
+        if found != numbers:
+            raise AssertionError(f"Expected {numbers} read one to a page, found {found}.")
+
+    @keyword
     def gateway_should_raise_business_error(self, reference: str) -> None:
         """A payment the stand-in refuses raises ``BusinessError`` naming the refused field."""
-        gateway = RobotGateway(self._server.url, ROBOT_USERNAME, ROBOT_PASSWORD)
+        gateway = self._gateway()
         try:
             gateway.register(self.get_test_payment_with_an_invalid_identity_number(reference))
         except BusinessError as error:
@@ -210,7 +234,7 @@ class StandIn:
     @keyword
     def gateway_should_raise_session_expired(self) -> None:
         """Without a session: ``ApplicationError('session_expired')`` before submitting."""
-        gateway = RobotGateway(self._server.url, ROBOT_USERNAME, ROBOT_PASSWORD)
+        gateway = self._gateway()
         try:
             gateway.register(self.get_test_payment("T-SESSION/1"))
         except SubmitOutcomeUnknownError as error:
@@ -226,7 +250,7 @@ class StandIn:
     @keyword
     def gateway_should_report_unknown_outcome(self, reference: str) -> None:
         """A confirmation that never comes raises ``SubmitOutcomeUnknownError``."""
-        gateway = RobotGateway(self._server.url, ROBOT_USERNAME, ROBOT_PASSWORD)
+        gateway = self._gateway()
         try:
             gateway.register(self.get_test_payment(reference))
         except SubmitOutcomeUnknownError as error:

@@ -38,18 +38,29 @@ A Field The Payout System Refuses Is A Business Failure
     ...    Register Payment    ${payment}
     Stand-in Should Hold Payments    T-3/1    0
 
-Find Payments Reads Every Row By Reference And By Date
-    [Documentation]    Search by reference and by payout date returns every matching row with its cells.
+The Search Reads Every Row By Reference
+    [Documentation]    Search by reference returns every matching row with its cells, and the count.
     ${payment}=    Get Test Payment    T-4/1
     ${first}=    Register Payment    ${payment}
     ${second}=    Register Payment    ${payment}
-    ${by_reference}=    Find Payments    reference=T-4/1
-    Found Payments Should Be    ${by_reference}    ${first}    ${second}
+    ${rows}    ${next_pages}    ${matches}=    Read Search Results Page    reference=T-4/1
+    Found Payments Should Be    ${rows}    ${first}    ${second}
+    Should Be Equal As Integers    ${matches}    2
+    Should Be Equal As Integers    ${next_pages}    0
+    ${rows}    ${_}    ${matches}=    Read Search Results Page    reference=T-NOTHING/1
+    Should Be Empty    ${rows}
+    Should Be Equal As Integers    ${matches}    0
+
+The Search Reads Payments By Date One Page At A Time
+    [Documentation]    Search by payout date, one row to a page, says when another page follows.
+    ${payment}=    Get Test Payment    T-4/2
+    Register Payment    ${payment}
     ${day}=    Evaluate    $payment.payout_date.isoformat()
-    ${by_date}=    Find Payments    date_from=${day}    date_to=${day}
-    Should Be True    len($by_date) >= 4
-    ${none}=    Find Payments    reference=T-NOTHING/1
-    Should Be Empty    ${none}
+    ${rows}    ${next_pages}    ${matches}=    Read Search Results Page    date_from=${day}    date_to=${day}
+    ...    page=2    per_page=1
+    Should Be Equal As Integers    ${next_pages}    1
+    Length Should Be    ${rows}    1
+    Should Be True    ${matches} >= 3
 
 A Lost Session Is An Application Failure
     [Documentation]    Landing on the login page is a typed, retryable failure; logging in again recovers.
@@ -62,6 +73,10 @@ The Gateway Registers And Finds Payments
     [Documentation]    RobotGateway, inside a running suite, registers a payment and reads it back
     ...    as a RegisteredPayment.
     Gateway Should Register And Find    T-5/1
+
+The Gateway Reads Every Page Of A Search
+    [Documentation]    RobotGateway reads a search one result to a page and finds every payment.
+    Gateway Should Find Every Page    T-5/2    3
 
 The Gateway Types Its Failures
     [Documentation]    RobotGateway raises BusinessError for a refused field and session_expired before submitting.
@@ -80,12 +95,12 @@ A Confirmation That Never Comes Is An Unknown Outcome
 Maintenance And Server Errors Are Application Failures
     [Documentation]    A maintenance window and 5xx error pages are typed, retryable failures.
     ${closed}=    Start The Stand-in    --maintenance-from-request    1    --maintenance-requests    1000000
-    Open Payout System    ${closed}
+    Open The Browser    ${closed}
     Run Keyword And Expect Error    APPLICATION: maintenance*
     ...    Log In To Payout System    ${USERNAME}    ${PASSWORD}
     Close Payout System
     ${failing}=    Start The Stand-in    --error-rate    1    --seed    1
-    Open Payout System    ${failing}
+    Open The Browser    ${failing}
     Run Keyword And Expect Error    APPLICATION: server_error*
     ...    Log In To Payout System    ${USERNAME}    ${PASSWORD}
     [Teardown]    Close Payout System
@@ -111,10 +126,17 @@ Start The Stand-in And Log In
     VAR    ${PASSWORD}=    ${password}    scope=SUITE    # robocop: off=VAR05
     Open Payout System And Log In    ${url}
 
+Open The Browser
+    [Documentation]    Open the browser at ``url`` with the robot's own browser settings.
+    [Arguments]    ${url}
+    ${browser}=    Get Browser Settings
+    Open Payout System    ${url}    ${browser.headless}    ${browser.page_timeout_seconds}
+    Choose How Payment Forms Are Filled    ${browser.fast_fill}
+
 Open Payout System And Log In
     [Documentation]    Open the browser at ``url`` and log in as the registrar.
     [Arguments]    ${url}
-    Open Payout System    ${url}
+    Open The Browser    ${url}
     Log In To Payout System    ${USERNAME}    ${PASSWORD}
     Payout System Should Be Open
 

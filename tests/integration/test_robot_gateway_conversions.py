@@ -1,14 +1,22 @@
-"""RobotGateway's conversions, without a browser: typed failures, search rows, form values."""
+"""The UI layer's conversions, without a browser: typed failures, settings, search rows, form values."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from robotglue.browser import FormValues, PaymentRows, format_form_amount, payment_form_values
-from robotglue.robot_gateway import to_gateway_error, to_registered_payment
+from robotglue.browser import (
+    BrowserSettings,
+    FormValues,
+    PaymentRows,
+    format_form_amount,
+    payment_form_values,
+)
+from robotglue.PayoutPages import PageNames, PayoutSystemError, failure_for_page
+from robotglue.robot_gateway import to_registered_payment
 from splitpayout.gateway import ApplicationError, BusinessError, LoginRefusedError
 from splitpayout.models import Method, PlannedPayment, ReasonCode
+from splitpayout.settings import Settings
 
 PERSONNUMMER = "191212121212"
 NAME = "Tolvan Tolvansson"
@@ -30,44 +38,92 @@ def planned(**changes: object) -> PlannedPayment:
     return PlannedPayment.model_validate(values)
 
 
-def test_a_refused_form_is_a_business_error_naming_the_fields() -> None:
-    error = to_gateway_error("BUSINESS: rejected_by_payout_system fields=personnummer,amount")
-    assert isinstance(error, BusinessError)
-    assert error.code is ReasonCode.REJECTED_BY_PAYOUT_SYSTEM
-    assert error.fields == ("personnummer", "amount")
+NAMES = PageNames(login="login", maintenance="maintenance", error="error")
 
 
-def test_a_refusal_without_fields_is_still_a_business_error() -> None:
-    error = to_gateway_error("BUSINESS: rejected_by_payout_system fields=")
-    assert isinstance(error, BusinessError)
-    assert error.fields == ()
+def test_a_refused_form_fails_as_a_business_error_naming_the_fields() -> None:
+    refused = BusinessError(ReasonCode.REJECTED_BY_PAYOUT_SYSTEM, ("personnummer", "amount"))
+    failure = PayoutSystemError(refused)
+    assert str(failure) == "BUSINESS: rejected_by_payout_system fields=personnummer,amount"
+    assert failure.error is refused
+    assert isinstance(failure, AssertionError), "Robot Framework reports it as a plain failure"
+
+
+def test_a_refusal_without_fields_is_still_a_business_failure() -> None:
+    failure = PayoutSystemError(BusinessError(ReasonCode.REJECTED_BY_PAYOUT_SYSTEM))
+    assert str(failure) == "BUSINESS: rejected_by_payout_system fields="
 
 
 @pytest.mark.parametrize(
-    ("message", "kind"),
+    ("page", "status", "kind", "message"),
     [
-        ("APPLICATION: session_expired expected the search page, got the login page", "session_expired"),
-        ("APPLICATION: maintenance the payout system is closed for maintenance", "maintenance"),
-        ("APPLICATION: server_error the payout system answered with an error page (503)", "server_error"),
-        ("APPLICATION: timeout no answer from the payout system within 30 seconds", "timeout"),
-        ("APPLICATION: unexpected_page expected the new-payment page, got 'home'", "unexpected_page"),
-        ("Element 'id:payment-number' did not appear in 30 seconds.", "timeout"),
-        ("TimeoutException: Message: timeout: Timed out receiving message from renderer", "timeout"),
-        ("Element with locator 'id:submit-payment' not found.", "unexpected_page"),
-        ("APPLICATION: something_new happened", "unexpected_page"),
+        (
+            "login",
+            "",
+            "session_expired",
+            "APPLICATION: session_expired expected the search page, got the login page",
+        ),
+        (
+            "maintenance",
+            "",
+            "maintenance",
+            "APPLICATION: maintenance the payout system is closed for maintenance",
+        ),
+        (
+            "error",
+            "503",
+            "server_error",
+            "APPLICATION: server_error the payout system answered with an error page (503)",
+        ),
+        (
+            "error",
+            "",
+            "server_error",
+            "APPLICATION: server_error the payout system answered with an error page ()",
+        ),
+        (
+            "error",
+            "404",
+            "unexpected_page",
+            "APPLICATION: unexpected_page expected the search page, got an error page (404)",
+        ),
+        ("home", "", "unexpected_page", "APPLICATION: unexpected_page expected the search page, got 'home'"),
+        ("", "", "unexpected_page", "APPLICATION: unexpected_page expected the search page, got ''"),
     ],
 )
-def test_other_failures_are_application_errors_of_a_known_kind(message: str, kind: str) -> None:
-    error = to_gateway_error(message)
+def test_the_page_shown_instead_types_the_failure(page: str, status: str, kind: str, message: str) -> None:
+    error = failure_for_page(NAMES, page, status, "the search page")
     assert type(error) is ApplicationError
     assert error.kind == kind
+    assert str(PayoutSystemError(error)) == message
+
+
+def test_the_page_names_come_from_the_resource() -> None:
+    other = PageNames(login="inloggning", maintenance="underhall", error="fel")
+    assert failure_for_page(other, "inloggning", "", "x").kind == "session_expired"
+    assert failure_for_page(other, "login", "", "x").kind == "unexpected_page"
 
 
 def test_refused_credentials_stop_instead_of_being_retried() -> None:
-    error = to_gateway_error("LOGIN_REFUSED: the payout system refused the username or password")
-    assert isinstance(error, LoginRefusedError)
-    assert not isinstance(error, ApplicationError), "retrying a wrong password could lock the account"
-    assert "refused the username or password" in str(error)
+    failure = PayoutSystemError(LoginRefusedError("the payout system refused the username or password"))
+    assert str(failure) == "LOGIN_REFUSED: the payout system refused the username or password"
+    assert not isinstance(failure.error, ApplicationError), "retrying a wrong password could lock the account"
+
+
+def test_the_browser_settings_come_from_the_robots_settings() -> None:
+    settings = Settings.from_env(
+        {
+            "PAYOUT_SYSTEM_URL": "http://payout.example:8080/",
+            "PAYOUT_SYSTEM_HEADLESS": "false",
+            "PAYOUT_SYSTEM_TIMEOUT": "12.5",
+            "PAYOUT_FAST_FILL": "false",
+            "PAYOUT_TYPED_FIELDS": "amount,payout_date",
+        }
+    )
+    browser = BrowserSettings.from_settings(settings)
+    assert browser.url == "http://payout.example:8080"
+    assert (browser.headless, browser.page_timeout_seconds, browser.fast_fill) == (False, 12.5, False)
+    assert browser.typed_fields == ("amount", "payout_date")
 
 
 def test_a_search_row_becomes_a_registered_payment() -> None:
