@@ -3,8 +3,8 @@
 Every variable is documented in the README's configuration table. Secrets
 (the payout system's password) are not part of this object: they are read from
 the vault or the environment only where they are used (``SplitPayouts.payout_system_credentials``).
-The browser settings are read here to fail early on a bad value; the keywords of
-``resources/payout_system.resource`` read the same variables.
+The browser settings are read here too, and handed to ``resources/payout_system.resource``'s
+keywords as arguments (``robotglue.browser.BrowserSettings.from_settings``).
 """
 
 from __future__ import annotations
