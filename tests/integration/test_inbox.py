@@ -15,6 +15,7 @@ import datetime as dt
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -119,10 +120,15 @@ def fake_run(results: dict[str, tuple[int, str | None]], calls: list[str] | None
     return run
 
 
-def outcomes(summary: dict[str, object]) -> dict[str, str]:
+def outcomes(summary: dict[str, object], *names: str) -> list[str]:
+    """The outcomes of the summary's files, sorted. inbox-summary.json names each file by its label
+    only: none of the names it came with (``names``) may appear anywhere in it."""
     files = summary["files"]
     assert isinstance(files, list)
-    return {entry["file_name"]: entry["outcome"] for entry in files}
+    text = json.dumps(summary, ensure_ascii=False)
+    assert [name for name in names if name in text] == []
+    assert all(re.fullmatch(r"export-\d{4}-\d{2}-\d{2}-[0-9a-f]{12}\.xlsx", entry["file"]) for entry in files)
+    return sorted(entry["outcome"] for entry in files)
 
 
 def quiet(_: str) -> None:
@@ -250,7 +256,7 @@ def test_the_same_content_under_another_name_is_rejected_with_a_note(tmp_path: P
     assert second["status"] == "needs_attention"
     [entry] = second["files"]
     assert entry["outcome"] == "rejected_duplicate"
-    assert entry["duplicate_of"]["file_name"] == "beslut.xlsx"
+    assert entry["duplicate_of"]["file"] == first["files"][0]["file"]  # the label, not the name
     assert entry["duplicate_of"]["run_dir"] == first["files"][0]["run_dir"]
     assert (settings.rejected_dir / "beslut-igen.xlsx").read_bytes() == b"one export"
     note = (settings.rejected_dir / "beslut-igen.xlsx.txt").read_text(encoding="utf-8")
@@ -270,7 +276,7 @@ def test_two_copies_in_one_inbox_run_are_run_once(tmp_path: Path) -> None:
     summary = process_inbox(settings, run_export=fake_run({}, calls), say=quiet)
 
     assert calls == ["a.xlsx"]
-    assert outcomes(summary) == {"a.xlsx": "processed", "b.xlsx": "rejected_duplicate"}
+    assert outcomes(summary, "a.xlsx", "b.xlsx") == ["processed", "rejected_duplicate"]
 
 
 def test_an_unreadable_export_is_rejected_with_a_note_naming_the_problem(tmp_path: Path) -> None:
@@ -319,7 +325,7 @@ def test_a_stopped_run_is_archived_alerts_and_completes_when_the_file_is_put_bac
     again = process_inbox(settings, run_export=fake_run({}, calls), say=quiet)
 
     assert calls == ["beslut.xlsx"]
-    assert (again["status"], outcomes(again)) == ("completed", {"beslut.xlsx": "processed"})
+    assert (again["status"], outcomes(again, "beslut.xlsx")) == ("completed", ["processed"])
 
 
 def test_a_run_without_a_result_leaves_the_file_in_the_inbox(tmp_path: Path) -> None:
@@ -328,7 +334,7 @@ def test_a_run_without_a_result_leaves_the_file_in_the_inbox(tmp_path: Path) -> 
 
     summary = process_inbox(settings, run_export=fake_run({"beslut.xlsx": (2, None)}), say=quiet)
 
-    assert (summary["status"], outcomes(summary)) == ("needs_attention", {"beslut.xlsx": "run_error"})
+    assert (summary["status"], outcomes(summary, "beslut.xlsx")) == ("needs_attention", ["run_error"])
     assert (settings.inbox_dir / "beslut.xlsx").read_bytes() == b"export"
     assert not any(settings.archive_dir.iterdir())
     assert process_inbox(settings, run_export=fake_run({}), say=quiet)["status"] == "completed"
@@ -342,7 +348,7 @@ def test_files_still_being_written_wait_for_the_next_run(tmp_path: Path) -> None
     summary = process_inbox(settings, run_export=fake_run({}), say=quiet)
 
     assert summary["status"] == "completed"
-    assert outcomes(summary) == {"klar.xlsx": "processed", "skrivs.xlsx": "waiting"}
+    assert outcomes(summary, "klar.xlsx", "skrivs.xlsx") == ["processed", "waiting"]
     assert (settings.inbox_dir / "skrivs.xlsx").exists()
 
 
@@ -368,7 +374,7 @@ def test_a_dry_run_does_not_count_as_processed_for_a_real_run(tmp_path: Path) ->
     summary = process_inbox(real, run_export=fake_run({}, calls), say=quiet)
 
     assert calls == ["beslut.xlsx"]
-    assert outcomes(summary) == {"beslut.xlsx": "processed"}
+    assert outcomes(summary, "beslut.xlsx") == ["processed"]
 
 
 def test_a_missing_inbox_folder_is_an_error_with_a_summary(tmp_path: Path) -> None:
@@ -395,7 +401,7 @@ def test_a_stopped_inbox_run_puts_the_file_back(tmp_path: Path) -> None:
     assert (settings.inbox_dir / "beslut.xlsx").read_bytes() == b"export"
     written = json.loads((settings.artifacts_dir / INBOX_SUMMARY_FILE).read_text(encoding="utf-8"))
     assert written["status"] == "error"
-    assert [(e["file_name"], e["outcome"]) for e in written["files"]] == [("beslut.xlsx", "run_error")]
+    assert outcomes(written, "beslut.xlsx") == ["run_error"]
     ledger = InboxLedger(settings.state_dir / "inbox.sqlite3")
     assert [row.result for row in ledger.rows()] == ["interrupted"]
     ledger.close()
@@ -417,7 +423,7 @@ def test_a_file_left_by_a_killed_inbox_run_is_put_back_and_processed(tmp_path: P
     assert calls == ["beslut.xlsx"]
     assert [e["outcome"] for e in summary["returned_to_inbox"]] == ["returned_to_inbox"]
     assert summary["counts"]["returned_to_inbox"] == 1
-    assert (summary["status"], outcomes(summary)) == ("completed", {"beslut.xlsx": "processed"})
+    assert (summary["status"], outcomes(summary, "beslut.xlsx")) == ("completed", ["processed"])
     assert not staged.parent.exists()
 
 
@@ -467,7 +473,7 @@ def test_a_waiting_second_inbox_run_takes_over_when_the_first_ends(tmp_path: Pat
     summary = process_inbox(settings, run_export=fake_run({}), say=quiet)
 
     child.wait(timeout=10)
-    assert (summary["status"], outcomes(summary)) == ("completed", {"beslut.xlsx": "processed"})
+    assert (summary["status"], outcomes(summary, "beslut.xlsx")) == ("completed", ["processed"])
 
 
 # -- settings -------------------------------------------------------------------------------
@@ -630,8 +636,9 @@ def test_a_new_export_is_archived_under_its_run_and_the_same_content_is_never_ru
     assert status == 0, summary
     assert summary["status"] == "completed"
     [entry] = summary["files"]
-    assert (entry["file_name"], entry["outcome"], entry["exit_status"]) == (
-        "beslut-november.xlsx",
+    assert outcomes(summary, "beslut-november.xlsx") == ["processed"]
+    assert (entry["file"], entry["outcome"], entry["exit_status"]) == (
+        entry["file"],
         "processed",
         0,
     )
@@ -686,7 +693,15 @@ def test_unreadable_exports_are_rejected_with_a_note_naming_the_problem(place: d
 
     assert status != 0
     assert summary["status"] == "needs_attention"
-    found = {e["file_name"]: (e["outcome"], e["error_code"]) for e in summary["files"]}
+    assert outcomes(summary, "export.xlsx", "saknar-kolumner.xlsx") == ["rejected_unreadable"] * 2
+    names = {
+        sha256_of(FIXTURES / fixture): name
+        for fixture, name in (
+            ("csv-renamed.xlsx", "export.xlsx"),
+            ("missing-columns.xlsx", "saknar-kolumner.xlsx"),
+        )
+    }
+    found = {names[e["sha256"]]: (e["outcome"], e["error_code"]) for e in summary["files"]}
     assert found == {
         "export.xlsx": ("rejected_unreadable", "not_xlsx"),
         "saknar-kolumner.xlsx": ("rejected_unreadable", "missing_columns"),

@@ -19,7 +19,7 @@ from splitpayout.inbox.files import (
 )
 from splitpayout.inbox.lock import InboxLock
 from splitpayout.inbox.notes import duplicate_note, unreadable_note
-from splitpayout.inbox.outcomes import INTERRUPTED, FileEntry, FileOutcome, InboxError, now
+from splitpayout.inbox.outcomes import INTERRUPTED, FileEntry, FileOutcome, InboxError, label_for, now
 from splitpayout.inbox.run import RunExport, read_summary, run_split_payouts
 from splitpayout.inbox.seen import InboxLedger, LedgerRow
 from splitpayout.inbox.settings import (
@@ -282,9 +282,9 @@ class Inbox:
             moved_to=str(moved),
             note=str(note),
             error_code="duplicate_content",
-            message=f"same content as {earlier.file_name}, processed in run {earlier.run_dir}",
+            message=f"same content as a file processed in run {earlier.run_dir}",
             duplicate_of={
-                "file_name": earlier.file_name,
+                "file": label_for(sha256, earlier.run_dir),
                 "run_dir": earlier.run_dir,
                 "processed_at": earlier.finished_at or earlier.started_at,
             },

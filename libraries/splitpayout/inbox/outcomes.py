@@ -46,6 +46,13 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def label_for(sha256: str, run_dir: str) -> str:
+    """A file as operators' artifacts name it: ``export-<date>-<short SHA-256>.xlsx`` (its own name
+    may hold a payee's name or identity number); the date is its run's."""
+    day = run_dir[:10] if run_dir[:4].isdigit() else dt.date.today().isoformat()
+    return export_label(sha256, day)
+
+
 @dataclass
 class FileEntry:
     """One file of an inbox run, as ``inbox-summary.json`` and the log show it."""
@@ -68,10 +75,8 @@ class FileEntry:
 
     @property
     def label(self) -> str:
-        """The file as a log names it: ``export-<date>-<short SHA-256>.xlsx`` (its own name
-        may hold a payee's name or identity number)."""
-        day = self.run_dir[:10] if self.run_dir[:4].isdigit() else dt.date.today().isoformat()
-        return export_label(self.sha256, day)
+        """The file as a log names it (see ``label_for``)."""
+        return label_for(self.sha256, self.run_dir)
 
     def line(self) -> str:
         """The log line: the file's label, SHA-256 prefix, run folder, outcome, folder moved to."""
@@ -84,6 +89,13 @@ class FileEntry:
         return text
 
     def as_dict(self) -> dict[str, Any]:
+        """The entry as ``inbox-summary.json`` (an operator artifact) holds it: the file by its label
+        and folders only, never the name it came with (a name can hold a payee's name or identity
+        number; the inbox's own folders and notes keep it for the people who dropped the file)."""
         data = asdict(self)
         data["outcome"] = self.outcome.value
+        data["file"] = self.label
+        del data["file_name"]
+        for key in ("moved_to", "note"):
+            data[key] = printable(str(Path(data[key]).parent)) + "/" if data[key] else ""
         return data
