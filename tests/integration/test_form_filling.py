@@ -16,19 +16,17 @@ from pathlib import Path
 import pytest
 from robotglue.browser import (
     HEADLESS_SHELL,
-    chromedriver_path,
     fill_form,
-    get_chromium_options,
     payment_form_values,
 )
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
 from splitpayout.gateway import PAYMENT_FORM_FIELDS
 
 from swedish_rules import is_bank_day
+from tests.support.browser import logged_in_browser
 from tests.support.payout_server import PayoutServer, running_payout_system
 
 pytestmark = pytest.mark.browser
@@ -82,20 +80,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PayoutServer]:
 
 @pytest.fixture(scope="module")
 def browser(server: PayoutServer) -> Iterator[webdriver.Chrome]:
-    path = chromedriver_path()
-    assert path, "chromedriver is installed by scripts/setup.sh"
-    driver = webdriver.Chrome(
-        options=get_chromium_options(headless=True), service=Service(executable_path=path)
-    )
-    try:
-        driver.get(server.url + "login")
-        driver.find_element(By.ID, "username").send_keys("robot")
-        driver.find_element(By.ID, "password").send_keys("robot-demo-password")
-        driver.find_element(By.ID, "login-button").click()
-        WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "current-user")))
+    with logged_in_browser(server) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_headless_runs_use_the_headless_shell_when_it_is_installed(browser: webdriver.Chrome) -> None:

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from robotglue.browser import chromedriver_path, fill_form, get_chromium_options, payment_form_values
+from robotglue.browser import fill_form, payment_form_values
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
@@ -27,6 +26,7 @@ from splitpayout.models import Outcome
 from splitpayout.planner import plan_row
 
 from swedish_rules import previous_bank_day
+from tests.support.browser import logged_in_browser
 from tests.support.payout_server import PayoutServer, running_payout_system
 from tests.unit.splitpayout.export_builder import raw_row
 
@@ -47,20 +47,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PayoutServer]:
 
 @pytest.fixture(scope="module")
 def browser(server: PayoutServer) -> Iterator[webdriver.Chrome]:
-    path = chromedriver_path()
-    assert path, "chromedriver is installed by scripts/setup.sh"
-    driver = webdriver.Chrome(
-        options=get_chromium_options(headless=True), service=Service(executable_path=path)
-    )
-    try:
-        driver.get(server.url + "login")
-        driver.find_element(By.ID, "username").send_keys("robot")
-        driver.find_element(By.ID, "password").send_keys("robot-demo-password")
-        driver.find_element(By.ID, "login-button").click()
-        WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "current-user")))
+    with logged_in_browser(server) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def new_page(driver: webdriver.Chrome, action: object, page: str) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from splitpayout.files import file_sha256
 from splitpayout.inbox.outcomes import InboxError
 
 
@@ -47,12 +47,7 @@ def scan_inbox(
     return ready, waiting
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256_of = file_sha256  # the name the inbox's callers use
 
 
 def candidate_names(name: str) -> Iterator[str]:

@@ -1,0 +1,36 @@
+"""A headless Chromium logged in to the stand-in, as the robot's own browser code starts it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from robotglue.browser import chromedriver_path, get_chromium_options
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.wait import WebDriverWait
+
+from tests.support.payout_server import PayoutServer
+
+# The stand-in's development-mode registrar (demo credentials, never a real one).
+ROBOT_USER = ("robot", "robot-demo-password")
+
+
+@contextmanager
+def logged_in_browser(server: PayoutServer, user: tuple[str, str] = ROBOT_USER) -> Iterator[webdriver.Chrome]:
+    path = chromedriver_path()
+    assert path, "chromedriver is installed by scripts/setup.sh"
+    options = get_chromium_options(headless=True)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=path))
+    username, password = user
+    try:
+        driver.get(server.url + "login")
+        driver.find_element(By.ID, "username").send_keys(username)
+        driver.find_element(By.ID, "password").send_keys(password)
+        driver.find_element(By.ID, "login-button").click()
+        WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "current-user")))
+        yield driver
+    finally:
+        driver.quit()
