@@ -62,8 +62,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app = create_web_app(__name__, web)
     app.config.update(CONSOLE_SETTINGS=settings, CONSOLE_CLOCK=clock)
     launcher = Launcher(settings)
-    app.extensions["console_launcher"] = launcher
-    app.extensions["console_runbook"] = RunBook(settings, launcher)
+    app.extensions[security.LAUNCHER_KEY] = launcher
+    app.extensions[security.RUNBOOK_KEY] = RunBook(settings, launcher)
     display.init_app(app)
 
     from console.auth import bp as auth_bp
