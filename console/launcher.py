@@ -41,7 +41,7 @@ from splitpayout.runs import RUN_LOG_FILE, RUN_RECORD_FILE, new_run_dir
 from console import db, store
 from console.display import local_time
 from console.settings import CASE_WORKER, Settings
-from webcommon.files import open_private, private_dir
+from webcommon.files import open_private, private_dir, read_json_object
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = logging.getLogger(__name__)
@@ -84,11 +84,7 @@ def sha256_of(path: Path) -> str:
 
 def read_record(run_dir: Path) -> dict[str, Any]:
     """``run.json`` of a run folder ({} when missing or being written)."""
-    try:
-        data = json.loads((run_dir / RUN_RECORD_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_object(run_dir / RUN_RECORD_FILE)
 
 
 def first_mode(run_dir: Path) -> str | None:
