@@ -13,9 +13,18 @@ from console.history import RunBook
 from console.launcher import Launcher
 from console.settings import CASE_WORKER, Settings
 from console.uploads import too_big_message
-from webcommon.app import WebApp, create_web_app
+from webcommon.app import Layout, WebApp, create_web_app
 from webcommon.files import private_dir
 
+LAYOUT = Layout(
+    system_name="Robotkonsolen – delad utbetalning",
+    title="Robotkonsolen",
+    footer="Robotkonsolen – ekonomiskt bistånd, delad utbetalning",
+    scripts=("console.js",),
+    skip_link="Hoppa till innehållet",
+    nav_label="Huvudmeny",
+    login_hints=True,
+)
 # Room for the form's other fields besides the file itself.
 FORM_OVERHEAD_BYTES = 64 * 1024
 
@@ -42,6 +51,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         home_endpoint="home",
         session_idle_seconds=settings.session_idle_seconds,
         uses_sessions=_is_session_request,
+        layout=LAYOUT,
         clock=clock,
         error_messages={
             413: too_big_message(settings.max_upload_bytes),
@@ -52,8 +62,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app = create_web_app(__name__, web)
     app.config.update(CONSOLE_SETTINGS=settings, CONSOLE_CLOCK=clock)
     launcher = Launcher(settings)
-    app.extensions["console_launcher"] = launcher
-    app.extensions["console_runbook"] = RunBook(settings, launcher)
+    app.extensions[security.LAUNCHER_KEY] = launcher
+    app.extensions[security.RUNBOOK_KEY] = RunBook(settings, launcher)
     display.init_app(app)
 
     from console.auth import bp as auth_bp

@@ -10,7 +10,6 @@ the console's own database.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import sqlite3
 import threading
@@ -23,6 +22,7 @@ from splitpayout.runs import RUN_RECORD_FILE, SUMMARY_FILE, RunRecord, read_run
 from console import store
 from console.launcher import Launcher, first_mode
 from console.settings import CASE_WORKER, OPERATOR, Settings
+from webcommon.files import read_json_object
 
 # Names of run folders (splitpayout.runs.new_run_dir): '2026-11-23T104206Z-korning-anna-3fa9c1'.
 RUN_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z-[A-Za-z0-9_.-]{1,80}$")
@@ -58,11 +58,7 @@ def valid_run_name(name: str) -> bool:
 
 def read_summary(run_dir: Path) -> dict[str, Any]:
     """A run's summary.json ({} when missing)."""
-    try:
-        data = json.loads((run_dir / SUMMARY_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_object(run_dir / SUMMARY_FILE)
 
 
 def _stat(path: Path) -> tuple[int, int] | None:

@@ -40,8 +40,8 @@ from splitpayout.runs import RUN_LOG_FILE, RUN_RECORD_FILE, new_run_dir
 
 from console import db, store
 from console.display import local_time
-from console.settings import Settings
-from webcommon.files import open_private, private_dir
+from console.settings import CASE_WORKER, Settings
+from webcommon.files import open_private, private_dir, read_json_object
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = logging.getLogger(__name__)
@@ -84,11 +84,7 @@ def sha256_of(path: Path) -> str:
 
 def read_record(run_dir: Path) -> dict[str, Any]:
     """``run.json`` of a run folder ({} when missing or being written)."""
-    try:
-        data = json.loads((run_dir / RUN_RECORD_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_object(run_dir / RUN_RECORD_FILE)
 
 
 def first_mode(run_dir: Path) -> str | None:
@@ -260,6 +256,33 @@ class Launcher:
         ).start()
         return run_name
 
+    def start_preview(
+        self, conn: sqlite3.Connection, *, upload: store.Upload, console_user: str, file_path: Path
+    ) -> str:
+        """Start the preview (a dry run) of a newly uploaded export."""
+        return self._start_split(conn, upload, console_user, dry_run=True, decisions_file=str(file_path))
+
+    def _start_split(
+        self,
+        conn: sqlite3.Connection,
+        upload: store.Upload,
+        console_user: str,
+        *,
+        dry_run: bool,
+        decisions_file: str,
+    ) -> str:
+        """A case worker's run of the split-payout task on an upload: the preview or the real run."""
+        return self.start(
+            conn,
+            kind=store.PREVIEW if dry_run else store.REAL,
+            task=SPLIT_PAYOUTS,
+            console_user=console_user,
+            started_by=f"{CASE_WORKER} {console_user}",
+            label=f"{'forhandsgranskning' if dry_run else 'korning'}-{console_user}",
+            upload_id=upload.upload_id,
+            extra_env={"DECISIONS_FILE": decisions_file, "DRY_RUN": "true" if dry_run else "false"},
+        )
+
     def start_real_run(
         self, conn: sqlite3.Connection, *, upload: store.Upload, console_user: str, file_path: Path
     ) -> str:
@@ -280,15 +303,8 @@ class Launcher:
                     "Filen har ändrats eller saknas sedan förhandsgranskningen och körs därför inte. "
                     "Ladda upp exporten igen."
                 )
-            run_name = self.start(
-                conn,
-                kind=store.REAL,
-                task=SPLIT_PAYOUTS,
-                console_user=console_user,
-                started_by=f"handläggare {console_user}",
-                label=f"korning-{console_user}",
-                upload_id=upload.upload_id,
-                extra_env={"DECISIONS_FILE": str(file_path.resolve()), "DRY_RUN": "false"},
+            run_name = self._start_split(
+                conn, upload, console_user, dry_run=False, decisions_file=str(file_path.resolve())
             )
             store.mark_confirmed(conn, upload.upload_id, console_user)
             return run_name

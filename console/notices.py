@@ -7,13 +7,14 @@ that hold no personal data (``notifications.json``, ``removed-by-retention.json`
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from splitpayout.notify.outbox import GIVEN_UP, MERGED, PENDING, SENT, read_run_notifications
 from splitpayout.retention import CATEGORIES, REMOVED_MARK_FILE, RETENTION_FILE
+
+from webcommon.files import read_json_object
 
 NOTIFICATION_STATE_LABELS = {
     SENT: "skickat",
@@ -81,21 +82,13 @@ def notice_line(run_dir: Path) -> str:
     return text + (f", {unsent} ej skickade" if unsent else "")
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def removed_by_retention(run_dir: Path) -> dict[str, Any]:
     """``{'removed_at': ..., 'removed_files': [...]}`` when retention removed files of this run."""
-    return _read(run_dir / REMOVED_MARK_FILE)
+    return read_json_object(run_dir / REMOVED_MARK_FILE)
 
 
 def retention_counts(run_dir: Path) -> list[tuple[str, int]]:
     """For a retention run: (label, count) of what it removed, or would remove in a dry run."""
-    report = _read(run_dir / RETENTION_FILE)
+    report = read_json_object(run_dir / RETENTION_FILE)
     counts = report.get("removed") or report.get("would_remove") or {}
     return [(RETENTION_LABELS[c], int(counts.get(c, 0))) for c in CATEGORIES if isinstance(counts, dict)]

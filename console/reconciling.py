@@ -10,7 +10,6 @@ reconciliation is removed when the next one starts (one reconciliation runs at a
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import secrets
 import shutil
@@ -25,6 +24,7 @@ from console import store
 from console.history import OK, RunBook, read_summary
 from console.settings import Settings
 from console.uploads import UploadRefusedError, upload_path
+from webcommon.files import read_json_object
 
 SOURCES_FOLDER = "avstamning-underlag"
 REPORT_FILE = "reconciliation.json"
@@ -123,11 +123,7 @@ def link_sources(settings: Settings, uploads: list[store.Upload]) -> Path:
 
 def read_report(run_dir: Path) -> dict[str, Any]:
     """A reconciliation's reconciliation.json ({} when missing)."""
-    try:
-        data = json.loads((run_dir / REPORT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_object(run_dir / REPORT_FILE)
 
 
 def finding_lines(report: dict[str, Any]) -> list[tuple[str, str, int]]:

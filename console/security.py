@@ -1,4 +1,5 @@
-"""The console's login and role checks: ``webcommon.security``'s, plus the console's settings.
+"""The console's login and role checks: ``webcommon.security``'s, plus the running console's
+settings, launcher and run book.
 
 Sessions, CSRF and the cookie (``console_session``) are set up by ``webcommon.app``.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 from flask import current_app
 
+from console.history import RunBook
+from console.launcher import Launcher
 from console.settings import Settings
 from webcommon.security import (
     csrf_token,
@@ -31,10 +34,12 @@ __all__ = [
     "end_session",
     "ensure_session",
     "flash",
+    "launcher",
     "login_required",
     "new_session",
     "redirect_to_login",
     "role_required",
+    "runbook",
     "safe_next",
     "settings",
     "take_flashes",
@@ -42,10 +47,24 @@ __all__ = [
 ]
 
 COOKIE_NAME = "console_session"
+LAUNCHER_KEY = "console_launcher"
+RUNBOOK_KEY = "console_runbook"
 EXPIRED_NOTICE = "Din session har gått ut. Logga in igen."
 
 
 def settings() -> Settings:
     """The running app's settings."""
     value: Settings = current_app.config["CONSOLE_SETTINGS"]
+    return value
+
+
+def launcher() -> Launcher:
+    """The running app's launcher."""
+    value: Launcher = current_app.extensions[LAUNCHER_KEY]
+    return value
+
+
+def runbook() -> RunBook:
+    """The running app's run book."""
+    value: RunBook = current_app.extensions[RUNBOOK_KEY]
     return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from flask import Flask
 
@@ -61,6 +61,52 @@ JSON API:
                                      Authorization: Bearer <PAYOUT_API_TOKEN>
 """
 
+# The fault-injection flags in --help order: (name, type, metavar, help). Each also reads
+# PAYOUT_FAULT_<NAME> (settings.FAULT_OPTIONS).
+FAULT_FLAGS: tuple[tuple[str, Callable[[str], object], str | None, str], ...] = (
+    ("latency_ms", int, None, "added delay on every UI request, in milliseconds"),
+    ("jitter_ms", int, None, "plus a random 0..N milliseconds on every UI request"),
+    (
+        "error_rate",
+        float,
+        None,
+        "share (0-1) of UI requests answered 500 or 503 with the error page, NOT processed",
+    ),
+    (
+        "hang_rate",
+        float,
+        None,
+        "share (0-1) of UI requests that wait --hang-seconds, then answer 504, NOT processed",
+    ),
+    ("hang_seconds", float, None, "how long a hanging request waits (default 30)"),
+    (
+        "expire_session_rate",
+        float,
+        None,
+        "share (0-1) of UI requests whose session is dropped first (-> login page, 'session expired')",
+    ),
+    (
+        "maintenance_from_request",
+        int,
+        "N",
+        "the Nth UI request since start (1-based) opens a maintenance window (UI pages answer 503)",
+    ),
+    ("maintenance_requests", int, "M", "... which lasts for M UI requests"),
+    (
+        "maintenance_file",
+        str,
+        "PATH",
+        "while this file exists, every UI request answers the maintenance page (a switch a test flips)",
+    ),
+    (
+        "slow_save_seconds",
+        float,
+        None,
+        "a successful registration is stored, then the answer waits this long",
+    ),
+    ("seed", int, None, "seed of the fault random generator (default: random, printed at start)"),
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line options."""
@@ -77,46 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     faults = parser.add_argument_group("fault injection")
-    faults.add_argument("--latency-ms", type=int, help="added delay on every UI request, in milliseconds")
-    faults.add_argument("--jitter-ms", type=int, help="plus a random 0..N milliseconds on every UI request")
-    faults.add_argument(
-        "--error-rate",
-        type=float,
-        help="share (0-1) of UI requests answered 500 or 503 with the error page, NOT processed",
-    )
-    faults.add_argument(
-        "--hang-rate",
-        type=float,
-        help="share (0-1) of UI requests that wait --hang-seconds, then answer 504, NOT processed",
-    )
-    faults.add_argument("--hang-seconds", type=float, help="how long a hanging request waits (default 30)")
-    faults.add_argument(
-        "--expire-session-rate",
-        type=float,
-        help="share (0-1) of UI requests whose session is dropped first (-> login page, 'session expired')",
-    )
-    faults.add_argument(
-        "--maintenance-from-request",
-        type=int,
-        metavar="N",
-        help="the Nth UI request since start (1-based) opens a maintenance window (UI pages answer 503)",
-    )
-    faults.add_argument(
-        "--maintenance-requests", type=int, metavar="M", help="... which lasts for M UI requests"
-    )
-    faults.add_argument(
-        "--maintenance-file",
-        metavar="PATH",
-        help="while this file exists, every UI request answers the maintenance page (a switch a test flips)",
-    )
-    faults.add_argument(
-        "--slow-save-seconds",
-        type=float,
-        help="a successful registration is stored, then the answer waits this long",
-    )
-    faults.add_argument(
-        "--seed", type=int, help="seed of the fault random generator (default: random, printed at start)"
-    )
+    for name, kind, metavar, text in FAULT_FLAGS:
+        faults.add_argument(f"--{name.replace('_', '-')}", type=kind, metavar=metavar, help=text)
     return parser
 
 

@@ -9,8 +9,13 @@ from flask import Flask
 
 from payout_system import db, display, faults, security, store
 from payout_system.settings import Settings
-from webcommon.app import WebApp, create_web_app
+from webcommon.app import Layout, WebApp, create_web_app
 
+LAYOUT = Layout(
+    system_name="Utbetalningssystemet",
+    title="Utbetalningssystemet",
+    footer="Utbetalningssystemet – ekonomiskt bistånd",
+)
 ERROR_MESSAGES = {404: "Sidan eller utbetalningen finns inte."}
 # The stylesheet changes only with a new release: browsers keep it for an hour instead of
 # asking for it again at every page.
@@ -31,6 +36,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         home_endpoint="payments.home",
         session_idle_seconds=settings.session_idle_seconds,
         uses_sessions=security.is_ui_request,
+        layout=LAYOUT,
         clock=clock,
         error_messages=ERROR_MESSAGES,
         json_errors=security.is_api_request,

@@ -1,9 +1,12 @@
 """The app factory both apps build on: database, sessions, error pages and response headers.
 
 An app describes itself in a ``WebApp`` (database, cookie, users, texts, which requests use
-sessions); ``create_web_app`` builds the Flask app from it, and the app adds its own
-blueprints. Every response but a static file gets ``Cache-Control: no-store`` (pages, the
-JSON API and downloads may all hold personal data), the security headers, a
+sessions, its ``Layout``); ``create_web_app`` builds the Flask app from it, and the app adds
+its own blueprints. The page skeleton (``base.html``), the error page and the login page are
+this package's templates (``webcommon/templates``), filled in from the app's ``Layout``; an
+app's own ``templates/_nav.html`` holds its menu links, and its ``style.css`` its colours.
+Every response but a static file gets ``Cache-Control: no-store`` (pages, the JSON API and
+downloads may all hold personal data), the security headers, a
 Permissions-Policy, and in production HSTS.
 """
 
@@ -15,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -48,6 +51,19 @@ def _never() -> bool:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """What the shared page skeleton shows for one app (templates read it as ``app_layout``)."""
+
+    system_name: str  # the header's name
+    title: str  # after each page's title in <title>
+    footer: str
+    scripts: tuple[str, ...] = ()  # static files every page loads (deferred)
+    skip_link: str | None = None  # the "skip to content" link's text, if the app has one
+    nav_label: str | None = None  # the menu's accessible name, if the app gives it one
+    login_hints: bool = False  # autocomplete and required on the login fields
+
+
+@dataclass(frozen=True)
 class WebApp:
     """What differs between the apps; everything else is the same code."""
 
@@ -61,6 +77,7 @@ class WebApp:
     home_endpoint: str
     session_idle_seconds: int
     uses_sessions: Callable[[], bool]
+    layout: Layout
     clock: Callable[[], float] = time.time
     error_messages: Mapping[int, str] = field(default_factory=dict)
     json_errors: Callable[[], bool] = _never
@@ -95,6 +112,9 @@ def create_web_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[_APP_KEY] = web
+    app.jinja_env.globals["app_layout"] = web.layout
+    # The shared templates come after the app's own folder and before its blueprints' ones.
+    app.register_blueprint(Blueprint("webcommon", __name__, template_folder="templates"))
     db.init_app(app, web.database, db.SESSIONS_SCHEMA + THROTTLE_SCHEMA + web.schema)
     if before_sessions is not None:
         before_sessions(app)

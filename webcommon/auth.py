@@ -1,7 +1,7 @@
 """The login blueprint both apps use: log in (throttled), log out.
 
-Each app makes its blueprint with ``login_blueprint`` from its own ``auth`` package, so the
-login page's template (``auth/login.html``) stays with the app. Users, the event trail and
+Each app makes its blueprint with ``login_blueprint`` from its own ``auth`` package at its own
+paths; the login page (``auth/login.html``) is ``webcommon``'s. Users, the event trail and
 the start page come from the app's ``WebApp``.
 
 A failed or refused login is logged for operators with the account's name only when the
@@ -47,8 +47,8 @@ def find_user(typed: str) -> User | None:
 
 
 def login_blueprint(import_name: str, *, login_path: str, logout_path: str) -> Blueprint:
-    """The ``auth`` blueprint at the app's paths, with the app's templates folder."""
-    bp = Blueprint("auth", import_name, template_folder="templates")
+    """The ``auth`` blueprint at the app's paths."""
+    bp = Blueprint("auth", import_name)
     bp.add_url_rule(login_path, "login", login, methods=["GET", "POST"])
     bp.add_url_rule(logout_path, "logout", logout, methods=["POST"])
     return bp

@@ -4,15 +4,17 @@ Standard library only, so that the robot can use it as well as the web apps. A f
 made with ``private_dir``; a file is created with ``private_file`` (or opened for writing
 with ``open_private``); a SQLite database is made owner-only before its first connection
 with ``private_file`` too: SQLite then creates its ``-wal``, ``-shm`` and ``-journal``
-files with the database file's mode.
+files with the database file's mode. ``read_json_object`` reads a JSON file that another
+process may be writing or may have removed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 FILE_MODE = stat.S_IRUSR | stat.S_IWUSR  # 0600
 DIR_MODE = stat.S_IRWXU  # 0700
@@ -48,6 +50,15 @@ def open_private(path: Path | str, mode: str = "xb") -> IO[bytes]:
     descriptor = os.open(path, os.O_WRONLY | flags[mode], FILE_MODE)
     os.fchmod(descriptor, FILE_MODE)
     return os.fdopen(descriptor, mode.replace("x", "w"))
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path``; {} when it is missing, unreadable, half written or not an object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def export_label(sha256: str, day: str) -> str:

@@ -16,7 +16,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -36,9 +35,9 @@ from console.facts import (
     preview_facts,
     why_moved,
 )
-from console.history import INTERRUPTED, OK, RUNNING, RunBook, RunView, read_summary
-from console.launcher import PREVIEW_TIMEOUT, SPLIT_PAYOUTS, Launcher, RunRefusedError, read_record
-from console.security import flash, role_required, settings, username
+from console.history import INTERRUPTED, OK, RUNNING, RunView, read_summary
+from console.launcher import PREVIEW_TIMEOUT, RunRefusedError, read_record
+from console.security import flash, launcher, role_required, runbook, settings, username
 from console.settings import CASE_WORKER
 from console.uploads import UPLOAD_ID, UploadRefusedError, store_upload, upload_path
 from console.workbook import MANUAL_WORKBOOK_FILE, ManualRow, read_manual_rows
@@ -140,16 +139,6 @@ STATE_LABELS = {
 }
 
 
-def _launcher() -> Launcher:
-    launcher: Launcher = current_app.extensions["console_launcher"]
-    return launcher
-
-
-def _runbook() -> RunBook:
-    runbook: RunBook = current_app.extensions["console_runbook"]
-    return runbook
-
-
 @dataclass(frozen=True)
 class UploadStatus:
     """An upload with its latest preview and real run."""
@@ -187,11 +176,11 @@ class UploadStatus:
 
 def _status(upload: store.Upload) -> UploadStatus:
     conn = get_db()
-    runbook = _runbook()
+    book = runbook()
     views: dict[str, RunView | None] = {}
     for kind in (store.PREVIEW, store.REAL):
         run = store.latest_run(conn, upload.upload_id, kind)
-        views[kind] = runbook.view(run.run_name, run) if run is not None else None
+        views[kind] = book.view(run.run_name, run) if run is not None else None
     return UploadStatus(upload, views[store.PREVIEW], views[store.REAL])
 
 
@@ -254,8 +243,8 @@ def upload() -> Response | tuple[str, int]:
     """Keep the uploaded export and start its preview (a dry run)."""
     user = username()
     conn = get_db()
-    launcher = _launcher()
-    if launcher.going_count(conn, store.PREVIEW) >= settings().max_previews:
+    runs = launcher()
+    if runs.going_count(conn, store.PREVIEW) >= settings().max_previews:
         flash("error", TOO_MANY_PREVIEWS)
         return _home_page(), 429
     file = request.files.get("export")
@@ -269,16 +258,7 @@ def upload() -> Response | tuple[str, int]:
     store.insert_upload(conn, new)
     store.add_event(conn, user, "upload", upload_id=new.upload_id)
     try:
-        launcher.start(
-            conn,
-            kind=store.PREVIEW,
-            task=SPLIT_PAYOUTS,
-            console_user=user,
-            started_by=f"{CASE_WORKER} {user}",
-            label=f"forhandsgranskning-{user}",
-            upload_id=new.upload_id,
-            extra_env={"DECISIONS_FILE": str(upload_path(settings(), new)), "DRY_RUN": "true"},
-        )
+        runs.start_preview(conn, upload=new, console_user=user, file_path=upload_path(settings(), new))
     except RunRefusedError as refused:
         flash("error", str(refused))
     else:
@@ -302,7 +282,7 @@ def upload_page(upload_id: str) -> str:
         current = UploadStatus(upload, current.preview, current.real)
     preview_rows, preview_total = _manual_rows(current.preview) if current.preview_ok else ([], 0)
     real_rows, real_total = _manual_rows(current.real)
-    blocking = _launcher().blocking_run(conn) if current.may_confirm else None
+    blocking = launcher().blocking_run(conn) if current.may_confirm else None
     workers = sorted(
         {row.handlaggare for row in (*preview_rows, *real_rows) if row.handlaggare}, key=str.casefold
     )
@@ -391,7 +371,7 @@ def confirm(upload_id: str) -> Response:
         return back
     conn = get_db()
     try:
-        _launcher().start_real_run(
+        launcher().start_real_run(
             conn, upload=upload, console_user=user, file_path=upload_path(settings(), upload)
         )
     except (RunRefusedError, UploadRefusedError) as refused:
@@ -461,8 +441,8 @@ def lookup() -> str:
     hits = []
     if decision_id:
         conn = get_db()
-        runbook = _runbook()
-        views = [runbook.view(run.run_name, run) for run in store.runs_of_uploads_by(conn, username())]
+        book = runbook()
+        views = [book.view(run.run_name, run) for run in store.runs_of_uploads_by(conn, username())]
         hits = find_decision((view for view in views if view is not None and view.finished), decision_id)
     return render_template(
         "casework/lookup.html",

@@ -11,17 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from splitpayout.runs import read_progress
 from werkzeug.wrappers import Response
 
 from console import notices, reconciling, store
 from console.db import get_db
 from console.facts import MAX_RUNS_SEARCHED, clean_decision_id, find_decision, manual_by_worker, reason_counts
-from console.history import RUNNING, RunBook, read_summary
-from console.launcher import RECONCILE_TASK, Launcher, RunRefusedError
+from console.history import RUNNING, read_summary
+from console.launcher import RECONCILE_TASK, RunRefusedError
 from console.runfilter import PAGE_SIZE, RunFilter, csv_document
-from console.security import flash, role_required, settings, username
+from console.security import flash, launcher, role_required, runbook, settings, username
 from console.settings import OPERATOR
 
 bp = Blueprint("operations", __name__, template_folder="templates")
@@ -48,29 +48,17 @@ RECONCILE_RUNNING = "En avstämning pågår redan. Vänta tills den är klar."
 BAD_DATES = "Ange datumen som ÅÅÅÅ-MM-DD, och fråndatum före tilldatum."
 
 
-def _launcher() -> Launcher:
-    launcher: Launcher = current_app.extensions["console_launcher"]
-    return launcher
-
-
-def _runbook() -> RunBook:
-    runbook: RunBook = current_app.extensions["console_runbook"]
-    return runbook
-
-
 @bp.get("/korningar")
 @role_required(OPERATOR)
 def history() -> str:
     """Every run, newest first, filtered (period, kind, file, started by, state) and paged."""
     chosen = RunFilter.from_args(request.args)
-    matching = [view for view in _runbook().history(get_db(), limit=HISTORY_LIMIT) if chosen.matches(view)]
+    matching = [view for view in runbook().history(get_db(), limit=HISTORY_LIMIT) if chosen.matches(view)]
     pages = max(1, -(-len(matching) // PAGE_SIZE))
     page = min(chosen.page, pages)
     runs = matching[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     sources = (
-        reconciling.previewed_sources(get_db(), _runbook())
-        if settings().reconcile_decisions is None
-        else None
+        reconciling.previewed_sources(get_db(), runbook()) if settings().reconcile_decisions is None else None
     )
     return render_template(
         "operations/history.html",
@@ -93,7 +81,7 @@ def history() -> str:
 def history_csv() -> Response:
     """The filtered history as CSV (UTF-8 with BOM, semicolons: opens as columns in a Swedish Excel)."""
     chosen = RunFilter.from_args(request.args)
-    matching = [view for view in _runbook().history(get_db(), limit=HISTORY_LIMIT) if chosen.matches(view)]
+    matching = [view for view in runbook().history(get_db(), limit=HISTORY_LIMIT) if chosen.matches(view)]
     response = Response(csv_document(matching), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="korningar.csv"'
     return response
@@ -106,7 +94,7 @@ def lookup() -> str:
     decision_id = clean_decision_id(request.args.get("beslut"))
     hits = []
     if decision_id:
-        views = _runbook().history(get_db(), limit=HISTORY_LIMIT)
+        views = runbook().history(get_db(), limit=HISTORY_LIMIT)
         hits = find_decision((view for view in views if view.finished), decision_id)
     return render_template(
         "operations/lookup.html",
@@ -127,7 +115,7 @@ def _artifacts(run_dir: Path) -> list[str]:
 @role_required(OPERATOR)
 def run(run_name: str) -> str:
     """One run: who started it, the file's name and hash, counts, amounts, reason codes, the logs."""
-    view = _runbook().view(run_name, store.get_run(get_db(), run_name))
+    view = runbook().view(run_name, store.get_run(get_db(), run_name))
     if view is None:
         abort(404)
     summary = read_summary(view.run_dir)
@@ -159,7 +147,7 @@ def run(run_name: str) -> str:
 @role_required(OPERATOR)
 def artifact(run_name: str, artifact: str) -> Response:
     """A run's log.html or report.html, or a reconciliation's avstamning.xlsx; nothing else is served."""
-    view = _runbook().view(run_name, store.get_run(get_db(), run_name))
+    view = runbook().view(run_name, store.get_run(get_db(), run_name))
     if view is None:
         abort(404)
     if artifact == RECONCILE_WORKBOOK and view.kind == "reconcile" and _served(view.run_dir, artifact):
@@ -204,15 +192,15 @@ def reconcile() -> Response:
         flash("error", BAD_DATES)
         return back
     conn = get_db()
-    launcher = _launcher()
-    if launcher.going_count(conn, store.RECONCILE) > 0:
+    runs = launcher()
+    if runs.going_count(conn, store.RECONCILE) > 0:
         flash("error", RECONCILE_RUNNING)
         return back
     config = settings()
     if config.reconcile_decisions is not None:
         source = config.reconcile_decisions
     else:
-        sources = reconciling.previewed_sources(conn, _runbook())
+        sources = reconciling.previewed_sources(conn, runbook())
         if not sources.uploads:
             flash("error", NOTHING_TO_RECONCILE)
             return back
@@ -229,7 +217,7 @@ def reconcile() -> Response:
         extra["RECONCILE_TO"] = date_to
     user = username()
     try:
-        launcher.start(
+        runs.start(
             conn,
             kind=store.RECONCILE,
             task=RECONCILE_TASK,

@@ -83,6 +83,20 @@ def test_an_export_label_says_nothing_personal_and_holds_no_control_character(di
     assert files.printable("Anna\nFAKE line\x1b[31m") == "Anna?FAKE line?[31m"
 
 
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(), st.lists, max_leaves=5))
+def test_a_json_file_that_is_not_a_whole_object_reads_as_empty(
+    tmp_path_factory: pytest.TempPathFactory, value: object
+) -> None:
+    path = tmp_path_factory.mktemp("json") / "run.json"
+    assert files.read_json_object(path) == {}  # not there (yet, or any more)
+    path.write_text(json.dumps(value), encoding="utf-8")
+    assert files.read_json_object(path) == {}  # valid JSON, but not an object
+    path.write_text('{"state": "ok", "counts": {"paid": 2}}', encoding="utf-8")
+    assert files.read_json_object(path) == {"state": "ok", "counts": {"paid": 2}}
+    path.write_text('{"state": "o', encoding="utf-8")
+    assert files.read_json_object(path) == {}  # half written by the run
+
+
 @pytest.mark.parametrize(
     ("value", "weak"),
     [
