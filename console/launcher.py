@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from splitpayout.runs import RUN_LOG_FILE, RUN_RECORD_FILE, new_run_dir
+from splitpayout.runs import RUN_LOG_FILE, RUN_RECORD_FILE, new_run_dir, parse_time
 
 from console import db, store
 from console.display import local_time
@@ -152,7 +152,7 @@ class Launcher:
         kinds = store.kinds_of_runs(conn)
         for run in store.unfinished_runs(conn, store.REAL):
             if self.is_going(run.run_name, run.pid):
-                return BlockingRun(run.run_name, f"handläggare {run.started_by}", _time(run.started_at))
+                return BlockingRun(run.run_name, f"handläggare {run.started_by}", parse_time(run.started_at))
         runs_dir = self._settings.runs_dir
         if not runs_dir.is_dir():
             return None
@@ -167,7 +167,9 @@ class Launcher:
                 continue
             if process_alive(record.get("pid"), self._settings.runner_module):
                 return BlockingRun(
-                    path.name, str(record.get("started_by") or "schedule"), _time(record.get("started_at"))
+                    path.name,
+                    str(record.get("started_by") or "schedule"),
+                    parse_time(record.get("started_at")),
                 )
         return None
 
@@ -390,12 +392,3 @@ def _busy_message(blocking: BlockingRun) -> str:
         "Bara en körning i taget får registrera utbetalningar. Vänta tills den är klar och "
         "tryck sedan på knappen igen; förhandsgranskningen gäller fortfarande."
     )
-
-
-def _time(text: object) -> dt.datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None

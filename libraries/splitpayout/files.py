@@ -1,11 +1,14 @@
-"""Small file helpers every part of the robot uses: a file's SHA-256, a JSON object read leniently."""
+"""Small file helpers every part of the robot uses: a file's SHA-256, a JSON object read leniently
+(the latter shared with the web apps, in ``webcommon.files``)."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
-from typing import Any
+
+from webcommon.files import read_json_object
+
+__all__ = ["file_sha256", "read_json_object"]
 
 
 def file_sha256(path: Path) -> str:
@@ -15,12 +18,3 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def read_json_object(path: Path) -> dict[str, Any]:
-    """The JSON object in ``path``, or an empty one when the file is missing, unreadable or not an object."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}

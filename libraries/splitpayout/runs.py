@@ -94,7 +94,8 @@ class RunRecord:
         return (self.finished_at - self.started_at).total_seconds()
 
 
-def _time(text: object) -> dt.datetime | None:
+def parse_time(text: object) -> dt.datetime | None:
+    """An ISO timestamp as a run record writes it, or None when missing or malformed."""
     if not isinstance(text, str) or not text:
         return None
     try:
@@ -113,12 +114,12 @@ def read_run(run_dir: Path) -> RunRecord | None:
     source = summary.get("source") or {}
     error = summary.get("error") or {}
     exit_status = record.get("exit_status")
-    finished = _time(record.get("finished_at")) if record else _time(summary.get("finished_at"))
+    finished = parse_time(record.get("finished_at")) if record else parse_time(summary.get("finished_at"))
     return RunRecord(
         run_dir=run_dir,
         task=str(record.get("task", "")),
         started_by=str(record.get("started_by", summary.get("started_by", ""))),
-        started_at=_time(record.get("started_at")) or _time(summary.get("started_at")),
+        started_at=parse_time(record.get("started_at")) or parse_time(summary.get("started_at")),
         finished_at=finished,
         exit_status=exit_status if isinstance(exit_status, int) else None,
         run_id=str(summary.get("run_id", "")),
