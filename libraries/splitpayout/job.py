@@ -23,8 +23,8 @@ from splitpayout.models import (
     DecisionPlan,
     DecisionResult,
     Outcome,
-    PaymentResult,
     PaymentStatus,
+    payment_results,
 )
 from splitpayout.planner import plan_export, read_header
 from splitpayout.registration import RegistrationEngine
@@ -61,16 +61,7 @@ def dry_run_result(plan: DecisionPlan) -> DecisionResult:
         outcome=plan.outcome,
         amount_ore=0 if plan.protected else plan.amount_ore,
         reasons=plan.reasons,
-        payments=tuple(
-            PaymentResult(
-                reference=p.reference,
-                method=p.method,
-                amount_ore=p.amount_ore,
-                payout_date=p.payout_date,
-                status=status,
-            )
-            for p in plan.payments
-        ),
+        payments=payment_results(plan, status),
     )
 
 

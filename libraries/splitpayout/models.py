@@ -180,3 +180,17 @@ class DecisionResult(BaseModel):
     amount_ore: int = 0
     reasons: tuple[Reason, ...] = ()
     payments: tuple[PaymentResult, ...] = ()
+
+
+def payment_results(plan: DecisionPlan, status: PaymentStatus) -> tuple[PaymentResult, ...]:
+    """Every payment of ``plan`` as reported, all with ``status``."""
+    return tuple(
+        PaymentResult(
+            reference=p.reference,
+            method=p.method,
+            amount_ore=p.amount_ore,
+            payout_date=p.payout_date,
+            status=status,
+        )
+        for p in plan.payments
+    )

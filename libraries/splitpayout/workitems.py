@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentResult, PaymentStatus
+from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, payment_results
 
 DecisionKind = Literal["splitpayout.decision/1"]
 ResultKind = Literal["splitpayout.result/1"]
@@ -138,16 +138,7 @@ def not_attempted(plan: DecisionPlan) -> DecisionResult:
         decision_id=plan.decision_id,
         outcome=Outcome.FAILED,
         amount_ore=plan.amount_ore,
-        payments=tuple(
-            PaymentResult(
-                reference=p.reference,
-                method=p.method,
-                amount_ore=p.amount_ore,
-                payout_date=p.payout_date,
-                status=PaymentStatus.FAILED,
-            )
-            for p in plan.payments
-        ),
+        payments=payment_results(plan, PaymentStatus.FAILED),
     )
 
 

@@ -118,6 +118,10 @@ class DecisionWork:
                 self._note_duplicates(step.payment.reference, held)
             else:
                 conflicts.append(step.payment.reference)
+        self._stop_on_conflicts(conflicts)
+
+    def _stop_on_conflicts(self, conflicts: list[str]) -> None:
+        """References the payout system holds with other content stop the decision (manual)."""
         if conflicts:
             for reference in conflicts:
                 self._record_conflict(reference)
@@ -205,10 +209,7 @@ class DecisionWork:
                 )
             else:
                 conflicts.append(step.payment.reference)
-        if conflicts:
-            for reference in conflicts:
-                self._record_conflict(reference)
-            raise Stop(Outcome.MANUAL, (conflict_reason(conflicts),))
+        self._stop_on_conflicts(conflicts)
 
     def _look_up_or_stop(self, missing: list[Step], step: Step, purpose: str) -> list[RegisteredPayment]:
         try:
