@@ -19,14 +19,12 @@ from hypothesis import strategies as st
 from robotglue.browser import fill_form, payment_form_values
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.wait import WebDriverWait
 from splitpayout.gateway import PAYMENT_FORM_FIELDS
 from splitpayout.models import Outcome
 from splitpayout.planner import plan_row
 
 from swedish_rules import previous_bank_day
-from tests.support.browser import logged_in_browser
+from tests.support.browser import logged_in_browser, new_page
 from tests.support.payout_server import PayoutServer, running_payout_system
 from tests.unit.splitpayout.export_builder import raw_row
 
@@ -49,16 +47,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PayoutServer]:
 def browser(server: PayoutServer) -> Iterator[webdriver.Chrome]:
     with logged_in_browser(server) as driver:
         yield driver
-
-
-def new_page(driver: webdriver.Chrome, action: object, page: str) -> None:
-    """Do ``action`` and wait for the NEW page named ``page`` (never the old one of the same name)."""
-    old = driver.find_element(By.ID, "main")
-    action()  # type: ignore[operator]
-    WebDriverWait(driver, 10).until(ec.staleness_of(old))
-    WebDriverWait(driver, 10).until(
-        ec.presence_of_element_located((By.CSS_SELECTOR, f'main#main[data-page="{page}"]'))
-    )
 
 
 @settings(

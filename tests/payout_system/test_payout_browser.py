@@ -15,6 +15,7 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from swedish_rules import is_bank_day
+from tests.support.browser import new_page
 from tests.support.payout_server import PayoutServer, running_payout_system
 
 pytestmark = pytest.mark.browser
@@ -66,12 +67,8 @@ def wait_for_page(driver: webdriver.Chrome, name: str) -> None:
 
 
 def click_to(driver: webdriver.Chrome, element_id: str, name: str) -> None:
-    """Click ``element_id`` and wait for the NEW page ``name``: the old page may have the same name
-    (a search from the search page), so first wait until the old page is gone."""
-    old = driver.find_element(By.ID, "main")
-    driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 10).until(ec.staleness_of(old))
-    wait_for_page(driver, name)
+    """Click ``element_id`` and wait for the NEW page ``name`` (the old page may have the same name)."""
+    new_page(driver, driver.find_element(By.ID, element_id).click, name)
 
 
 def test_log_in_register_confirm_and_find_by_search(server: PayoutServer, browser: webdriver.Chrome) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from robotglue.browser import chromedriver_path, get_chromium_options
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -34,3 +35,24 @@ def logged_in_browser(server: PayoutServer, user: tuple[str, str] = ROBOT_USER) 
         yield driver
     finally:
         driver.quit()
+
+
+def new_page(driver: webdriver.Chrome, action: Callable[[], object], page: str, timeout: float = 10) -> None:
+    """Do ``action`` and wait for the NEW document showing the page ``page`` (its ``data-page``).
+
+    The old document is marked first, so a page of the same name (a search from the search page)
+    is never mistaken for the answer: the wait ends only in a document without the mark.
+    """
+    driver.execute_script("window.__oldPage = true;")
+    action()
+
+    def arrived(_: object) -> bool:
+        try:
+            fresh = driver.execute_script("return window.__oldPage === undefined;")
+            return bool(fresh) and bool(
+                driver.find_elements(By.CSS_SELECTOR, f'main#main[data-page="{page}"]')
+            )
+        except WebDriverException:  # the document is being replaced right now
+            return False
+
+    WebDriverWait(driver, timeout).until(arrived)
