@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from splitpayout import notify
+from splitpayout.config import Settings
+from splitpayout.config.names import RUN_LOG_FILE
 from splitpayout.errors import ExportFileError
 from splitpayout.gateway import PayoutGateway
 from splitpayout.ledger import Ledger
@@ -41,7 +43,6 @@ from splitpayout.reports import (
 )
 from splitpayout.results import ResultStore
 from splitpayout.runlog import RunLog
-from splitpayout.settings import Settings
 from swedish_rules import format_amount
 
 Say = Callable[[str], None]
@@ -119,7 +120,7 @@ class SplitPayoutJob:
         self.started_at = dt.datetime.now(dt.UTC)
         self.run_id = new_run_id(self.started_at)
         self.mode = "dry_run" if settings.dry_run else "real"
-        self.log = RunLog(settings.artifacts_dir / "run.jsonl", self.run_id)
+        self.log = RunLog(settings.artifacts_dir / RUN_LOG_FILE, self.run_id)
         self.source_name = settings.decisions_file.name if settings.decisions_file else ""
         self.source_sha256 = ""
         self.error: ExportFileError | None = None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from splitpayout.config import SettingsError
 from splitpayout.inbox import (
     INBOX_SUMMARY_FILE,
     FileOutcome,
@@ -39,7 +40,6 @@ from splitpayout.inbox import (
     sha256_of,
 )
 from splitpayout.runs import list_runs
-from splitpayout.settings import SettingsError
 
 from devdata.generate_export import generate
 from tests.support.payout_server import running_payout_system

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from splitpayout.config.environment import child_environment, python_path
 from splitpayout.inbox.settings import CONSOLE_FILE, InboxSettings
 from splitpayout.runs import SUMMARY_FILE
 
@@ -30,13 +30,13 @@ def run_split_payouts(
     is killed. When the inbox run is stopped, the run is asked to stop too (one SIGTERM: it stops
     as any stopped run does and writes its reports) before the inbox run ends.
     """
-    env = dict(os.environ)
-    paths = [str(ROOT), str(ROOT / "libraries"), *env.get("PYTHONPATH", "").split(os.pathsep)]
-    env.update(
-        DECISIONS_FILE=str(export.resolve()),
-        ROBOT_ARTIFACTS=str(run_dir.resolve()),
-        RUN_STARTED_BY=settings.started_by,
-        PYTHONPATH=os.pathsep.join(dict.fromkeys(p for p in paths if p)),
+    env = child_environment(
+        {
+            "DECISIONS_FILE": str(export.resolve()),
+            "ROBOT_ARTIFACTS": str(run_dir.resolve()),
+            "RUN_STARTED_BY": settings.started_by,
+            "PYTHONPATH": python_path(str(ROOT), str(ROOT / "libraries")),
+        }
     )
     with (run_dir / CONSOLE_FILE).open("wb") as console:
         process = subprocess.Popen(
