@@ -18,7 +18,7 @@ from typing import Any
 
 from splitpayout import notify
 from splitpayout.config import Settings
-from splitpayout.config.names import RUN_LOG_FILE
+from splitpayout.config.names import RUN_LOG_FILE, STARTED_BY
 from splitpayout.errors import ExportFileError
 from splitpayout.gateway import PayoutGateway
 from splitpayout.ledger import Ledger
@@ -110,7 +110,7 @@ class SplitPayoutJob:
         *,
         say: Say = print,
         announce: Say | None = None,
-        started_by: str = "schedule",
+        started_by: str = STARTED_BY,
     ) -> None:
         self.settings = settings
         self.say = say
