@@ -13,27 +13,27 @@ from werkzeug.security import generate_password_hash
 
 from console.app import create_app
 from console.settings import (
+    APP,
     DEFAULT_DATA_DIR,
     DEFAULT_HOST,
     DEFAULT_MAX_PREVIEWS,
     DEFAULT_MAX_UPLOAD_MB,
     DEFAULT_PAYOUT_SYSTEM_URL,
     DEFAULT_PORT,
+    DEFAULT_PREVIEW_TIMEOUT_SECONDS,
     DEFAULT_RUNS_DIR,
     DEFAULT_SESSION_IDLE_SECONDS,
     DEFAULT_STATE_DIR,
     DEFAULT_THREADS,
     DEMO_PASSWORDS,
     Settings,
-    SettingsError,
 )
-from webcommon.serve import configuration_error, say, serve
+from webcommon.serve import add_common_options, demo_users_help, new_parser, parse, run, say
+from webcommon.settings import MIN_PASSWORD_LENGTH
 
 PROG = "console"
 
-_DEMO_USERS = "\n".join(
-    f"  {name:<6} / {password:<20} ({role})" for name, (password, role) in DEMO_PASSWORDS.items()
-)
+_DEMO_USERS = demo_users_help(DEMO_PASSWORDS)
 
 DESCRIPTION = (
     "The robot's console: case workers upload an export, read its preview and run it for real; "
@@ -51,9 +51,14 @@ users and roles:
   CONSOLE_USERS_FILE   JSON list of {{"username", "password_hash" (werkzeug) or "password",
                        "role"}}; replaces the demo users. Required in production. Make a hash
                        with: python -m console --hash-password
-  CONSOLE_SECRET_KEY   signs session cookies (at least 32 characters in production).
-  CONSOLE_ENV=production refuses to start with the demo users, the default secret key or
-  the stand-in's demo credentials.
+  CONSOLE_SECRET_KEY   signs session cookies (production: at least 32 random characters,
+                       e.g. python -c "import secrets; print(secrets.token_urlsafe(32))").
+  CONSOLE_ENV=production refuses to start (exit 2, naming the setting) with the demo users,
+  a password under 12 characters in the users file, a weak or default secret key, any of
+  the stand-in's demo credentials (CONSOLE_PAYOUT_SYSTEM_*, PAYOUT_SYSTEM_*, the vault file
+  RPA_SECRET_FILE) or a plain http:// payout-system URL (unless CONSOLE_ALLOW_PLAIN_HTTP=true
+  says the network between them is closed). The session cookie is always Secure, and
+  waitress trusts X-Forwarded-* headers from CONSOLE_TRUSTED_PROXY (default 127.0.0.1).
 
 settings (flags win over the environment):
   CONSOLE_HOST, CONSOLE_PORT          where to listen (default {DEFAULT_HOST}:{DEFAULT_PORT})
@@ -67,6 +72,8 @@ settings (flags win over the environment):
                                       (default {DEFAULT_SESSION_IDLE_SECONDS})
   CONSOLE_MAX_UPLOAD_MB               largest export accepted (default {DEFAULT_MAX_UPLOAD_MB})
   CONSOLE_MAX_PREVIEWS                previews (dry runs) at once (default {DEFAULT_MAX_PREVIEWS})
+  CONSOLE_PREVIEW_TIMEOUT_SECONDS     a preview still going after this long is stopped, and its
+                                      page says why (default {DEFAULT_PREVIEW_TIMEOUT_SECONDS})
   CONSOLE_THREADS                     waitress worker threads (default {DEFAULT_THREADS})
 
 the payout system (passed to every run):
@@ -92,22 +99,8 @@ one real run at a time:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line options."""
-    parser = argparse.ArgumentParser(
-        prog="python -m console",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--host", help=f"interface to listen on (default {DEFAULT_HOST}; env CONSOLE_HOST)")
-    parser.add_argument(
-        "--port",
-        type=int,
-        help=f"port to listen on (default {DEFAULT_PORT}; 0 = any free port; env CONSOLE_PORT)",
-    )
-    parser.add_argument(
-        "--env", choices=("development", "production"), help="overrides CONSOLE_ENV (default development)"
-    )
-    parser.add_argument("--users-file", help="JSON file of users (overrides CONSOLE_USERS_FILE)")
+    parser = new_parser(PROG, DESCRIPTION, EPILOG)
+    add_common_options(parser, APP)
     parser.add_argument("--data-dir", help=f"the console's own storage (default {DEFAULT_DATA_DIR})")
     parser.add_argument("--runs-dir", help=f"the runs folder (default {DEFAULT_RUNS_DIR})")
     parser.add_argument("--state-dir", help=f"the robot's ledger folder (default {DEFAULT_STATE_DIR})")
@@ -118,48 +111,39 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-upload-mb", type=int, help=f"largest export accepted (default {DEFAULT_MAX_UPLOAD_MB})"
     )
     parser.add_argument(
-        "--session-idle-seconds",
-        type=int,
-        help=f"idle seconds before a session expires (default {DEFAULT_SESSION_IDLE_SECONDS})",
-    )
-    parser.add_argument("--threads", type=int, help=f"worker threads (default {DEFAULT_THREADS})")
-    parser.add_argument(
         "--hash-password",
         action="store_true",
-        help="ask for a password, print its hash for the users file, and exit",
+        help=f"ask for a password (at least {MIN_PASSWORD_LENGTH} characters), print its hash for the "
+        "users file, and exit",
     )
     return parser
 
 
+def hash_password() -> int:
+    """Read a password (terminal or one line of stdin) and print its hash."""
+    password = getpass.getpass("Lösenord: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        print(f"console: the password must be at least {MIN_PASSWORD_LENGTH} characters", file=sys.stderr)
+        return 2
+    print(generate_password_hash(password))
+    return 0
+
+
+def announce(settings: Settings, _app: Flask, port: int) -> None:
+    """The start-up line."""
+    say(
+        PROG,
+        f"serving http://{settings.host}:{port}/ ({settings.env} mode, runs in {settings.runs_dir}, "
+        f"payout system {settings.payout_system_url})",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse options, check settings, serve until interrupted."""
-    args = build_parser().parse_args(argv)
-    if args.hash_password:
-        password = getpass.getpass("Lösenord: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-        if not password:
-            print("console: no password given", file=sys.stderr)
-            return 2
-        print(generate_password_hash(password))
-        return 0
-    try:
-        settings = Settings.load(vars(args), os.environ)
-    except SettingsError as exc:
-        return configuration_error(PROG, exc)
-
-    def announce(_app: Flask, port: int) -> None:
-        say(
-            PROG,
-            f"serving http://{settings.host}:{port}/ ({settings.env} mode, runs in {settings.runs_dir}, "
-            f"payout system {settings.payout_system_url})",
-        )
-
-    return serve(
-        lambda: create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        threads=settings.threads,
-        announce=announce,
-    )
+    options = parse(build_parser(), argv)
+    if options["hash_password"]:
+        return hash_password()
+    return run(PROG, lambda: Settings.load(options, os.environ), create_app, announce)
 
 
 if __name__ == "__main__":

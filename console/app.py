@@ -1,51 +1,59 @@
-"""The application factory."""
+"""The application factory: the console's parts on ``webcommon``'s app."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from flask import Flask, current_app, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
+from flask import Flask, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from console import db, display, security
+from console import db, display, security, store
 from console.history import RunBook
 from console.launcher import Launcher
 from console.settings import CASE_WORKER, Settings
 from console.uploads import too_big_message
+from webcommon.app import WebApp, create_web_app
+from webcommon.files import private_dir
 
 # Room for the form's other fields besides the file itself.
 FORM_OVERHEAD_BYTES = 64 * 1024
 
-ERROR_MESSAGES = {
-    400: "Begäran kunde inte behandlas. Ladda om sidan och försök igen.",
-    403: "Du saknar behörighet för den här sidan.",
-    404: "Sidan finns inte.",
-    405: "Metoden är inte tillåten för den här sidan.",
-    500: "Ett tekniskt fel inträffade. Försök igen senare eller kontakta driften.",
-}
+
+def _is_session_request() -> bool:
+    """Everything but static files."""
+    return not request.path.startswith("/static/")
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Flask:
-    """Build the console. ``clock`` (seconds) drives session expiry."""
+    """Build the console. ``clock`` (seconds) drives session expiry and login throttling."""
     settings.validate()
     for folder in (settings.data_dir, settings.uploads_dir, settings.runs_dir, settings.state_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    app = Flask(__name__)
-    app.config.update(
-        CONSOLE_SETTINGS=settings,
-        CONSOLE_CLOCK=clock,
-        SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
+        private_dir(folder)
+    web = WebApp(
+        env=settings.env,
+        secret_key=settings.secret_key,
+        database=settings.database_path,
+        schema=db.APP_SCHEMA,
+        cookie_name=security.COOKIE_NAME,
+        expired_notice=security.EXPIRED_NOTICE,
+        users=settings.users,
+        record_event=store.add_event,
+        home_endpoint="home",
+        session_idle_seconds=settings.session_idle_seconds,
+        uses_sessions=_is_session_request,
+        clock=clock,
+        error_messages={
+            413: too_big_message(settings.max_upload_bytes),
+            500: "Ett tekniskt fel inträffade. Försök igen senare eller kontakta driften.",
+        },
+        max_content_length=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app = create_web_app(__name__, web)
+    app.config.update(CONSOLE_SETTINGS=settings, CONSOLE_CLOCK=clock)
     launcher = Launcher(settings)
     app.extensions["console_launcher"] = launcher
     app.extensions["console_runbook"] = RunBook(settings, launcher)
-    db.init_app(app)
-    security.init_app(app)
     display.init_app(app)
 
     from console.auth import bp as auth_bp
@@ -55,10 +63,6 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     for blueprint in (auth_bp, casework_bp, operations_bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", home)
-
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected_error)
-    app.after_request(_security_headers)
     return app
 
 
@@ -70,37 +74,3 @@ def home() -> Response:
     if user["role"] == CASE_WORKER:
         return redirect(url_for("casework.home"), code=303)
     return redirect(url_for("operations.history"), code=303)
-
-
-def _error_response(status: int, message: str) -> Response:
-    html = render_template("error.html", message=message, status=status)
-    return Response(html, status=status, mimetype="text/html")
-
-
-def _http_error(exc: HTTPException) -> Response:
-    status = exc.code or 500
-    if status == 413:
-        settings: Settings = current_app.config["CONSOLE_SETTINGS"]
-        message = too_big_message(settings.max_upload_bytes)
-    else:
-        message = ERROR_MESSAGES.get(status, "Begäran kunde inte behandlas.")
-    response = _error_response(status, message)
-    if status == 405:
-        for name, value in exc.get_headers():
-            if name.lower() == "allow":
-                response.headers["Allow"] = value
-    return response
-
-
-def _unexpected_error(exc: Exception) -> Response:
-    # Only the exception type reaches the log: form values and files may hold personal data.
-    current_app.logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.path)
-    return _error_response(500, ERROR_MESSAGES[500])
-
-
-def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
-    return response

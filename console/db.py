@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
-
 from webcommon import db as web_db
 from webcommon.db import SESSIONS_SCHEMA, connect, get_db, transaction
+from webcommon.throttle import THROTTLE_SCHEMA
 
-__all__ = ["SCHEMA", "connect", "get_db", "init_app", "init_schema", "transaction"]
+__all__ = ["SCHEMA", "connect", "get_db", "init_schema", "transaction"]
 
 APP_SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
@@ -54,14 +53,9 @@ CREATE TABLE IF NOT EXISTS events (
     run_name   TEXT
 );
 """
-SCHEMA = SESSIONS_SCHEMA + APP_SCHEMA
+SCHEMA = SESSIONS_SCHEMA + THROTTLE_SCHEMA + APP_SCHEMA
 
 
 def init_schema(path: Path | str) -> None:
     """Create the database file (and its folder) and the tables if they do not exist yet."""
     web_db.init_schema(path, SCHEMA)
-
-
-def init_app(app: Flask) -> None:
-    """Create the schema and close connections at the end of each request."""
-    web_db.init_app(app, app.config["CONSOLE_SETTINGS"].database_path, SCHEMA)

@@ -26,9 +26,11 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import sqlite3
 import subprocess
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +41,18 @@ from splitpayout.runs import RUN_LOG_FILE, RUN_RECORD_FILE, new_run_dir
 from console import db, store
 from console.display import local_time
 from console.settings import Settings
+from webcommon.files import open_private, private_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = logging.getLogger(__name__)
+POLL_SECONDS = 1.0
+# How long a run's process may go on after its run.json says it finished.
+FINISHED_GRACE_SECONDS = 60.0
+# After SIGTERM, then after SIGKILL: how long to wait for the process to go.
+STOP_GRACE_SECONDS = 10.0
+# Why the console stopped a run (run.json's ``stopped_by_console.code``).
+PREVIEW_TIMEOUT = "preview_timeout"
+LINGERING = "lingering_process"
 
 # The robot's tasks (splitpayout.runner) that the console starts.
 SPLIT_PAYOUTS = "split_payouts"
@@ -204,7 +215,7 @@ class Launcher:
     ) -> str:
         """Make the run's folder, record the run and start its process; returns the folder's name."""
         settings = self._settings
-        run_dir = new_run_dir(settings.runs_dir, label)
+        run_dir = private_dir(new_run_dir(settings.runs_dir, label))
         run_name = run_dir.name
         store.insert_run(
             conn,
@@ -219,11 +230,11 @@ class Launcher:
                 exit_status=None,
             ),
         )
-        settings.run_output_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.run_output_dir)
         output = settings.run_output_dir / f"{run_name}.txt"
         command = [settings.python, "-m", settings.runner_module, task]
         try:
-            with output.open("ab") as log_file:
+            with open_private(output, "ab") as log_file:
                 process = subprocess.Popen(
                     command,
                     cwd=ROOT,
@@ -232,6 +243,7 @@ class Launcher:
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # a run finishes even when the console stops
+                    umask=0o077,  # what the run writes (workbook, ledger, logs) is owner-only
                 )
         except OSError as exc:
             LOG.error("run %s could not start: %s", run_name, type(exc).__name__)
@@ -244,7 +256,7 @@ class Launcher:
         store.add_event(conn, console_user, f"start_{kind}", upload_id=upload_id, run_name=run_name)
         LOG.info("run %s started (%s %s, pid %d)", run_name, kind, task, process.pid)
         threading.Thread(
-            target=self._wait, args=(run_name, process), name=f"wait-{run_name}", daemon=True
+            target=self._wait, args=(run_name, process, kind), name=f"wait-{run_name}", daemon=True
         ).start()
         return run_name
 
@@ -291,8 +303,29 @@ class Launcher:
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
-    def _wait(self, run_name: str, process: subprocess.Popen[bytes]) -> None:
-        status = process.wait()
+    def _wait(self, run_name: str, process: subprocess.Popen[bytes], kind: str) -> None:
+        """Record the run's end. A preview still going after ``preview_timeout_seconds`` is stopped,
+        and so is a run whose process lingers ``FINISHED_GRACE_SECONDS`` after its run.json said it
+        had finished: the console never leaves behind a process it has given up on."""
+        run_dir = self._settings.runs_dir / run_name
+        limit = self._settings.preview_timeout_seconds if kind == store.PREVIEW else None
+        started = time.monotonic()
+        finished_seen: float | None = None
+        while True:
+            try:
+                status = process.wait(timeout=POLL_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            if finished_seen is None and read_record(run_dir).get("finished_at"):
+                finished_seen = now
+            if limit is not None and now - started > limit:
+                status = _stop(process, run_dir, PREVIEW_TIMEOUT, f"the preview took longer than {limit} s")
+                break
+            if finished_seen is not None and now - finished_seen > FINISHED_GRACE_SECONDS:
+                status = _stop(process, run_dir, LINGERING, "the process went on after the run had finished")
+                break
         try:
             conn = db.connect(self._settings.database_path)
             try:
@@ -308,6 +341,27 @@ class Launcher:
         for process in list(self._processes.values()):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=timeout)
+
+
+def _stop(process: subprocess.Popen[bytes], run_dir: Path, code: str, reason: str) -> int:
+    """Stop a run's whole process group (it runs in a session of its own) and say so in run.json."""
+    LOG.warning("stopping run %s: %s", run_dir.name, reason)
+    for sig, grace in ((signal.SIGTERM, STOP_GRACE_SECONDS), (signal.SIGKILL, STOP_GRACE_SECONDS)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=grace)
+            break
+    status = process.returncode if process.returncode is not None else -int(signal.SIGKILL)
+    record = read_record(run_dir)
+    record.update(stopped_by_console={"code": code, "reason": reason})
+    if not record.get("finished_at"):
+        record.update(finished_at=store.now_iso(), exit_status=status)
+    with contextlib.suppress(OSError):
+        temporary = run_dir / (RUN_RECORD_FILE + ".console.tmp")
+        temporary.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        temporary.replace(run_dir / RUN_RECORD_FILE)
+    return status
 
 
 def _busy_message(blocking: BlockingRun) -> str:

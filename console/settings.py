@@ -8,8 +8,9 @@ production mode refuses to start with any of them (``Settings.validate``).
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,9 @@ from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS as DEFAULT_SESSION_I
 from webcommon.settings import DEVELOPMENT as DEVELOPMENT
 from webcommon.settings import ENVIRONMENTS as ENVIRONMENTS
 from webcommon.settings import PRODUCTION as PRODUCTION
+from webcommon.settings import AppIdentity, load_common, to_flag, validate_common
 from webcommon.settings import SettingsError as SettingsError
 from webcommon.settings import User as User
-from webcommon.settings import (
-    check_one_role_per_account,
-    load_users,
-    refuse_default_secret_key,
-    refuse_demo_passwords,
-)
 from webcommon.settings import pick as _pick
 from webcommon.settings import to_int as _to_int
 
@@ -53,8 +49,15 @@ DEFAULT_STATE_DIR = "state"
 DEFAULT_PAYOUT_SYSTEM_URL = "http://127.0.0.1:8080"
 DEFAULT_MAX_UPLOAD_MB = 20
 DEFAULT_MAX_PREVIEWS = 4
+# A preview (dry run) that has not finished after this long is stopped, and the page says why.
+DEFAULT_PREVIEW_TIMEOUT_SECONDS = 900
 DEFAULT_THREADS = 8
 RUNNER_MODULE = "splitpayout.runner"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# prefix, roles, demo users, demo secret key, default host, port and threads
+APP = AppIdentity(
+    "CONSOLE", ROLES, DEMO_PASSWORDS, DEV_SECRET_KEY, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class Settings:
     session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
     max_previews: int = DEFAULT_MAX_PREVIEWS
+    preview_timeout_seconds: int = DEFAULT_PREVIEW_TIMEOUT_SECONDS
     threads: int = DEFAULT_THREADS
     payout_system_url: str = DEFAULT_PAYOUT_SYSTEM_URL
     # The robot's registrar account; None = the run reads it from its own environment or the vault.
@@ -88,6 +92,10 @@ class Settings:
     reconcile_decisions: Path | None = None
     python: str = sys.executable
     runner_module: str = RUNNER_MODULE
+    # Production accepts a plain http:// payout-system URL only when this says the network is closed.
+    allow_plain_http: bool = False
+    # waitress trusts X-Forwarded-* headers from this address only (None: from nowhere).
+    trusted_proxy: str | None = None
 
     @property
     def database_path(self) -> Path:
@@ -112,24 +120,13 @@ class Settings:
 
         Raises SettingsError for unusable or, in production, unsafe values.
         """
-        env = _pick(options.get("env"), environ.get("CONSOLE_ENV"), DEVELOPMENT)
-        if env not in ENVIRONMENTS:
-            raise SettingsError(f"CONSOLE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-        users_file = _pick(options.get("users_file"), environ.get("CONSOLE_USERS_FILE"))
-        users = load_users(users_file, env, DEMO_PASSWORDS, ROLES, "CONSOLE_USERS_FILE")
+        common = load_common(APP, options, environ)
+        env = common["env"]
         data_dir = Path(_pick(options.get("data_dir"), environ.get("CONSOLE_DATA_DIR"), DEFAULT_DATA_DIR))
-        username = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_USERNAME"))
-        password = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_PASSWORD"))
-        api_token = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_API_TOKEN"))
-        if env == DEVELOPMENT:
-            # Out of the box, runs use the stand-in's demo account, unless the robot's own
-            # credentials (environment or vault) are configured.
-            own_credentials = environ.get("PAYOUT_SYSTEM_USERNAME") or environ.get("RPA_SECRET_MANAGER")
-            if username is None and password is None and not own_credentials:
-                username, password = DEMO_PAYOUT_USERNAME, DEMO_PAYOUT_PASSWORD
-            if api_token is None and not environ.get("PAYOUT_SYSTEM_API_TOKEN"):
-                api_token = DEMO_PAYOUT_API_TOKEN
+        username, password, api_token = _payout_credentials(env, environ)
         reconcile = _pick(environ.get("CONSOLE_RECONCILE_DECISIONS"))
+        if env == PRODUCTION:
+            refuse_demo_credentials_for_runs(environ)
         settings = cls(
             data_dir=data_dir,
             runs_dir=Path(
@@ -148,19 +145,6 @@ class Settings:
                     DEFAULT_STATE_DIR,
                 )
             ),
-            env=env,
-            host=_pick(options.get("host"), environ.get("CONSOLE_HOST"), DEFAULT_HOST),
-            port=_to_int("port", _pick(options.get("port"), environ.get("CONSOLE_PORT"), DEFAULT_PORT)),
-            secret_key=environ.get("CONSOLE_SECRET_KEY") or (DEV_SECRET_KEY if env == DEVELOPMENT else ""),
-            users=users,
-            session_idle_seconds=_to_int(
-                "session idle seconds",
-                _pick(
-                    options.get("session_idle_seconds"),
-                    environ.get("CONSOLE_SESSION_IDLE_SECONDS"),
-                    DEFAULT_SESSION_IDLE_SECONDS,
-                ),
-            ),
             max_upload_bytes=_to_int(
                 "max upload MB",
                 _pick(
@@ -172,8 +156,9 @@ class Settings:
             max_previews=_to_int(
                 "max previews", _pick(environ.get("CONSOLE_MAX_PREVIEWS"), DEFAULT_MAX_PREVIEWS)
             ),
-            threads=_to_int(
-                "threads", _pick(options.get("threads"), environ.get("CONSOLE_THREADS"), DEFAULT_THREADS)
+            preview_timeout_seconds=_to_int(
+                "preview timeout seconds",
+                _pick(environ.get("CONSOLE_PREVIEW_TIMEOUT_SECONDS"), DEFAULT_PREVIEW_TIMEOUT_SECONDS),
             ),
             payout_system_url=str(
                 _pick(
@@ -186,15 +171,16 @@ class Settings:
             payout_system_password=password,
             payout_system_api_token=api_token,
             reconcile_decisions=Path(reconcile) if reconcile else None,
+            allow_plain_http=to_flag("CONSOLE_ALLOW_PLAIN_HTTP", environ.get("CONSOLE_ALLOW_PLAIN_HTTP")),
+            **common,
         )
         settings.validate()
         return settings
 
     def validate(self) -> None:
         """Raise SettingsError for unusable values, and in production for any demo secret or user."""
-        if self.env not in ENVIRONMENTS:
-            raise SettingsError(f"env must be one of {', '.join(ENVIRONMENTS)}, got {self.env!r}")
-        for name in ("session_idle_seconds", "max_upload_bytes", "max_previews", "threads"):
+        validate_common(APP, self)
+        for name in ("max_upload_bytes", "max_previews", "preview_timeout_seconds"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.replace('_', ' ')} must be positive, got {getattr(self, name)}")
         if not self.payout_system_url.startswith(("http://", "https://")):
@@ -205,13 +191,8 @@ class Settings:
             raise SettingsError(
                 "CONSOLE_PAYOUT_SYSTEM_USERNAME and CONSOLE_PAYOUT_SYSTEM_PASSWORD must be given together"
             )
-        if not self.users:
-            raise SettingsError("no users configured")
-        check_one_role_per_account(self.users, ROLES)
         if self.env != PRODUCTION:
             return
-        refuse_default_secret_key(self.secret_key, DEV_SECRET_KEY, "CONSOLE_SECRET_KEY")
-        refuse_demo_passwords(self.users, DEMO_PASSWORDS)
         if self.payout_system_password == DEMO_PAYOUT_PASSWORD:
             raise SettingsError(
                 "production mode refuses the stand-in's demo password for the payout system: "
@@ -221,6 +202,66 @@ class Settings:
             raise SettingsError(
                 "production mode refuses the stand-in's demo API token: set CONSOLE_PAYOUT_SYSTEM_API_TOKEN"
             )
+        if self.payout_system_url.startswith("http://") and not self.allow_plain_http:
+            raise SettingsError(
+                "production mode refuses a plain http:// CONSOLE_PAYOUT_SYSTEM_URL: use https://, or set "
+                "CONSOLE_ALLOW_PLAIN_HTTP=true when the network between the robot and the payout system "
+                "is closed"
+            )
+
+
+def _payout_credentials(env: str, environ: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
+    """The runs' account and API token for the payout system (None: the run's own settings)."""
+    username = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_USERNAME"))
+    password = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_PASSWORD"))
+    api_token = _pick(environ.get("CONSOLE_PAYOUT_SYSTEM_API_TOKEN"))
+    if env == DEVELOPMENT:
+        # Out of the box, runs use the stand-in's demo account, unless the robot's own
+        # credentials (environment or vault) are configured.
+        own_credentials = environ.get("PAYOUT_SYSTEM_USERNAME") or environ.get("RPA_SECRET_MANAGER")
+        if username is None and password is None and not own_credentials:
+            username, password = DEMO_PAYOUT_USERNAME, DEMO_PAYOUT_PASSWORD
+        if api_token is None and not environ.get("PAYOUT_SYSTEM_API_TOKEN"):
+            api_token = DEMO_PAYOUT_API_TOKEN
+    return username, password, api_token
+
+
+DEMO_SECRETS = (DEMO_PAYOUT_PASSWORD, DEMO_PAYOUT_API_TOKEN)
+
+
+def refuse_demo_credentials_for_runs(environ: Mapping[str, str]) -> None:
+    """Production: SettingsError when the runs would get the stand-in's demo credentials from the
+    console's environment (``PAYOUT_SYSTEM_PASSWORD``, ``PAYOUT_SYSTEM_API_TOKEN``) or from the
+    vault file (``RPA_SECRET_FILE``, e.g. ``devdata/vault.json``)."""
+    for name in ("PAYOUT_SYSTEM_PASSWORD", "PAYOUT_SYSTEM_API_TOKEN"):
+        if environ.get(name) in DEMO_SECRETS:
+            raise SettingsError(f"production mode refuses the stand-in's demo credentials in {name}")
+    vault = environ.get("RPA_SECRET_FILE")
+    if not vault:
+        return
+    # Runs start in the project folder: a relative path is read from there (and from here).
+    for path in dict.fromkeys((Path(vault), PROJECT_ROOT / vault)):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # the run says what is wrong with its vault
+        if any(value in DEMO_SECRETS for value in _strings(data)):
+            raise SettingsError(
+                "production mode refuses the stand-in's demo credentials in the vault file "
+                f"RPA_SECRET_FILE={vault}"
+            )
+
+
+def _strings(data: object) -> Iterator[str]:
+    """Every string value inside parsed JSON."""
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for value in data.values():
+            yield from _strings(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _strings(value)
 
 
 def load_users_file(path: Path) -> tuple[User, ...]:

@@ -1,10 +1,12 @@
 """Uploaded exports: checked (size, type), kept in the console's storage and read back for the run.
 
-Each upload gets its own folder, ``<data dir>/uploads/<upload id>/``, holding the file
-under its original (cleaned) name, so that the run's summary and the history show the
-name the case worker knows. The SHA-256 recorded at upload is checked again before the
-real run: the real run uses exactly the file that was previewed. The file is made
-read-only once stored.
+Each upload gets its own folder, ``<data dir>/uploads/<upload id>/`` (0700), holding the
+file under a label that says nothing personal, ``export-<date>-<short SHA-256>.xlsx``: the
+run's log, summary and the operators' history only ever see that label (a case worker's
+file name may hold a name or an identity number). The original (cleaned) name is kept in
+the console's uploads table and shown only to case workers. The SHA-256 recorded at upload
+is checked again before the real run: the real run uses exactly the file that was
+previewed. The file is owner-only and made read-only once stored (0400).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import IO
 
 from console import store
 from console.settings import Settings
+from webcommon.files import export_label, open_private, private_dir
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{16}$")
 CHUNK = 1024 * 1024
@@ -71,13 +74,15 @@ def store_upload(stream: IO[bytes], original_name: str, settings: Settings, user
         raise UploadRefusedError(NOT_XLSX)
     upload_id = secrets.token_hex(8)
     folder = settings.uploads_dir / upload_id
-    folder.mkdir(parents=True, exist_ok=False)
+    if folder.exists():  # pragma: no cover - 64 random bits
+        raise FileExistsError(folder)
+    private_dir(folder)
     name = clean_file_name(original_name)
-    target = folder / name
+    partial = folder / "upload.partial"
     digest = hashlib.sha256()
     size = 0
     try:
-        with target.open("xb") as handle:
+        with open_private(partial, "xb") as handle:
             for chunk in iter(lambda: stream.read(CHUNK), b""):
                 size += len(chunk)
                 if size > settings.max_upload_bytes:
@@ -86,12 +91,14 @@ def store_upload(stream: IO[bytes], original_name: str, settings: Settings, user
                 handle.write(chunk)
         if size == 0:
             raise UploadRefusedError(EMPTY)
-        if not is_xlsx(target):
+        if not is_xlsx(partial):
             raise UploadRefusedError(NOT_XLSX)
+        uploaded_at = store.now_iso()
+        target = partial.rename(folder / export_label(digest.hexdigest(), uploaded_at[:10]))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    target.chmod(stat.S_IRUSR | stat.S_IRGRP)
+    target.chmod(stat.S_IRUSR)
     return store.Upload(
         upload_id=upload_id,
         file_name=name,
@@ -99,7 +106,7 @@ def store_upload(stream: IO[bytes], original_name: str, settings: Settings, user
         sha256=digest.hexdigest(),
         size_bytes=size,
         uploaded_by=username,
-        uploaded_at=store.now_iso(),
+        uploaded_at=uploaded_at,
     )
 
 

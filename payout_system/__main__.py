@@ -11,21 +11,18 @@ from flask import Flask
 
 from payout_system.app import create_app
 from payout_system.settings import (
+    APP,
     DEFAULT_SESSION_IDLE_SECONDS,
-    DEFAULT_THREADS,
     DEMO_PASSWORDS,
     DEV_API_TOKEN,
     Settings,
-    SettingsError,
 )
 from swedish_rules import format_amount
-from webcommon.serve import configuration_error, say, serve
+from webcommon.serve import add_common_options, demo_users_help, new_parser, parse, run, say
 
 PROG = "payout_system"
 
-_DEMO_USERS = "\n".join(
-    f"  {name:<10} / {password:<24} ({role})" for name, (password, role) in DEMO_PASSWORDS.items()
-)
+_DEMO_USERS = demo_users_help(DEMO_PASSWORDS)
 
 DESCRIPTION = "A stand-in for the municipality's payout system (Swedish web UI, JSON API, fault injection)."
 
@@ -37,11 +34,15 @@ users and the API token:
   trail, viewer only searches. No account holds two roles.
   PAYOUT_USERS_FILE   JSON list of {{"username", "password_hash" (werkzeug) or "password",
                       "role"}}; replaces the demo users. Required in production.
-  PAYOUT_API_TOKEN    bearer token of the JSON API (GET /api/payments).
-  PAYOUT_SECRET_KEY   signs session cookies (at least 32 characters in production).
+  PAYOUT_API_TOKEN    bearer token of the JSON API (GET /api/payments); production: at
+                      least 16 random characters.
+  PAYOUT_SECRET_KEY   signs session cookies (production: at least 32 random characters,
+                      e.g. python -c "import secrets; print(secrets.token_urlsafe(32))").
   PAYOUT_SESSION_IDLE_SECONDS  idle time before a session expires (default {DEFAULT_SESSION_IDLE_SECONDS}).
-  PAYOUT_ENV=production refuses to start with the demo users, the demo token or the
-  default secret key.
+  PAYOUT_ENV=production refuses to start (exit 2, naming the setting) with the demo users,
+  a password under 12 characters in the users file, the demo token, or a weak or default
+  secret key or token. The session cookie is always Secure, and waitress trusts
+  X-Forwarded-* headers from PAYOUT_TRUSTED_PROXY (default 127.0.0.1).
 
 payment rules (off by default):
   --max-payment-kr N (or PAYOUT_MAX_PAYMENT_KR=N) refuses a payment above N kronor: the
@@ -63,31 +64,10 @@ JSON API:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line options."""
-    parser = argparse.ArgumentParser(
-        prog="python -m payout_system",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = new_parser(PROG, DESCRIPTION, EPILOG)
     server = parser.add_argument_group("server")
-    server.add_argument("--host", help="interface to listen on (default 127.0.0.1; env PAYOUT_HOST)")
-    server.add_argument(
-        "--port", type=int, help="port to listen on (default 8080; 0 = any free port; env PAYOUT_PORT)"
-    )
+    add_common_options(server, APP)
     server.add_argument("--db", help="SQLite database file, created if missing (env PAYOUT_DB)")
-    server.add_argument(
-        "--env", choices=("development", "production"), help="overrides PAYOUT_ENV (default development)"
-    )
-    server.add_argument("--users-file", help="JSON file of users (overrides PAYOUT_USERS_FILE)")
-    server.add_argument(
-        "--session-idle-seconds",
-        type=int,
-        help=f"idle seconds before a session expires (default {DEFAULT_SESSION_IDLE_SECONDS}; "
-        "env PAYOUT_SESSION_IDLE_SECONDS)",
-    )
-    server.add_argument(
-        "--threads", type=int, help=f"worker threads (default {DEFAULT_THREADS}; env PAYOUT_THREADS)"
-    )
 
     rules = parser.add_argument_group("payment rules")
     rules.add_argument(
@@ -140,28 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def announce(settings: Settings, app: Flask, port: int) -> None:
+    """The start-up lines."""
+    say(PROG, f"serving http://{settings.host}:{port}/ ({settings.env} mode, db {settings.db_path})")
+    if settings.max_payment_ore is not None:
+        say(PROG, f"payments above {format_amount(settings.max_payment_ore)} kr are refused")
+    if settings.faults.enabled:
+        say(PROG, f"fault injection on, seed {app.extensions['payout_faults'].seed}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse options, check settings, serve until interrupted."""
-    args = build_parser().parse_args(argv)
-    try:
-        settings = Settings.load(vars(args), os.environ)
-    except SettingsError as exc:
-        return configuration_error(PROG, exc)
-
-    def announce(app: Flask, port: int) -> None:
-        say(PROG, f"serving http://{settings.host}:{port}/ ({settings.env} mode, db {settings.db_path})")
-        if settings.max_payment_ore is not None:
-            say(PROG, f"payments above {format_amount(settings.max_payment_ore)} kr are refused")
-        if settings.faults.enabled:
-            say(PROG, f"fault injection on, seed {app.extensions['payout_faults'].seed}")
-
-    return serve(
-        lambda: create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        threads=settings.threads,
-        announce=announce,
-    )
+    options = parse(build_parser(), argv)
+    return run(PROG, lambda: Settings.load(options, os.environ), create_app, announce)
 
 
 if __name__ == "__main__":

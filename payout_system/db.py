@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
-
 from webcommon import db as web_db
 from webcommon.db import SESSIONS_SCHEMA, connect, get_db, transaction
+from webcommon.throttle import THROTTLE_SCHEMA
 
-__all__ = ["FIRST_PAYMENT_SEQUENCE", "SCHEMA", "connect", "get_db", "init_app", "init_schema", "transaction"]
+__all__ = ["FIRST_PAYMENT_SEQUENCE", "SCHEMA", "connect", "get_db", "init_schema", "transaction"]
 FIRST_PAYMENT_SEQUENCE = 100_001
 
 APP_SCHEMA = """
@@ -49,14 +48,9 @@ CREATE TABLE IF NOT EXISTS audit_log (
     payment_number TEXT
 );
 """
-SCHEMA = SESSIONS_SCHEMA + APP_SCHEMA
+SCHEMA = SESSIONS_SCHEMA + THROTTLE_SCHEMA + APP_SCHEMA
 
 
 def init_schema(path: Path | str) -> None:
     """Create the database file (and its folder) and the tables if they do not exist yet."""
     web_db.init_schema(path, SCHEMA)
-
-
-def init_app(app: Flask) -> None:
-    """Create the schema and close connections at the end of each request."""
-    web_db.init_app(app, app.config["PAYOUT_SETTINGS"].db_path, SCHEMA)

@@ -10,6 +10,7 @@ METHOD_LABELS = {"KONTO": "KONTO", "AVI": "AVI", "BANKGIRO": "BANKGIRO"}
 ACTION_LABELS = {
     "login": "Inloggning",
     "login_failed": "Misslyckad inloggning",
+    "login_throttled": "Inloggning spärrad (för många försök)",
     "logout": "Utloggning",
     "register": "Registrering",
     "attest": "Attestering",

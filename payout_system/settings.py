@@ -19,14 +19,9 @@ from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS as DEFAULT_SESSION_I
 from webcommon.settings import DEVELOPMENT as DEVELOPMENT
 from webcommon.settings import ENVIRONMENTS as ENVIRONMENTS
 from webcommon.settings import PRODUCTION as PRODUCTION
+from webcommon.settings import AppIdentity, load_common, refuse_weak_token, validate_common
 from webcommon.settings import SettingsError as SettingsError
 from webcommon.settings import User as User
-from webcommon.settings import (
-    check_one_role_per_account,
-    load_users,
-    refuse_default_secret_key,
-    refuse_demo_passwords,
-)
 from webcommon.settings import pick as _pick
 from webcommon.settings import to_int as _to_int
 
@@ -44,6 +39,12 @@ DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
     "viewer": ("viewer-demo-password", VIEWER),
 }
 DEFAULT_THREADS = 16
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+# prefix, roles, demo users, demo secret key, default host, port and threads
+APP = AppIdentity(
+    "PAYOUT", ROLES, DEMO_PASSWORDS, DEV_SECRET_KEY, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS
+)
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,8 @@ class Settings:
 
     db_path: Path
     env: str = DEVELOPMENT
-    host: str = "127.0.0.1"
-    port: int = 8080
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
     secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
     api_token: str = field(default=DEV_API_TOKEN, repr=False)
     users: tuple[User, ...] = ()
@@ -115,6 +116,8 @@ class Settings:
     threads: int = DEFAULT_THREADS
     max_payment_ore: int | None = None  # --max-payment-kr: larger payments are refused; None = no ceiling
     faults: FaultSettings = FaultSettings()
+    # waitress trusts X-Forwarded-* headers from this address only (None: from nowhere).
+    trusted_proxy: str | None = None
 
     @classmethod
     def load(cls, options: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
@@ -122,62 +125,33 @@ class Settings:
 
         Raises SettingsError for unusable or, in production, unsafe values.
         """
-        env = _pick(options.get("env"), environ.get("PAYOUT_ENV"), DEVELOPMENT)
-        if env not in ENVIRONMENTS:
-            raise SettingsError(f"PAYOUT_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+        common = load_common(APP, options, environ)
         db = options.get("db") or environ.get("PAYOUT_DB")
         if not db:
             raise SettingsError("--db (or PAYOUT_DB) is required: the path of the SQLite database")
-        users_file = options.get("users_file") or environ.get("PAYOUT_USERS_FILE")
-        users = load_users(users_file, env, DEMO_PASSWORDS, ROLES, "PAYOUT_USERS_FILE")
+        development = common["env"] == DEVELOPMENT
         settings = cls(
             db_path=Path(db),
-            env=env,
-            host=_pick(options.get("host"), environ.get("PAYOUT_HOST"), "127.0.0.1"),
-            port=_to_int("port", _pick(options.get("port"), environ.get("PAYOUT_PORT"), 8080)),
-            secret_key=environ.get("PAYOUT_SECRET_KEY") or (DEV_SECRET_KEY if env == DEVELOPMENT else ""),
-            api_token=environ.get("PAYOUT_API_TOKEN") or (DEV_API_TOKEN if env == DEVELOPMENT else ""),
-            users=users,
-            session_idle_seconds=_to_int(
-                "session idle seconds",
-                _pick(
-                    options.get("session_idle_seconds"),
-                    environ.get("PAYOUT_SESSION_IDLE_SECONDS"),
-                    DEFAULT_SESSION_IDLE_SECONDS,
-                ),
-            ),
-            threads=_to_int("threads", _pick(options.get("threads"), environ.get("PAYOUT_THREADS"), 16)),
+            api_token=environ.get("PAYOUT_API_TOKEN") or (DEV_API_TOKEN if development else ""),
             max_payment_ore=_to_ore(
                 "max payment kr", _pick(options.get("max_payment_kr"), environ.get("PAYOUT_MAX_PAYMENT_KR"))
             ),
             faults=_load_faults(options, environ),
+            **common,
         )
         settings.validate()
         return settings
 
     def validate(self) -> None:
         """Raise SettingsError for unusable values, and in production for any demo secret or user."""
-        if self.env not in ENVIRONMENTS:
-            raise SettingsError(f"env must be one of {', '.join(ENVIRONMENTS)}, got {self.env!r}")
-        if self.session_idle_seconds <= 0:
-            raise SettingsError(f"session idle seconds must be positive, got {self.session_idle_seconds}")
-        if self.threads <= 0:
-            raise SettingsError(f"threads must be positive, got {self.threads}")
         if self.max_payment_ore is not None and self.max_payment_ore <= 0:
             raise SettingsError(f"the payment ceiling must be above 0 öre, got {self.max_payment_ore}")
-        if not self.users:
-            raise SettingsError("no users configured")
-        check_one_role_per_account(self.users, ROLES)
         self.faults.validate()
-        if self.env != PRODUCTION:
-            return
-        refuse_default_secret_key(self.secret_key, DEV_SECRET_KEY, "PAYOUT_SECRET_KEY")
-        if not self.api_token or self.api_token == DEV_API_TOKEN or len(self.api_token) < 16:
-            raise SettingsError(
-                "production mode refuses the demo API token: set PAYOUT_API_TOKEN "
-                "to a random value of at least 16 characters"
-            )
-        refuse_demo_passwords(self.users, DEMO_PASSWORDS)
+        validate_common(
+            APP,
+            self,
+            production=lambda: refuse_weak_token(self.api_token, (DEV_API_TOKEN,), "PAYOUT_API_TOKEN"),
+        )
 
 
 def _to_ore(name: str, value: Any) -> int | None:

@@ -3,7 +3,8 @@
 The connection runs in autocommit mode; writes that must be atomic use ``transaction``
 (``BEGIN IMMEDIATE``, so concurrent writers queue on SQLite's lock instead of failing late).
 An app calls ``init_app`` with its database path and schema; ``get_db`` then opens the
-request's connection on first use.
+request's connection on first use. The database file is made owner-only (0600) before the
+first connection, so SQLite's ``-wal``, ``-shm`` and ``-journal`` files are owner-only too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app, g
+
+from webcommon.files import FILE_MODE, private_file
 
 BUSY_TIMEOUT_MS = 10_000
 _PATH_KEY = "webcommon_db_path"
@@ -42,8 +45,12 @@ def connect(path: Path | str) -> sqlite3.Connection:
 
 
 def init_schema(path: Path | str, schema: str) -> None:
-    """Create the database file (and its folder) and the tables if they do not exist yet."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    """Create the database file (owner-only, its folder too) and the tables if they do not exist yet."""
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = Path(f"{path}{suffix}")
+        if companion.exists():
+            companion.chmod(FILE_MODE)
     conn = connect(path)
     try:
         conn.executescript(schema)

@@ -1,10 +1,15 @@
 """Server-side sessions, CSRF protection, flash messages and the login/role checks.
 
 A session lives in the ``sessions`` table; a cookie named by the app holds its id, signed
-with the secret key (HttpOnly, SameSite=Lax). Every session (also the anonymous one that
-the login form needs) has its own CSRF token, checked on every POST. A session idle for
-longer than the app's idle time is dropped; the next request then lands on the login page
-with the app's "session expired" notice. The app's login view is the endpoint ``auth.login``.
+with the secret key (HttpOnly, SameSite=Lax, and Secure in production or over HTTPS). A
+session is stored only once it carries something: a login or a flash message. Every POST
+must send its session's CSRF token; the login form, shown to browsers without a session,
+uses a double-submit token instead (a random value in the form and, signed, in a second
+cookie ``<cookie>_login``), so showing it stores nothing. A session idle for longer than
+the app's idle time is dropped; the next request then lands on the login page with the
+app's "session expired" notice. Idle sessions are pruned at most once a minute
+(``PRUNE_EVERY_SECONDS``), driven by requests. The app's login view is the endpoint
+``auth.login``.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response
@@ -28,6 +33,10 @@ from webcommon.db import get_db
 F = TypeVar("F", bound=Callable[..., Any])
 
 _CONFIG_KEY = "webcommon_sessions"
+_PRUNED_KEY = "webcommon_sessions_pruned_at"
+PRUNE_EVERY_SECONDS = 60.0
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
 
 
 @dataclass(frozen=True)
@@ -35,8 +44,9 @@ class SessionConfig:
     """What differs between apps.
 
     ``applies_to`` says which requests use sessions (the others, e.g. static files, are left
-    alone); ``secure_cookie`` marks the cookie Secure on HTTPS requests; ``drop_session``, when
-    given, is asked before the idle check whether to drop the request's live session anyway.
+    alone); ``secure_cookie`` marks the cookie Secure always (production: the app runs behind
+    TLS), otherwise it is Secure on HTTPS requests only; ``drop_session``, when given, is asked
+    before the idle check whether to drop the request's live session anyway.
     """
 
     cookie_name: str
@@ -75,6 +85,7 @@ def load_session() -> None:
     g.sess = None
     g.session_expired = False
     g.flashes_dirty = False
+    _prune_on_schedule(config)
     had_cookie = config.cookie_name in request.cookies
     session_id = _session_id_from_cookie()
     if session_id is None:
@@ -98,6 +109,16 @@ def load_session() -> None:
     g.sess = sess
 
 
+def _prune_on_schedule(config: SessionConfig) -> None:
+    """Drop idle sessions when the last pruning is more than ``PRUNE_EVERY_SECONDS`` ago."""
+    now = config.clock()
+    last = current_app.extensions.get(_PRUNED_KEY)
+    if last is not None and 0 <= now - last < PRUNE_EVERY_SECONDS:
+        return
+    current_app.extensions[_PRUNED_KEY] = now
+    store.delete_idle_sessions(get_db(), now - config.idle_seconds)
+
+
 def new_session(*, username: str | None = None, role: str | None = None) -> dict[str, Any]:
     """Start a session (anonymous unless a user is given), replacing the current one."""
     config = _config()
@@ -106,7 +127,6 @@ def new_session(*, username: str | None = None, role: str | None = None) -> dict
     if old is not None:
         store.delete_session(conn, old["session_id"])
     now = config.clock()
-    store.delete_idle_sessions(conn, now - config.idle_seconds)
     session_id = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
     store.create_session(conn, session_id, csrf_token, now, username=username, role=role)
@@ -178,20 +198,55 @@ def take_flashes() -> dict[str, list[str]]:
     return result
 
 
+def _login_cookie_name() -> str:
+    return _config().cookie_name + "_login"
+
+
+def _login_nonce_from_cookie() -> str | None:
+    """The login form's token from its signed cookie, or None."""
+    value = request.cookies.get(_login_cookie_name())
+    if not value or "." not in value:
+        return None
+    nonce, signature = value.rsplit(".", 1)
+    if not hmac.compare_digest(signature, _sign("login:" + nonce)):
+        return None
+    return nonce
+
+
 def csrf_token() -> str:
-    """The session's CSRF token, for hidden form fields."""
+    """The CSRF token for hidden form fields: the session's, or on the login page without a
+    session, the login form's double-submit token (nothing is stored for it)."""
+    if g.get("sess") is None and request.endpoint == "auth.login":
+        nonce: str | None = g.get("login_nonce") or _login_nonce_from_cookie()
+        if nonce is None:
+            nonce = secrets.token_urlsafe(32)
+        g.login_nonce = nonce
+        return nonce
     token: str = ensure_session()["csrf_token"]
     return token
 
 
 def safe_next(target: str | None) -> str | None:
-    """A local path to go to after login, or None (never an absolute or scheme-relative URL)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A local path to go to after login, rebuilt from its parsed path and query, or None.
+
+    Never an absolute or scheme-relative URL; control characters and backslashes drop it;
+    anything else unusual in a URL is percent-encoded, the fragment is left out.
+    """
+    if not target or len(target) > 2000 or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return None
-    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return None
     if parts.scheme or parts.netloc:
         return None
-    return target
+    path = quote(parts.path, safe=_PATH_SAFE)
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    query = quote(parts.query, safe=_QUERY_SAFE)
+    return f"{path}?{query}" if query else path
 
 
 def _return_target() -> str | None:
@@ -202,13 +257,15 @@ def _return_target() -> str | None:
     if rule is None or "GET" not in (rule.methods or ()):
         return None  # a POST-only route (e.g. logout): after login, the start page
     if request.method == "GET" and request.query_string:
-        return request.full_path
-    return request.path
+        return safe_next(request.full_path)
+    return safe_next(request.path)
 
 
 def redirect_to_login() -> Response:
-    """303 to the login page, remembering where the user was going."""
-    ensure_session()
+    """303 to the login page, remembering where the user was going (and carrying the
+    "session expired" notice when one expired; nothing is stored otherwise)."""
+    if g.get("session_expired"):
+        ensure_session()
     target = _return_target()
     if target is None:
         return redirect(url_for("auth.login"), code=303)
@@ -220,11 +277,14 @@ def check_csrf() -> Response | None:
     if request.method != "POST":
         return None
     sess = g.get("sess")
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     if sess is None:
         if g.get("session_expired") or request.endpoint != "auth.login":
             return redirect_to_login()
-        abort(400)
-    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+        nonce = _login_nonce_from_cookie()
+        if nonce is None or not hmac.compare_digest(sent.encode(), nonce.encode()):
+            abort(400)
+        return None
     if not hmac.compare_digest(sent.encode(), str(sess["csrf_token"]).encode()):
         abort(400)
     return None
@@ -282,12 +342,29 @@ def _after_request(response: Response) -> Response:
             httponly=True,
             samesite="Lax",
             path="/",
-            secure=config.secure_cookie and request.is_secure,
+            secure=config.secure_cookie or request.is_secure,
         )
     elif sess is None and g.get("session_expired") and config.cookie_name in request.cookies:
         response.delete_cookie(config.cookie_name, path="/")
-    response.headers.setdefault("Cache-Control", "no-store")
+    _write_login_cookie(response, config, sess)
     return response
+
+
+def _write_login_cookie(response: Response, config: SessionConfig, sess: dict[str, Any] | None) -> None:
+    """Set the login form's cookie when a form used a new token; drop it once logged in."""
+    name = _login_cookie_name()
+    nonce = g.get("login_nonce")
+    if nonce is not None and name not in request.cookies:
+        response.set_cookie(
+            name,
+            f"{nonce}.{_sign('login:' + nonce)}",
+            httponly=True,
+            samesite="Lax",
+            path="/",
+            secure=config.secure_cookie or request.is_secure,
+        )
+    elif sess is not None and sess.get("username") and name in request.cookies:
+        response.delete_cookie(name, path="/")
 
 
 def init_app(app: Flask, config: SessionConfig) -> None:

@@ -9,7 +9,9 @@ and turning flag/environment values into typed ones.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -21,6 +23,15 @@ DEVELOPMENT = "development"
 PRODUCTION = "production"
 ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
 DEFAULT_SESSION_IDLE_SECONDS = 900
+MIN_PASSWORD_LENGTH = 12
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_BITS = 100
+MIN_TOKEN_LENGTH = 16
+MIN_TOKEN_BITS = 56
+DEFAULT_TRUSTED_PROXY = "127.0.0.1"
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'  # noqa: S105 - a command
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("", "0", "false", "no", "off")
 
 # username: (password, role); development mode only
 DemoPasswords = Mapping[str, tuple[str, str]]
@@ -55,12 +66,35 @@ def to_int(name: str, value: Any) -> int:
         raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
 
 
+def to_flag(name: str, value: str | None) -> bool:
+    """An environment flag (true/false, yes/no, 1/0, on/off), or SettingsError naming it."""
+    word = (value or "").strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def trusted_proxy(value: str | None, env: str) -> str | None:
+    """The TLS proxy's address whose X-Forwarded-* headers waitress trusts (production default
+    ``127.0.0.1``; development trusts none unless one is named)."""
+    if value:
+        return value
+    return DEFAULT_TRUSTED_PROXY if env == PRODUCTION else None
+
+
 def load_users(
     users_file: str | None, env: str, demo_passwords: DemoPasswords, roles: tuple[str, ...], env_var: str
 ) -> tuple[User, ...]:
-    """The users file's accounts; without one, the demo users (development) or SettingsError."""
+    """The users file's accounts; without one, the demo users (development) or SettingsError.
+
+    In production a password given in clear in the file must be at least ``MIN_PASSWORD_LENGTH``
+    characters (a hash's password cannot be measured: ``--hash-password`` refuses short ones).
+    """
     if users_file:
-        return load_users_file(Path(users_file), roles)
+        min_length = MIN_PASSWORD_LENGTH if env == PRODUCTION else 0
+        return load_users_file(Path(users_file), roles, min_password_length=min_length)
     if env == DEVELOPMENT:
         return demo_users(demo_passwords)
     raise SettingsError(f"production mode needs {env_var} (a JSON file of users)")
@@ -74,7 +108,7 @@ def demo_users(demo_passwords: DemoPasswords) -> tuple[User, ...]:
     )
 
 
-def load_users_file(path: Path, roles: tuple[str, ...]) -> tuple[User, ...]:
+def load_users_file(path: Path, roles: tuple[str, ...], *, min_password_length: int = 0) -> tuple[User, ...]:
     """Read users from JSON: a list (or {"users": [...]}) of {username, password_hash|password, role}."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -103,6 +137,11 @@ def load_users_file(path: Path, roles: tuple[str, ...]) -> tuple[User, ...]:
         if isinstance(entry.get("password_hash"), str) and entry["password_hash"]:
             password_hash = entry["password_hash"]
         elif isinstance(entry.get("password"), str) and entry["password"]:
+            if len(entry["password"]) < min_password_length:
+                raise SettingsError(
+                    f"production mode refuses short passwords: user {username!r} in the users file {path} "
+                    f"has a password under {min_password_length} characters"
+                )
             password_hash = generate_password_hash(entry["password"])
         else:
             raise SettingsError(f"user {username!r} needs password_hash or password")
@@ -128,13 +167,58 @@ def check_one_role_per_account(users: Sequence[User], roles: tuple[str, ...]) ->
         seen[key] = user.role
 
 
+def estimated_bits(value: str) -> float:
+    """A rough measure of how unguessable ``value`` is: its length times the Shannon entropy
+    of its characters. ``40 × 'a'`` scores 0, ``abab…`` 1 bit a character, a random
+    ``secrets.token_urlsafe(32)`` over 200."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return per_char * len(value)
+
+
+def refuse_weak_secret(
+    value: str, env_var: str, *, label: str, defaults: Sequence[str], min_length: int, min_bits: float
+) -> None:
+    """Production: SettingsError naming ``env_var`` unless ``value`` is set, not a default,
+    at least ``min_length`` characters and not low in entropy (repeated or few characters)."""
+    if not value or value in defaults:
+        what, problem = f"the default {label}", "is not set" if not value else "is the demo value"
+    elif len(value) < min_length:
+        what, problem = f"a short {label}", f"is shorter than {min_length} characters"
+    elif estimated_bits(value) < min_bits:
+        what, problem = f"a weak {label}", "has too few different characters to be random"
+    else:
+        return
+    raise SettingsError(
+        f"production mode refuses {what}: {env_var} {problem}; set it to a random value of at least "
+        f"{min_length} characters, e.g. from {MAKE_SECRET}"
+    )
+
+
 def refuse_default_secret_key(secret_key: str, default: str, env_var: str) -> None:
-    """Production: SettingsError unless the secret key is set, not the default, and long enough."""
-    if not secret_key or secret_key == default or len(secret_key) < 32:
-        raise SettingsError(
-            f"production mode refuses the default secret key: set {env_var} "
-            "to a random value of at least 32 characters"
-        )
+    """Production: SettingsError unless the secret key is set, not the default, long and random enough."""
+    refuse_weak_secret(
+        secret_key,
+        env_var,
+        label="secret key",
+        defaults=(default,),
+        min_length=MIN_SECRET_KEY_LENGTH,
+        min_bits=MIN_SECRET_KEY_BITS,
+    )
+
+
+def refuse_weak_token(token: str, defaults: Sequence[str], env_var: str) -> None:
+    """Production: SettingsError unless an API token is set, not a demo one, long and random enough."""
+    refuse_weak_secret(
+        token,
+        env_var,
+        label="API token",
+        defaults=defaults,
+        min_length=MIN_TOKEN_LENGTH,
+        min_bits=MIN_TOKEN_BITS,
+    )
 
 
 def refuse_demo_passwords(users: Sequence[User], demo_passwords: DemoPasswords) -> None:
@@ -153,3 +237,75 @@ def demo_hash(password: str) -> str:
 def is_demo_password(password_hash: str, demo_passwords: DemoPasswords) -> bool:
     """Whether ``password_hash`` matches any of the demo passwords."""
     return any(check_password_hash(password_hash, pw) for pw, _ in demo_passwords.values())
+
+
+# The variables ``load_common`` reads, each after the app's prefix and "_" (e.g. PAYOUT_ENV).
+COMMON_VARIABLES = (
+    "ENV",
+    "HOST",
+    "PORT",
+    "SECRET_KEY",
+    "USERS_FILE",
+    "SESSION_IDLE_SECONDS",
+    "THREADS",
+    "TRUSTED_PROXY",
+)
+
+
+@dataclass(frozen=True)
+class AppIdentity:
+    """What names an app's settings: its environment prefix, roles, demo users and demo key."""
+
+    prefix: str
+    roles: tuple[str, ...]
+    demo_passwords: DemoPasswords
+    dev_secret_key: str
+    host: str
+    port: int
+    threads: int
+
+
+def load_common(app: AppIdentity, options: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings both apps have, from flags (None = not given), then ``<prefix>_*`` variables,
+    then the defaults: env, host, port, secret_key, users, session_idle_seconds, threads,
+    trusted_proxy."""
+    prefix = app.prefix
+
+    def value(name: str, default: Any = None) -> Any:
+        return pick(options.get(name), environ.get(f"{prefix}_{name.upper()}"), default)
+
+    env = value("env", DEVELOPMENT)
+    if env not in ENVIRONMENTS:
+        raise SettingsError(f"{prefix}_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    dev_secret_key = app.dev_secret_key if env == DEVELOPMENT else ""
+    return {
+        "env": env,
+        "host": value("host", app.host),
+        "port": to_int("port", value("port", app.port)),
+        "secret_key": environ.get(f"{prefix}_SECRET_KEY") or dev_secret_key,
+        "users": load_users(value("users_file"), env, app.demo_passwords, app.roles, f"{prefix}_USERS_FILE"),
+        "session_idle_seconds": to_int(
+            "session idle seconds", value("session_idle_seconds", DEFAULT_SESSION_IDLE_SECONDS)
+        ),
+        "threads": to_int("threads", value("threads", app.threads)),
+        "trusted_proxy": trusted_proxy(value("trusted_proxy"), env),
+    }
+
+
+def validate_common(app: AppIdentity, settings: Any, *, production: Callable[[], None] | None = None) -> None:
+    """SettingsError for what both apps refuse: an unknown mode, non-positive numbers, no or
+    badly-roled users, and in production the default or a weak secret key, then the app's own
+    ``production`` checks, then demo passwords."""
+    if settings.env not in ENVIRONMENTS:
+        raise SettingsError(f"env must be one of {', '.join(ENVIRONMENTS)}, got {settings.env!r}")
+    for name in ("session_idle_seconds", "threads"):
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"{name.replace('_', ' ')} must be positive, got {getattr(settings, name)}")
+    if not settings.users:
+        raise SettingsError("no users configured")
+    check_one_role_per_account(settings.users, app.roles)
+    if settings.env == PRODUCTION:
+        refuse_default_secret_key(settings.secret_key, app.dev_secret_key, f"{app.prefix}_SECRET_KEY")
+        if production is not None:
+            production()
+        refuse_demo_passwords(settings.users, app.demo_passwords)

@@ -37,7 +37,7 @@ from console.facts import (
     why_moved,
 )
 from console.history import INTERRUPTED, OK, RUNNING, RunBook, RunView, read_summary
-from console.launcher import SPLIT_PAYOUTS, Launcher, RunRefusedError
+from console.launcher import PREVIEW_TIMEOUT, SPLIT_PAYOUTS, Launcher, RunRefusedError, read_record
 from console.security import flash, role_required, settings, username
 from console.settings import CASE_WORKER
 from console.uploads import UPLOAD_ID, UploadRefusedError, store_upload, upload_path
@@ -84,6 +84,12 @@ FILE_ERRORS: dict[str, tuple[str, str]] = {
         "Kontakta driften om exporten inte kan delas.",
     ),
 }
+# The console stopped the preview (run.json's stopped_by_console.code).
+STOPPED_PREVIEW = (
+    "Förhandsgranskningen avbröts: den tog för lång tid.",
+    "Kontrollera att det är rätt export. En mycket stor export kan behöva delas upp i mindre filer; "
+    "ladda upp den igen. Kontakta driften om felet kvarstår.",
+)
 UNKNOWN_ERROR = (
     "Förhandsgranskningen kunde inte slutföras.",
     "Försök igen med en ny uppladdning. Kontakta driften om felet kvarstår.",
@@ -213,6 +219,10 @@ def _file_error(view: RunView | None) -> dict[str, Any] | None:
     """What is wrong with the file, in Swedish, when its preview failed."""
     if view is None or view.state == RUNNING:
         return None
+    stopped = read_record(view.run_dir).get("stopped_by_console")
+    if isinstance(stopped, dict) and stopped.get("code") == PREVIEW_TIMEOUT:
+        text, todo = STOPPED_PREVIEW
+        return {"code": PREVIEW_TIMEOUT, "text": text, "todo": todo, "columns": []}
     summary = read_summary(view.run_dir)
     error = summary.get("error") or {}
     text, todo = FILE_ERRORS.get(str(error.get("code")), UNKNOWN_ERROR)

@@ -1,6 +1,6 @@
 """The seam between the registration engine and a payout system.
 
-The engine (``registration.py``) speaks only this protocol. The robot's implementation,
+The engine (``registration/``) speaks only this protocol. The robot's implementation,
 ``robotglue.robot_gateway.RobotGateway``, drives the web UI in a real browser through the
 keywords of ``resources/payout_system.resource``; ``tests/support/http_gateway.py`` posts
 the same forms over HTTP for the tests and the benchmarks' baseline.

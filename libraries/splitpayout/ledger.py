@@ -176,6 +176,18 @@ def _now_text() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
+def _held_by_another(previous: LedgerEntry | None, worker_id: str, now: float) -> bool:
+    """True when another worker, alive, holds a live claim on the reference."""
+    return (
+        previous is not None
+        and previous.state.value in _IN_PROGRESS
+        and previous.claimed_by not in (None, worker_id)
+        and previous.lease_until is not None
+        and previous.lease_until > now
+        and worker_alive(previous.claimed_by)
+    )
+
+
 class Ledger:
     """A SQLite ledger of payment references and runs, safe to share between processes.
 
@@ -288,14 +300,7 @@ class Ledger:
         with self._transaction() as conn:
             row = conn.execute("SELECT * FROM payments WHERE reference = ?", (payment.reference,)).fetchone()
             previous = None if row is None else _entry(row)
-            if (
-                previous is not None
-                and previous.state.value in _IN_PROGRESS
-                and previous.claimed_by not in (None, worker_id)
-                and previous.lease_until is not None
-                and previous.lease_until > now
-                and worker_alive(previous.claimed_by)
-            ):
+            if _held_by_another(previous, worker_id, now):
                 return None
             if previous is None:
                 conn.execute(

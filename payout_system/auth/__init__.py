@@ -1,71 +1,9 @@
-"""Log in and log out."""
+"""Log in and log out: ``webcommon``'s login blueprint at the stand-in's paths."""
 
 from __future__ import annotations
 
-import hmac
+from webcommon.auth import LOGGED_OUT, LOGIN_FAILED, login_blueprint
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from werkzeug.security import check_password_hash, generate_password_hash
-from werkzeug.wrappers import Response
+__all__ = ["LOGGED_OUT", "LOGIN_FAILED", "bp"]
 
-from payout_system import store
-from payout_system.db import get_db
-from payout_system.security import (
-    current_user,
-    end_session,
-    ensure_session,
-    flash,
-    new_session,
-    safe_next,
-)
-from payout_system.settings import Settings, User
-
-bp = Blueprint("auth", __name__, template_folder="templates")
-
-LOGIN_FAILED = "Fel användarnamn eller lösenord."
-LOGGED_OUT = "Du är utloggad."
-
-# Checked when the username is unknown, so a wrong username takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-password")
-
-
-def _find_user(username: str) -> User | None:
-    settings: Settings = current_app.config["PAYOUT_SETTINGS"]
-    for user in settings.users:
-        if hmac.compare_digest(user.username.casefold().encode(), username.casefold().encode()):
-            return user
-    return None
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str | tuple[str, int]:
-    """Show the login form; on POST check the credentials and start a fresh session."""
-    next_page = safe_next(request.values.get("next"))
-    if request.method == "GET":
-        if current_user() is not None:
-            return redirect(next_page or url_for("payments.home"), code=303)
-        ensure_session()
-        return render_template("auth/login.html", next_page=next_page, username="")
-    username = request.form.get("username", "").strip()
-    password = request.form.get("password", "")
-    user = _find_user(username) if username else None
-    password_ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
-    conn = get_db()
-    if user is None or not password_ok:
-        store.add_audit(conn, username[:64] or "-", "login_failed")
-        flash("error", LOGIN_FAILED)
-        return render_template("auth/login.html", next_page=next_page, username=username), 200
-    new_session(username=user.username, role=user.role)
-    store.add_audit(conn, user.username, "login")
-    return redirect(next_page or url_for("payments.home"), code=303)
-
-
-@bp.route("/logout", methods=["POST"])
-def logout() -> Response:
-    """End the session and go back to the login page."""
-    user = current_user()
-    if user is not None:
-        store.add_audit(get_db(), user["username"], "logout")
-    end_session()
-    flash("info", LOGGED_OUT)
-    return redirect(url_for("auth.login"), code=303)
+bp = login_blueprint(__name__, login_path="/login", logout_path="/logout")

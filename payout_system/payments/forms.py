@@ -56,93 +56,24 @@ def validate_payment(
     """Check the form. Returns (payment or None, errors by field, the values as entered).
 
     ``max_amount_ore`` is the optional per-payment ceiling (``--max-payment-kr``); None = no ceiling.
+    Each field has a named check below; the errors come in the form's order.
     """
     values = {name: (form.get(name) or "").strip() for name in FIELDS}
     errors: dict[str, str] = {}
-
-    personnummer = ""
-    if not values["personnummer"]:
-        errors["personnummer"] = "Ange personnummer eller samordningsnummer."
-    else:
-        try:
-            personnummer = normalize_identity(values["personnummer"], today=today)
-        except InvalidIdentity:
-            errors["personnummer"] = (
-                "Ogiltigt personnummer eller samordningsnummer (kontrollsiffran stämmer inte)."
-            )
-
-    if not values["name"]:
-        errors["name"] = "Ange mottagarens namn."
-    elif len(values["name"]) > MAX_NAME:
-        errors["name"] = f"Namnet får vara högst {MAX_NAME} tecken."
-
+    personnummer, error = check_identity(values["personnummer"], today)
+    _put(errors, "personnummer", error)
+    _put(errors, "name", check_name(values["name"]))
     method = values["method"].upper()
-    clearing = account = bankgiro = None
-    if method not in METHODS:
-        errors["method"] = "Välj betalningssätt: KONTO, AVI eller BANKGIRO."
-    elif method == "KONTO":
-        if not values["clearing"]:
-            errors["clearing"] = "Ange clearingnummer."
-        if not values["account"]:
-            errors["account"] = "Ange kontonummer."
-        if values["clearing"] and values["account"]:
-            try:
-                clearing, account = normalize_account(values["clearing"], values["account"])
-            except InvalidAccount:
-                errors["account"] = "Ogiltigt clearing- eller kontonummer."
-    elif method == "BANKGIRO":
-        if not values["bankgiro"]:
-            errors["bankgiro"] = "Ange bankgironummer."
-        else:
-            try:
-                bankgiro = normalize_bankgiro(values["bankgiro"])
-            except InvalidBankgiro:
-                errors["bankgiro"] = "Ogiltigt bankgironummer."
-
-    ocr = values["ocr"].replace(" ", "")
-    if ocr and (not ocr.isdigit() or len(ocr) > MAX_OCR):
-        errors["ocr"] = f"OCR-numret får bara innehålla siffror (högst {MAX_OCR})."
-
-    amount_ore = 0
-    if not values["amount"]:
-        errors["amount"] = "Ange belopp."
-    else:
-        try:
-            amount_ore = parse_amount_ore(values["amount"])
-        except InvalidAmount:
-            errors["amount"] = "Ogiltigt belopp. Skriv till exempel 12 345,50."
-        else:
-            if amount_ore <= 0:
-                errors["amount"] = "Beloppet måste vara större än 0."
-            elif max_amount_ore is not None and amount_ore > max_amount_ore:
-                errors["amount"] = ceiling_message(max_amount_ore)
-            elif amount_ore > MAX_AMOUNT_ORE:
-                errors["amount"] = "Beloppet är för stort."
-
-    payout_date = today
-    if not values["payout_date"]:
-        errors["payout_date"] = "Ange utbetalningsdag (ÅÅÅÅ-MM-DD)."
-    else:
-        try:
-            if not _ISO_DATE.match(values["payout_date"]):
-                raise ValueError(values["payout_date"])
-            payout_date = dt.date.fromisoformat(values["payout_date"])
-        except ValueError:
-            errors["payout_date"] = "Ogiltigt datum. Skriv ÅÅÅÅ-MM-DD."
-        else:
-            if payout_date < today:
-                errors["payout_date"] = "Utbetalningsdagen har redan passerat."
-            elif not is_bank_day(payout_date):
-                errors["payout_date"] = "Utbetalningsdagen måste vara en bankdag."
-
-    if not values["reference"]:
-        errors["reference"] = "Ange referens."
-    elif len(values["reference"]) > MAX_REFERENCE:
-        errors["reference"] = f"Referensen får vara högst {MAX_REFERENCE} tecken."
-
-    if len(values["message"]) > MAX_MESSAGE:
-        errors["message"] = f"Meddelandet får vara högst {MAX_MESSAGE} tecken."
-
+    clearing, account, bankgiro, method_errors = check_method(method, values)
+    errors.update(method_errors)
+    ocr, error = check_ocr(values["ocr"])
+    _put(errors, "ocr", error)
+    amount_ore, error = check_amount(values["amount"], max_amount_ore)
+    _put(errors, "amount", error)
+    payout_date, error = check_payout_date(values["payout_date"], today)
+    _put(errors, "payout_date", error)
+    _put(errors, "reference", check_reference(values["reference"]))
+    _put(errors, "message", check_message(values["message"]))
     if errors:
         return None, errors, values
     payment = NewPayment(
@@ -159,3 +90,119 @@ def validate_payment(
         message=values["message"],
     )
     return payment, errors, values
+
+
+def _put(errors: dict[str, str], name: str, error: str | None) -> None:
+    if error is not None:
+        errors[name] = error
+
+
+def check_identity(text: str, today: dt.date) -> tuple[str, str | None]:
+    """(the normalised identity number, the error)."""
+    if not text:
+        return "", "Ange personnummer eller samordningsnummer."
+    try:
+        return normalize_identity(text, today=today), None
+    except InvalidIdentity:
+        return "", "Ogiltigt personnummer eller samordningsnummer (kontrollsiffran stämmer inte)."
+
+
+def check_name(text: str) -> str | None:
+    if not text:
+        return "Ange mottagarens namn."
+    if len(text) > MAX_NAME:
+        return f"Namnet får vara högst {MAX_NAME} tecken."
+    return None
+
+
+def check_method(
+    method: str, values: Mapping[str, str]
+) -> tuple[str | None, str | None, str | None, dict[str, str]]:
+    """(clearing, account, bankgiro, errors by field) for the payment method ``method``."""
+    if method not in METHODS:
+        return None, None, None, {"method": "Välj betalningssätt: KONTO, AVI eller BANKGIRO."}
+    if method == "KONTO":
+        return check_account(values["clearing"], values["account"])
+    if method == "BANKGIRO":
+        bankgiro, error = check_bankgiro(values["bankgiro"])
+        return None, None, bankgiro, {} if error is None else {"bankgiro": error}
+    return None, None, None, {}
+
+
+def check_account(
+    clearing_text: str, account_text: str
+) -> tuple[str | None, str | None, None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    if not clearing_text:
+        errors["clearing"] = "Ange clearingnummer."
+    if not account_text:
+        errors["account"] = "Ange kontonummer."
+    if errors:
+        return None, None, None, errors
+    try:
+        clearing, account = normalize_account(clearing_text, account_text)
+    except InvalidAccount:
+        return None, None, None, {"account": "Ogiltigt clearing- eller kontonummer."}
+    return clearing, account, None, {}
+
+
+def check_bankgiro(text: str) -> tuple[str | None, str | None]:
+    if not text:
+        return None, "Ange bankgironummer."
+    try:
+        return normalize_bankgiro(text), None
+    except InvalidBankgiro:
+        return None, "Ogiltigt bankgironummer."
+
+
+def check_ocr(text: str) -> tuple[str, str | None]:
+    ocr = text.replace(" ", "")
+    if ocr and (not ocr.isdigit() or len(ocr) > MAX_OCR):
+        return ocr, f"OCR-numret får bara innehålla siffror (högst {MAX_OCR})."
+    return ocr, None
+
+
+def check_amount(text: str, max_amount_ore: int | None) -> tuple[int, str | None]:
+    if not text:
+        return 0, "Ange belopp."
+    try:
+        amount_ore = parse_amount_ore(text)
+    except InvalidAmount:
+        return 0, "Ogiltigt belopp. Skriv till exempel 12 345,50."
+    if amount_ore <= 0:
+        return amount_ore, "Beloppet måste vara större än 0."
+    if max_amount_ore is not None and amount_ore > max_amount_ore:
+        return amount_ore, ceiling_message(max_amount_ore)
+    if amount_ore > MAX_AMOUNT_ORE:
+        return amount_ore, "Beloppet är för stort."
+    return amount_ore, None
+
+
+def check_payout_date(text: str, today: dt.date) -> tuple[dt.date, str | None]:
+    if not text:
+        return today, "Ange utbetalningsdag (ÅÅÅÅ-MM-DD)."
+    if not _ISO_DATE.match(text):
+        return today, "Ogiltigt datum. Skriv ÅÅÅÅ-MM-DD."
+    try:
+        payout_date = dt.date.fromisoformat(text)
+    except ValueError:
+        return today, "Ogiltigt datum. Skriv ÅÅÅÅ-MM-DD."
+    if payout_date < today:
+        return payout_date, "Utbetalningsdagen har redan passerat."
+    if not is_bank_day(payout_date):
+        return payout_date, "Utbetalningsdagen måste vara en bankdag."
+    return payout_date, None
+
+
+def check_reference(text: str) -> str | None:
+    if not text:
+        return "Ange referens."
+    if len(text) > MAX_REFERENCE:
+        return f"Referensen får vara högst {MAX_REFERENCE} tecken."
+    return None
+
+
+def check_message(text: str) -> str | None:
+    if len(text) > MAX_MESSAGE:
+        return f"Meddelandet får vara högst {MAX_MESSAGE} tecken."
+    return None

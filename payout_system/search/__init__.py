@@ -16,15 +16,19 @@ bp = Blueprint("search", __name__, template_folder="templates")
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
+# Far beyond any real result; keeps the offset inside SQLite's 64-bit integers.
+MAX_PAGE = 1_000_000
 
 
-def _int_arg(name: str, default: int, low: int, high: int | None = None) -> int:
-    try:
-        value = int(request.args.get(name, default))
-    except ValueError:
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number parameter within ``low..high``; ``default`` when it is not a number."""
+    raw = request.args.get(name, "").strip()
+    digits = raw.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
         return default
-    value = max(low, value)
-    return min(high, value) if high is not None else value
+    if raw.startswith("-"):
+        return low
+    return high if len(digits) > len(str(high)) else min(high, max(low, int(digits)))
 
 
 def _date_arg(name: str, errors: dict[str, str]) -> dt.date | None:
@@ -60,7 +64,7 @@ def search() -> tuple[str, int] | str:
         date_to=_date_arg("date_to", errors),
     )
     per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    page = _int_arg("page", 1, 1)
+    page = _int_arg("page", 1, 1, MAX_PAGE)
     searched = bool(request.args)
     context: dict[str, Any] = {"values": values, "errors": errors, "searched": searched, "per_page": per_page}
     if errors:

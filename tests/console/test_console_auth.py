@@ -24,8 +24,11 @@ def test_login_page_has_labelled_fields_and_a_csrf_token(client: FlaskClient) ->
 
 
 def test_login_sets_an_httponly_lax_cookie_with_a_new_session_id(client: FlaskClient) -> None:
-    client.get("/logga-in")
-    before = client.get_cookie("console_session")
+    assert client.get("/logga-in").status_code == 200
+    assert client.get_cookie("console_session") is None  # showing the form stores no session
+    token = csrf_from(client.get("/logga-in"))
+    client.post("/logga-in", data={"username": "olle", "password": "fel", "csrf_token": token})
+    before = client.get_cookie("console_session")  # the failure's message needs a session
     response = login(client, "olle")
     cookie_header = response.headers["Set-Cookie"]
     assert cookie_header.startswith("console_session=")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import stat
 import subprocess
 import sys
 import time
@@ -116,6 +118,7 @@ def console(workdir: Path, stand_in: PayoutServer) -> Iterator[Console]:
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            umask=0o022,  # what it and its runs write must be owner-only all the same
         )
     server = Console(f"http://127.0.0.1:{port}/", workdir / "runs", process, log_path)
     deadline = time.monotonic() + 20
@@ -324,6 +327,23 @@ def test_the_run_page_says_how_far_it_is_in_its_title_and_moves_focus_to_the_res
     assert all(text.startswith(("25 procent", "50 procent", "75 procent")) for text in real_run.announcements)
 
 
+def test_after_a_real_run_its_files_and_the_consoles_are_owner_only(
+    real_run: Observed, console: Console, workdir: Path
+) -> None:
+    workbooks = list(console.runs_dir.glob("*/manuell-hantering.xlsx"))
+    assert workbooks, "the real run wrote no workbook"
+    private = [
+        *workbooks,
+        workdir / "console" / "console.sqlite3",
+        *(workdir / "console" / "uploads").glob("*/*.xlsx"),
+    ]
+    for path in private:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+    folders = [workdir / "console", workdir / "console" / "uploads", console.runs_dir, workdir / "state"]
+    for folder in [*folders, *(path for path in console.runs_dir.iterdir() if path.is_dir())]:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
 def test_operator_reads_the_history_opens_the_log_and_filters_failed_runs(
     real_run: Observed, browser: webdriver.Chrome, console: Console
 ) -> None:
@@ -333,8 +353,9 @@ def test_operator_reads_the_history_opens_the_log_and_filters_failed_runs(
     assert len(rows) == 1
     (row,) = rows
     assert cell_text(row, "started-by") == "handläggare anna"
-    assert cell_text(row, "file") == "beslut-december.xlsx"
     sha256 = hashlib.sha256(real_run.export.path.read_bytes()).hexdigest()
+    # A label, never the case worker's file name (it may hold personal data).
+    assert re.fullmatch(rf"export-\d{{4}}-\d\d-\d\d-{sha256[:12]}\.xlsx", cell_text(row, "file"))
     assert row.find_element(By.CSS_SELECTOR, "td.col-sha256 code").get_attribute("data-sha256") == sha256
     assert (cell_text(row, "paid"), cell_text(row, "manual"), cell_text(row, "failed")) == ("4", "2", "0")
     assert cell_text(row, "exit-status") == "0" and cell_text(row, "state") == "Klar"
@@ -358,7 +379,7 @@ def test_operator_reads_the_history_opens_the_log_and_filters_failed_runs(
     failed = browser.find_elements(By.CSS_SELECTOR, "#runs tr.run-row")
     assert {row.get_attribute("data-state") for row in failed} <= {"failed", "interrupted"}
     (broken,) = [row for row in failed if row.get_attribute("data-kind") in ("preview", "real")]
-    assert cell_text(broken, "file") == "fel-export.xlsx"
+    assert cell_text(broken, "file").startswith("export-")
     assert cell_text(broken, "state") == "Misslyckad: Kolumner saknas"
     assert broken.get_attribute("data-error-code") == "missing_columns"
     assert cell_text(broken, "exit-status") != "0"

@@ -120,6 +120,7 @@ def test_upload_preview_confirm_progress_and_download(
     assert download.status_code == 200
     assert download.mimetype == casework.XLSX_MIMETYPE
     assert "attachment" in download.headers["Content-Disposition"]
+    assert download.headers["Cache-Control"] == "no-store"  # the workbook holds personal data
     assert "manuell-hantering-beslut-november.xlsx" in download.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(download.get_data())).worksheets[0]
     values = [cell for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None]
@@ -134,7 +135,8 @@ def test_upload_preview_confirm_progress_and_download(
     (real_run,) = real_runs(settings)
     summary = json.loads((settings.runs_dir / real_run / "summary.json").read_text(encoding="utf-8"))
     assert summary["mode"] == "real" and summary["source"]["sha256"] == sha
-    assert summary["source"]["file_name"] == "beslut-november.xlsx"
+    # The run knows the export by a label only: a case worker's file name may hold personal data.
+    assert re.fullmatch(rf"export-\d{{4}}-\d\d-\d\d-{sha[:12]}\.xlsx", summary["source"]["file_name"])
     record = json.loads((settings.runs_dir / real_run / "run.json").read_text(encoding="utf-8"))
     assert record["started_by"] == "handläggare anna" and record["exit_status"] == 0
 
@@ -239,8 +241,9 @@ def test_an_odd_file_name_is_stored_under_a_safe_name(
 ) -> None:
     upload_id = upload_id_of(upload(anna, export_file.path, name="../../etc/Beslut för nov<script>.XLSX"))
     (stored,) = (settings.uploads_dir / upload_id).iterdir()
-    assert stored.name == "Beslut för nov_script.xlsx"
-    assert not stored.stat().st_mode & 0o222  # read-only once stored
+    assert re.fullmatch(r"export-\d{4}-\d\d-\d\d-[0-9a-f]{12}\.xlsx", stored.name)
+    assert stored.stat().st_mode & 0o777 == 0o400  # owner-only, read-only once stored
+    assert "Beslut för nov_script.xlsx" in anna.get(f"/filer/{upload_id}").get_data(as_text=True)
     wait_for_state(anna, upload_id, "preview-done")
 
 
@@ -512,3 +515,22 @@ def test_the_preview_workbook_can_be_downloaded(anna: FlaskClient, export_file: 
     assert (
         "manuell-hantering-beslut-november-forhandsgranskning.xlsx" in response.headers["Content-Disposition"]
     )
+
+
+def test_a_preview_that_never_ends_is_stopped_and_the_page_says_why(
+    make_app: Callable[..., Flask], settings: Settings, export_file: Export, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_RUN_HOLD", "1")  # the preview waits for a release that never comes
+    client = make_app(preview_timeout_seconds=1).test_client()
+    login(client, "anna")
+    upload_id = upload_id_of(upload(client, export_file.path))
+    wait_for_state(client, upload_id, "preview-failed")
+    (run_dir,) = settings.runs_dir.iterdir()
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    assert record["stopped_by_console"]["code"] == "preview_timeout"
+    assert record["finished_at"] and record["exit_status"] != 0
+    pid = int(record["pid"])
+    wait_until(lambda: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text())
+    html = client.get(f"/filer/{upload_id}").get_data(as_text=True)
+    assert "Förhandsgranskningen avbröts: den tog för lång tid." in html
+    assert 'id="confirm-form"' not in html

@@ -81,7 +81,8 @@ def test_history_shows_every_run_with_who_started_it_the_file_counts_and_exit_st
     real = rows[world.real_run]
     assert cell(real, "kind") == "Utbetalning"
     assert cell(real, "started-by") == "handläggare anna"
-    assert cell(real, "file") == "beslut-november.xlsx"
+    # Operators see a label, never the case worker's file name (it may hold personal data).
+    assert re.fullmatch(rf"export-\d{{4}}-\d\d-\d\d-{world.sha256[:12]}\.xlsx", cell(real, "file"))
     assert f'data-sha256="{world.sha256}"' in real
     assert (cell(real, "paid"), cell(real, "manual"), cell(real, "failed")) == ("4", "2", "0")
     assert cell(real, "exit-status") == "0" and cell(real, "state") == "Klar"
@@ -222,7 +223,8 @@ def test_the_reconcile_button_starts_a_recorded_run_in_its_own_folder(
     page = olle.get(f"/korningar/{run_name}").get_data(as_text=True)
     assert "Inga avvikelser: allt som är registrerat stämmer med besluten." in page
     assert "Period (utbetalningsdagar): <strong>2026-12-01 – 2026-12-31</strong>" in page
-    assert "Jämfört med 1 export" in page and "beslut-november.xlsx" in page
+    # the export compared, by its label: an upload's own name may hold personal data
+    assert "Jämfört med 1 export" in page and "export-" in page and "beslut-november.xlsx" not in page
     assert f'href="/korningar/{run_name}/report.html"' in page
 
 
@@ -244,7 +246,8 @@ def test_the_reconciliation_gets_its_settings(
     # Only the exports whose preview succeeded, linked into a folder of their own.
     folder = Path(str(seen["DECISIONS_FILE"]))
     assert folder.parent == (settings.data_dir / "avstamning-underlag").resolve()
-    assert [path.name for path in folder.rglob("*.xlsx")] == ["beslut-november.xlsx"]
+    (linked,) = folder.rglob("*.xlsx")  # under its label, never the upload's own name
+    assert linked.name.startswith("export-") and linked.name.endswith(".xlsx")
     assert seen["PAYOUT_SYSTEM_URL"] == settings.payout_system_url
     assert seen["STATE_DIR"] == str(settings.state_dir.resolve())
     assert str(seen["ROBOT_ARTIFACTS"]).startswith(str(settings.runs_dir.resolve()))

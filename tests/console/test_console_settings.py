@@ -22,9 +22,11 @@ from console.settings import (
     SettingsError,
     load_users_file,
 )
+from webcommon.settings import COMMON_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
-STRONG_SECRET = "s" * 40
+# Random-looking: production refuses secrets of few different characters (e.g. 40 × "s").
+STRONG_SECRET = "kQ3v9LrT7xWm2PzN8bYc4HsJ6dGf1AeU5oRi0VtXlK"
 PRODUCTION_USERS = [
     {
         "username": "hl01",
@@ -111,6 +113,13 @@ def test_production_loads_with_real_users_and_secrets(tmp_path: Path) -> None:
         ({"CONSOLE_SECRET_KEY": ""}, "default secret key"),
         ({"CONSOLE_SECRET_KEY": "dev-console-secret-key-not-for-production"}, "default secret key"),
         ({"CONSOLE_SECRET_KEY": "too-short"}, "at least 32"),
+        ({"CONSOLE_SECRET_KEY": "a" * 40}, "weak secret key: CONSOLE_SECRET_KEY"),
+        ({"PAYOUT_SYSTEM_PASSWORD": DEMO_PAYOUT_PASSWORD}, "demo credentials in PAYOUT_SYSTEM_PASSWORD"),
+        ({"PAYOUT_SYSTEM_API_TOKEN": "dev-api-token"}, "demo credentials in PAYOUT_SYSTEM_API_TOKEN"),
+        ({"RPA_SECRET_FILE": str(ROOT / "devdata" / "vault.json")}, "vault file RPA_SECRET_FILE"),
+        ({"RPA_SECRET_FILE": "devdata/vault.json"}, "vault file RPA_SECRET_FILE"),
+        ({"CONSOLE_PAYOUT_SYSTEM_URL": "http://payout.example"}, "plain http:// CONSOLE_PAYOUT_SYSTEM_URL"),
+        ({"CONSOLE_ALLOW_PLAIN_HTTP": "maybe"}, "CONSOLE_ALLOW_PLAIN_HTTP must be true or false"),
         (
             {
                 "CONSOLE_PAYOUT_SYSTEM_USERNAME": "robot",
@@ -127,6 +136,25 @@ def test_production_loads_with_real_users_and_secrets(tmp_path: Path) -> None:
 def test_production_refuses_defaults(tmp_path: Path, change: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.load({}, production_env(tmp_path, **change))
+
+
+def test_production_accepts_plain_http_when_the_network_is_said_to_be_closed(tmp_path: Path) -> None:
+    env = production_env(
+        tmp_path, CONSOLE_PAYOUT_SYSTEM_URL="http://payout.internal:8080", CONSOLE_ALLOW_PLAIN_HTTP="true"
+    )
+    settings = Settings.load({}, env)
+    assert settings.payout_system_url == "http://payout.internal:8080"
+    assert settings.trusted_proxy == "127.0.0.1"
+
+
+def test_production_refuses_short_passwords_in_the_users_file(tmp_path: Path) -> None:
+    short = [{"username": "hl03", "password": "elva-tecken", "role": CASE_WORKER}]
+    env = production_env(tmp_path, CONSOLE_USERS_FILE=str(users_file(tmp_path, short)))
+    with pytest.raises(SettingsError, match=r"user 'hl03' .* under 12 characters"):
+        Settings.load({}, env)
+    long_enough = [{"username": "hl03", "password": "tolv-tecken!", "role": CASE_WORKER}]
+    env = production_env(tmp_path, CONSOLE_USERS_FILE=str(users_file(tmp_path, long_enough)))
+    assert [u.username for u in Settings.load({}, env).users] == ["hl03"]
 
 
 def test_production_refuses_demo_passwords_in_the_users_file(tmp_path: Path) -> None:
@@ -190,7 +218,8 @@ def test_runs_get_the_robots_settings_and_none_of_the_consoles(
 def test_help_documents_every_setting() -> None:
     text = build_parser().format_help()
     source = (ROOT / "console" / "settings.py").read_text(encoding="utf-8")
-    for name in sorted(set(re.findall(r'"(CONSOLE_[A-Z_]+)"', source))):
+    common = {f"CONSOLE_{name}" for name in COMMON_VARIABLES}
+    for name in sorted(set(re.findall(r'"(CONSOLE_[A-Z_]+)"', source)) | common):
         assert name in text, f"--help does not mention {name}"
     for phrase in ("handläggare", "driftansvarig", "anna-demo-password", "olle-demo-password", "production"):
         assert phrase in text
@@ -215,6 +244,18 @@ def test_the_command_line_refuses_production_without_its_settings(tmp_path: Path
     result = run_console("--env", "production", "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 2
     assert "configuration error: production mode needs CONSOLE_USERS_FILE" in result.stderr
+
+
+def test_the_command_line_names_the_refused_setting(tmp_path: Path) -> None:
+    env = production_env(tmp_path, CONSOLE_SECRET_KEY="a" * 40)
+    result = run_console(env=env)
+    assert result.returncode == 2
+    assert "CONSOLE_SECRET_KEY" in result.stderr
+
+
+def test_the_command_line_refuses_a_short_password_to_hash() -> None:
+    result = run_console("--hash-password", stdin="kort-lösen\n")
+    assert result.returncode == 2 and "at least 12 characters" in result.stderr
 
 
 def test_the_command_line_hashes_a_password_for_the_users_file() -> None:

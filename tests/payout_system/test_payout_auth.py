@@ -46,8 +46,11 @@ def test_login_sets_an_httponly_lax_session_cookie_and_lands_on_home(client: Fla
 
 
 def test_login_gives_a_new_session_id(client: FlaskClient) -> None:
-    client.get("/login")
-    before = client.get_cookie("payout_session")
+    assert client.get("/login").status_code == 200
+    assert client.get_cookie("payout_session") is None  # showing the form stores no session
+    token = csrf_from(client.get("/login"))
+    client.post("/login", data={"username": "robot", "password": "fel", "csrf_token": token})
+    before = client.get_cookie("payout_session")  # the failure's message needs a session
     login(client)
     after = client.get_cookie("payout_session")
     assert before is not None and after is not None

@@ -24,10 +24,12 @@ from payout_system.settings import (
     Settings,
     SettingsError,
 )
+from webcommon.settings import COMMON_VARIABLES
 
 REPO = Path(__file__).resolve().parents[2]
-STRONG_SECRET = "s" * 40
-STRONG_TOKEN = "t" * 24
+# Random-looking: production refuses secrets of few different characters (e.g. 40 × "s").
+STRONG_SECRET = "kQ3v9LrT7xWm2PzN8bYc4HsJ6dGf1AeU5oRi0VtXlK"
+STRONG_TOKEN = "Fh7Kq2Zp9LmX4Wc8RbN3vT"
 PRODUCTION_USER = {
     "username": "rpa01",
     # Hashed cheaply: a plain "password" would be hashed with the (slow) default at every load.
@@ -84,6 +86,10 @@ def test_production_with_real_secrets_starts(tmp_path: Path) -> None:
         ({"PAYOUT_API_TOKEN": ""}, "API token"),
         ({"PAYOUT_API_TOKEN": "dev-api-token"}, "API token"),
         ({"PAYOUT_API_TOKEN": "t" * 15}, "API token"),
+        ({"PAYOUT_SECRET_KEY": "a" * 40}, "weak secret key: PAYOUT_SECRET_KEY"),
+        ({"PAYOUT_SECRET_KEY": "ab" * 24}, "weak secret key: PAYOUT_SECRET_KEY"),
+        ({"PAYOUT_API_TOKEN": "a" * 16}, "weak API token: PAYOUT_API_TOKEN"),
+        ({"PAYOUT_API_TOKEN": "abcd" * 6}, "weak API token: PAYOUT_API_TOKEN"),
         ({"PAYOUT_USERS_FILE": ""}, "PAYOUT_USERS_FILE"),
     ],
 )
@@ -364,8 +370,10 @@ def test_readme_names_only_real_options_and_variables() -> None:
     mentioned = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", readme))
     assert mentioned and mentioned - options == set()
     settings_source = (REPO / "payout_system" / "settings.py").read_text(encoding="utf-8")
-    variables = set(re.findall(r'environ\.get\("(PAYOUT_[A-Z_]+)"\)', settings_source)) | set(
-        FAULT_OPTIONS.values()
+    variables = (
+        set(re.findall(r'environ\.get\("(PAYOUT_[A-Z_]+)"\)', settings_source))
+        | set(FAULT_OPTIONS.values())
+        | {f"PAYOUT_{name}" for name in COMMON_VARIABLES}
     )
     named = set(re.findall(r"PAYOUT_[A-Z_]*[A-Z]", readme)) - {"PAYOUT_FAULT"}  # PAYOUT_FAULT_<NAME>
     assert named and named - variables == set()

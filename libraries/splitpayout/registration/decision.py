@@ -1,0 +1,396 @@
+"""The work on one decision: compare with what is held, claim, settle earlier attempts, enter
+what is missing (docs/rules.md §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from splitpayout.gateway import (
+    ApplicationError,
+    BusinessError,
+    PayoutGateway,
+    RegisteredPayment,
+    SubmitOutcomeUnknownError,
+)
+from splitpayout.ledger import Claim, ClaimLostError, Ledger
+from splitpayout.models import DecisionPlan, Outcome, PaymentStatus, PlannedPayment, Reason
+from splitpayout.registration.holdings import Holdings
+from splitpayout.registration.matching import conflict_reason, lost_reason, reference_key, same_payment
+from splitpayout.registration.retry import RetryPolicy
+
+
+@dataclass
+class Step:
+    """Where one payment of the decision stands while the engine works on it."""
+
+    payment: PlannedPayment
+    status: PaymentStatus = PaymentStatus.NOT_ENTERED
+    payment_number: str | None = None
+    claim: Claim | None = None
+
+
+class Stop(Exception):  # noqa: N818 - control flow inside the engine, not an error
+    """Ends the work on a decision with the given outcome and reasons."""
+
+    def __init__(self, outcome: Outcome, reasons: tuple[Reason, ...] = ()) -> None:
+        super().__init__(outcome.value)
+        self.outcome = outcome
+        self.reasons = reasons
+
+
+@dataclass
+class Shared:
+    """What the work on every decision of a run shares."""
+
+    gateway: PayoutGateway
+    ledger: Ledger
+    run_id: str
+    worker_id: str
+    lease_seconds: float
+    look_up_each: bool
+    retry: RetryPolicy
+    holdings: Holdings
+    event: Callable[..., Any]
+    clock: Callable[[], float]
+    sent: set[str] = field(default_factory=set)  # reference keys this engine has sent a form for
+    # Decisions that ended ``failed`` only because another live worker held one of their
+    # references: worth another ``process`` once that worker is done with it.
+    held_elsewhere: set[str] = field(default_factory=set)
+
+
+class DecisionWork:
+    """Brings every planned payment of one decision to a known end state."""
+
+    def __init__(self, shared: Shared, plan: DecisionPlan, steps: list[Step]) -> None:
+        self._s = shared
+        self._ledger = shared.ledger
+        self._retry = shared.retry
+        self.plan = plan
+        self.steps = steps
+
+    def run(self) -> tuple[Outcome, tuple[Reason, ...]]:
+        steps = self.steps
+        try:
+            if self._s.look_up_each:
+                for step in steps:
+                    self._look_up_or_stop(steps, step, "look_up_before_entering")
+            else:
+                self._cover_or_stop()
+            self._compare_with_held()
+            missing = [s for s in steps if s.status is PaymentStatus.NOT_ENTERED]
+            self._resolve_recorded_registrations(missing)
+            missing = [s for s in steps if s.status is PaymentStatus.NOT_ENTERED]
+            self._claim_all(missing)
+            self._resolve_earlier_attempts(missing)
+            for step in missing:
+                if step.status is PaymentStatus.NOT_ENTERED:
+                    self._enter(step)
+        except Stop as stop:
+            if stop.outcome is Outcome.FAILED:
+                fail_rest(self._ledger, steps)
+            return stop.outcome, stop.reasons
+        if all(s.status is PaymentStatus.ALREADY_REGISTERED for s in steps):
+            return Outcome.ALREADY_PAID, ()
+        return Outcome.PAID, ()
+
+    def _cover_or_stop(self) -> None:
+        """The decision's payout dates searched (once per run, usually by the prefetch)."""
+        steps = self.steps
+        dates = [s.payment.payout_date for s in steps]
+        try:
+            self._s.holdings.cover(min(dates), max(dates))
+        except ApplicationError as error:
+            self._failure(steps[0], f"search_{error.kind}", "search_payout_dates")
+            fail_rest(self._ledger, steps)
+            raise Stop(Outcome.FAILED) from None
+
+    def _compare_with_held(self) -> None:
+        conflicts: list[str] = []
+        for step in self.steps:
+            held = self._s.holdings.held(step.payment.reference)
+            if not held:
+                continue
+            if all(same_payment(step.payment, record) for record in held):
+                step.status = self._found_status(step.payment.reference)
+                step.payment_number = held[0].payment_number
+                self._note_duplicates(step.payment.reference, held)
+            else:
+                conflicts.append(step.payment.reference)
+        if conflicts:
+            for reference in conflicts:
+                self._record_conflict(reference)
+            raise Stop(Outcome.MANUAL, (conflict_reason(conflicts),))
+
+    def _resolve_recorded_registrations(self, missing: list[Step]) -> None:
+        """A reference the ledger holds as registered is never entered again, whatever a search says.
+
+        Found afresh in the payout system, it counts as registered; not found, the decision goes
+        to a human (``registered_not_found``, naming the payment number): a search that finds
+        nothing never overrules the robot's own record.
+        """
+        lost: list[tuple[str, str]] = []
+        for step in missing:
+            entry = self._ledger.get(step.payment.reference)
+            if entry is None or entry.payment_number is None:
+                continue
+            found = self._look_up_or_stop(missing, step, "confirm_recorded_registration")
+            if found and all(same_payment(step.payment, record) for record in found):
+                step.status = self._found_status(step.payment.reference)
+                step.payment_number = found[0].payment_number
+                self._note_duplicates(step.payment.reference, found)
+            elif found:
+                self._record_conflict(step.payment.reference)
+                raise Stop(Outcome.MANUAL, (conflict_reason([step.payment.reference]),))
+            else:
+                step.payment_number = entry.payment_number
+                lost.append((step.payment.reference, entry.payment_number))
+        if lost:
+            for reference, payment_number in lost:
+                self._s.event(
+                    "registered_not_found",
+                    decision_id=self.plan.decision_id,
+                    reference=reference,
+                    payment_number=payment_number,
+                    outcome="manual",
+                )
+            raise Stop(Outcome.MANUAL, (lost_reason(lost),))
+
+    def _found_status(self, reference: str) -> PaymentStatus:
+        """A payment found in the payout system was entered by this run when this run sent its
+        form (its confirmation was lost, say), else by an earlier one."""
+        if reference_key(reference) in self._s.sent:
+            return PaymentStatus.REGISTERED
+        return PaymentStatus.ALREADY_REGISTERED
+
+    def _claim_all(self, missing: list[Step]) -> None:
+        for step in missing:
+            claim = self._ledger.claim(step.payment, self._s.worker_id, self._s.run_id, self._s.lease_seconds)
+            if claim is None:
+                self._s.held_elsewhere.add(self.plan.decision_id)
+                self._s.event(
+                    "claim_held_elsewhere",
+                    decision_id=self.plan.decision_id,
+                    reference=step.payment.reference,
+                    outcome="failed",
+                )
+                for other in missing:
+                    if other.status is PaymentStatus.NOT_ENTERED:
+                        other.status = PaymentStatus.FAILED
+                raise Stop(Outcome.FAILED)
+            step.claim = claim
+
+    def _resolve_earlier_attempts(self, missing: list[Step]) -> None:
+        """A reference whose form may have been sent before is looked up afresh, never re-entered blindly."""
+        conflicts: list[str] = []
+        for step in missing:
+            assert step.claim is not None
+            if not step.claim.may_exist:
+                continue
+            found = self._look_up_or_stop(missing, step, "resolve_earlier_attempt")
+            if not found:
+                continue
+            if all(same_payment(step.payment, record) for record in found):
+                self._ledger.mark_registered(step.payment.reference, found[0].payment_number)
+                step.claim = None
+                step.status = self._found_status(step.payment.reference)
+                step.payment_number = found[0].payment_number
+                self._note_duplicates(step.payment.reference, found)
+                self._s.event(
+                    "found_registered",
+                    decision_id=self.plan.decision_id,
+                    reference=step.payment.reference,
+                    outcome="already_registered",
+                )
+            else:
+                conflicts.append(step.payment.reference)
+        if conflicts:
+            for reference in conflicts:
+                self._record_conflict(reference)
+            raise Stop(Outcome.MANUAL, (conflict_reason(conflicts),))
+
+    def _look_up_or_stop(self, missing: list[Step], step: Step, purpose: str) -> list[RegisteredPayment]:
+        try:
+            found = self._s.holdings.look_up(step.payment.reference)
+        except ApplicationError as error:
+            self._failure(step, f"lookup_{error.kind}", purpose)
+            fail_rest(self._ledger, missing)
+            raise Stop(Outcome.FAILED) from None
+        self._retry.consecutive_failures = 0
+        return found
+
+    # -- entering one payment ---------------------------------------------------------------
+
+    def _enter(self, step: Step) -> None:
+        """Enter one payment: intent first, the payment number after; retries for technical failures."""
+        reference = step.payment.reference
+        last_kind = "unknown"
+        for attempt in range(1, self._retry.max_attempts + 1):
+            started = self._s.clock()
+            try:
+                self._retry.ensure_session()
+                self._ledger.mark_submitting(reference, self._s.worker_id, self._s.lease_seconds)
+                self._s.sent.add(reference_key(reference))
+                payment_number = self._s.gateway.register(step.payment)
+            except ClaimLostError:
+                step.claim = None
+                self._failure(step, "claim_lost", "register")
+                raise Stop(Outcome.FAILED) from None
+            except BusinessError as error:
+                self._refused(step, error, attempt)
+            except SubmitOutcomeUnknownError as error:
+                last_kind = f"unknown_{error.kind}"
+                if self._settle_unknown_outcome(step, error, attempt, started):
+                    return
+                # certainly absent: the submit did not go through, so it may be sent again
+                continue
+            except ApplicationError as error:
+                last_kind = error.kind
+                self._attempt_failed(step, error, attempt, started)
+                continue
+            self._registered(step, payment_number, attempt, started)
+            return
+        self._failure(step, last_kind, "register")
+        raise Stop(Outcome.FAILED)
+
+    def _refused(self, step: Step, error: BusinessError, attempt: int) -> NoReturn:
+        """A business refusal is never retried: the decision goes to manual handling."""
+        reference = step.payment.reference
+        self._ledger.mark_rejected(reference, error.code.value)
+        step.claim = None
+        self._retry.consecutive_failures = 0
+        self._s.event(
+            "payment_rejected",
+            decision_id=self.plan.decision_id,
+            reference=reference,
+            fields=list(error.fields),
+            outcome="rejected",
+            attempt=attempt,
+        )
+        detail = f"the payout system refused {reference}"
+        if error.fields:
+            detail += f" (fields: {', '.join(error.fields)})"
+        raise Stop(Outcome.MANUAL, (Reason(code=error.code, fields=error.fields, detail=detail),)) from None
+
+    def _settle_unknown_outcome(
+        self, step: Step, error: SubmitOutcomeUnknownError, attempt: int, started: float
+    ) -> bool:
+        """A submit whose outcome is unknown, looked up after a pause: True when it was registered;
+        False when the reference is certainly absent (it may be sent again)."""
+        reference = step.payment.reference
+        self._s.event(
+            "submit_outcome_unknown",
+            decision_id=self.plan.decision_id,
+            reference=reference,
+            kind=error.kind,
+            attempt=attempt,
+            duration_ms=round((self._s.clock() - started) * 1000),
+        )
+        self._retry.after_failure(error)
+        self._retry.settle(error.kind)
+        found = self._look_up_or_stop([step], step, "resolve_unknown_outcome")
+        if not found:
+            return False
+        if all(same_payment(step.payment, record) for record in found):
+            self._registered(step, found[0].payment_number, attempt, started)
+            self._note_duplicates(reference, found)
+            return True
+        self._record_conflict(reference)
+        raise Stop(Outcome.MANUAL, (conflict_reason([reference]),)) from None
+
+    def _attempt_failed(self, step: Step, error: ApplicationError, attempt: int, started: float) -> None:
+        self._retry.after_failure(error)
+        self._s.event(
+            "attempt_failed",
+            decision_id=self.plan.decision_id,
+            reference=step.payment.reference,
+            kind=error.kind,
+            attempt=attempt,
+            duration_ms=round((self._s.clock() - started) * 1000),
+        )
+        if attempt < self._retry.max_attempts:
+            self._retry.pause(attempt)
+
+    def _registered(self, step: Step, payment_number: str, attempt: int, started: float) -> None:
+        payment = step.payment
+        self._ledger.mark_registered(payment.reference, payment_number)
+        step.claim = None
+        step.status = PaymentStatus.REGISTERED
+        step.payment_number = payment_number
+        self._retry.consecutive_failures = 0
+        self._s.holdings.remember(
+            RegisteredPayment(
+                payment_number=payment_number,
+                reference=payment.reference,
+                personnummer=payment.personnummer,
+                method=payment.method,
+                clearing=payment.clearing,
+                account=payment.account,
+                bankgiro=payment.bankgiro,
+                ocr=payment.ocr,
+                amount_ore=payment.amount_ore,
+                payout_date=payment.payout_date,
+                status="registrerad",
+            )
+        )
+        self._s.event(
+            "payment_registered",
+            decision_id=self.plan.decision_id,
+            reference=payment.reference,
+            payment_number=payment_number,
+            amount_ore=payment.amount_ore,
+            outcome="registered",
+            attempt=attempt,
+            duration_ms=round((self._s.clock() - started) * 1000),
+        )
+
+    # -- failures and conflicts ------------------------------------------------------------
+
+    def _failure(self, step: Step, code: str, purpose: str) -> None:
+        """A technical failure remained after retries: the payment is failed; a later run completes it."""
+        if step.claim is not None:
+            self._ledger.mark_failed(step.payment.reference, code)
+            step.claim = None
+        step.status = PaymentStatus.FAILED
+        self._retry.consecutive_failures += 1
+        self._s.event(
+            "payment_failed",
+            decision_id=self.plan.decision_id,
+            reference=step.payment.reference,
+            step=purpose,
+            error=code,
+            outcome="failed",
+            consecutive_failures=self._retry.consecutive_failures,
+        )
+
+    def _record_conflict(self, reference: str) -> None:
+        payment = next(p for p in self.plan.payments if p.reference == reference)
+        claim = self._ledger.claim(payment, self._s.worker_id, self._s.run_id, self._s.lease_seconds)
+        if claim is not None:
+            self._ledger.mark_conflict(reference)
+        self._s.event(
+            "conflict_existing_payment",
+            decision_id=self.plan.decision_id,
+            reference=reference,
+            outcome="manual",
+        )
+
+    def _note_duplicates(self, reference: str, held: list[RegisteredPayment]) -> None:
+        if len(held) > 1:
+            self._s.event(
+                "reference_held_more_than_once",
+                decision_id=self.plan.decision_id,
+                reference=reference,
+                payment_numbers=[record.payment_number for record in held],
+            )
+
+
+def fail_rest(ledger: Ledger, steps: list[Step]) -> None:
+    """Every payment not yet entered is failed (and its claim given up as ``not_attempted``)."""
+    for step in steps:
+        if step.status is PaymentStatus.NOT_ENTERED:
+            if step.claim is not None:
+                ledger.mark_failed(step.payment.reference, "not_attempted")
+                step.claim = None
+            step.status = PaymentStatus.FAILED

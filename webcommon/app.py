@@ -1,0 +1,162 @@
+"""The app factory both apps build on: database, sessions, error pages and response headers.
+
+An app describes itself in a ``WebApp`` (database, cookie, users, texts, which requests use
+sessions); ``create_web_app`` builds the Flask app from it, and the app adds its own
+blueprints. Every response but a static file gets ``Cache-Control: no-store`` (pages, the
+JSON API and downloads may all hold personal data), the security headers, a
+Permissions-Policy, and in production HSTS.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from webcommon import db, security
+from webcommon.files import printable
+from webcommon.settings import PRODUCTION, User
+from webcommon.throttle import THROTTLE_SCHEMA
+
+_APP_KEY = "webcommon_app"
+
+DEFAULT_ERROR = "Begäran kunde inte behandlas."
+ERROR_MESSAGES: Mapping[int, str] = {
+    400: "Begäran kunde inte behandlas. Ladda om sidan och försök igen.",
+    403: "Du saknar behörighet för den här sidan.",
+    404: "Sidan finns inte.",
+    405: "Metoden är inte tillåten för den här sidan.",
+    413: "Begäran är för stor.",
+    500: "Ett tekniskt fel inträffade. Försök igen senare.",
+}
+CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'"
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+HSTS = "max-age=31536000"
+
+# Records one login event in the app's own trail: (connection, username, action).
+RecordEvent = Callable[[sqlite3.Connection, str, str], None]
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class WebApp:
+    """What differs between the apps; everything else is the same code."""
+
+    env: str
+    secret_key: str = field(repr=False)
+    database: Path
+    schema: str
+    cookie_name: str
+    users: tuple[User, ...]
+    record_event: RecordEvent
+    home_endpoint: str
+    session_idle_seconds: int
+    uses_sessions: Callable[[], bool]
+    clock: Callable[[], float] = time.time
+    error_messages: Mapping[int, str] = field(default_factory=dict)
+    json_errors: Callable[[], bool] = _never
+    drop_session: Callable[[], bool] | None = None
+    max_content_length: int = 64 * 1024
+    static_max_age: int | None = None
+    expired_notice: str = "Din session har gått ut. Logga in igen."
+
+    @property
+    def production(self) -> bool:
+        return self.env == PRODUCTION
+
+
+def web_app() -> WebApp:
+    """The running app's description."""
+    value: WebApp = current_app.extensions[_APP_KEY]
+    return value
+
+
+def create_web_app(
+    import_name: str, web: WebApp, *, before_sessions: Callable[[Flask], None] | None = None
+) -> Flask:
+    """A Flask app with the database, sessions, CSRF, error pages and headers set up.
+
+    ``before_sessions`` runs between the database and the session layer (the stand-in's
+    fault injection answers some requests before they reach a session).
+    """
+    app = Flask(import_name)
+    app.config.update(SECRET_KEY=web.secret_key, MAX_CONTENT_LENGTH=web.max_content_length)
+    if web.static_max_age is not None:
+        app.config["SEND_FILE_MAX_AGE_DEFAULT"] = web.static_max_age
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[_APP_KEY] = web
+    db.init_app(app, web.database, db.SESSIONS_SCHEMA + THROTTLE_SCHEMA + web.schema)
+    if before_sessions is not None:
+        before_sessions(app)
+    session_config = security.SessionConfig(
+        cookie_name=web.cookie_name,
+        expired_notice=web.expired_notice,
+        secret_key=web.secret_key,
+        idle_seconds=web.session_idle_seconds,
+        clock=web.clock,
+        applies_to=web.uses_sessions,
+        secure_cookie=web.production,
+        drop_session=web.drop_session,
+    )
+    security.init_app(app, session_config)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.after_request(_headers)
+    return app
+
+
+def _message(status: int) -> str:
+    own = web_app().error_messages
+    return own.get(status) or ERROR_MESSAGES.get(status, DEFAULT_ERROR)
+
+
+def error_response(status: int, message: str) -> Response:
+    """The error page (or, for the JSON API, ``{"error", "status"}``) with ``status``."""
+    if web_app().json_errors():
+        response = jsonify({"error": message, "status": status})
+        response.status_code = status
+        return response
+    html = render_template("error.html", message=message, status=status)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    response = error_response(status, _message(status))
+    if status == 405:
+        for name, value in exc.get_headers():
+            if name.lower() == "allow":
+                response.headers["Allow"] = value
+    return response
+
+
+def _unexpected_error(exc: Exception) -> Response:
+    # Only the exception type and the path reach the log: form values and files may hold
+    # personal data, and a path's control characters could forge log lines.
+    current_app.logger.error(
+        "unhandled %s on %s %s", type(exc).__name__, request.method, printable(request.path)
+    )
+    return error_response(500, _message(500))
+
+
+def _headers(response: Response) -> Response:
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if web_app().production:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
