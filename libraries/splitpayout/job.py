@@ -9,17 +9,16 @@ and its SHA-256, plans, results, control totals) and writes the artifacts:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from splitpayout import notify
 from splitpayout.config import Settings
 from splitpayout.config.names import RUN_LOG_FILE, STARTED_BY
 from splitpayout.errors import ExportFileError
+from splitpayout.files import file_sha256
 from splitpayout.gateway import PayoutGateway
 from splitpayout.ledger import Ledger
 from splitpayout.models import (
@@ -53,14 +52,6 @@ DRY_RUN_BLOCK = 100
 def new_run_id(now: dt.datetime) -> str:
     """E.g. ``2026-11-23T104206Z-e6dd1a``: sorts by start time, unique with the random part."""
     return f"{now:%Y-%m-%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def dry_run_result(plan: DecisionPlan) -> DecisionResult:

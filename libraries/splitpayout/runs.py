@@ -20,11 +20,11 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from splitpayout.config.names import RUN_LOG_FILE as RUN_LOG_FILE
 from splitpayout.config.names import RUN_RECORD_FILE as RUN_RECORD_FILE
 from splitpayout.config.names import SUMMARY_FILE as SUMMARY_FILE
+from splitpayout.files import read_json_object
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _IN_THE_PAYOUT_SYSTEM = frozenset({"registered", "already_registered"})
@@ -87,14 +87,6 @@ class RunRecord:
         return (self.finished_at - self.started_at).total_seconds()
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _time(text: object) -> dt.datetime | None:
     if not isinstance(text, str) or not text:
         return None
@@ -106,8 +98,8 @@ def _time(text: object) -> dt.datetime | None:
 
 def read_run(run_dir: Path) -> RunRecord | None:
     """The record of the run in ``run_dir``, or None when the folder holds no run."""
-    record = _read_json(run_dir / RUN_RECORD_FILE)
-    summary = _read_json(run_dir / SUMMARY_FILE)
+    record = read_json_object(run_dir / RUN_RECORD_FILE)
+    summary = read_json_object(run_dir / SUMMARY_FILE)
     if not record and not summary:
         return None
     totals = summary.get("totals") or {}

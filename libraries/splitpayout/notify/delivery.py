@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
-import json
 import os
 import sys
 import time
@@ -14,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from splitpayout.config.names import SUMMARY_FILE
+from splitpayout.files import file_sha256, read_json_object
 from splitpayout.models import DecisionPlan, DecisionResult
 from splitpayout.notify.config import NotifySettings, case_worker_address, smtp_credentials
 from splitpayout.notify.messages import (
@@ -101,7 +100,7 @@ def protected_owners(export: tuple[Path | None, str] | None, plans: list[Decisio
     Only from the very file the run read (its SHA-256); a decision whose rows name different
     case workers, or none, is left to the fallback."""
     path, sha256 = export or (None, "")
-    if path is None or not plans or not sha256 or not path.is_file() or _sha256(path) != sha256:
+    if path is None or not plans or not sha256 or not path.is_file() or file_sha256(path) != sha256:
         return {}
     rows = {row: plan.decision_id for plan in plans for row in plan.row_numbers}
     found: dict[str, set[str]] = {}
@@ -117,14 +116,6 @@ def protected_owners(export: tuple[Path | None, str] | None, plans: list[Decisio
     return {decision: next(iter(ids)) for decision, ids in found.items() if len(ids) == 1 and "" not in ids}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _message(draft: Draft, run_id: str, artifacts_dir: Path, kind: str, to: list[str]) -> Message:
     return Message(
         message_id=Message.make_id(run_id, kind, draft.recipient_id),
@@ -138,18 +129,10 @@ def _message(draft: Draft, run_id: str, artifacts_dir: Path, kind: str, to: list
     )
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def operator_reason(task: str, record: Mapping[str, Any], artifacts: Path) -> str | None:
     """Why operators must hear of this run (a code of ``messages.OPERATOR_TEXT``), or None."""
     if task == "process_inbox":
-        inbox = _read_json(artifacts / INBOX_SUMMARY_FILE)
+        inbox = read_json_object(artifacts / INBOX_SUMMARY_FILE)
         counts = inbox.get("counts") or {}
         if inbox.get("status") == "error" or (not inbox and record.get("exit_status") != 0):
             return "inbox_error"
@@ -160,7 +143,7 @@ def operator_reason(task: str, record: Mapping[str, Any], artifacts: Path) -> st
         return None
     if record.get("exit_status") == 0:
         return None
-    summary = _read_json(artifacts / SUMMARY_FILE)
+    summary = read_json_object(artifacts / SUMMARY_FILE)
     status = summary.get("status")
     code = (summary.get("error") or {}).get("code")
     if summary.get("mode") == "dry_run" and status == "file_error":
@@ -177,7 +160,7 @@ def operator_reason(task: str, record: Mapping[str, Any], artifacts: Path) -> st
 
 
 def _run_key(task: str, record: Mapping[str, Any], artifacts: Path) -> str:
-    summary = _read_json(artifacts / SUMMARY_FILE)
+    summary = read_json_object(artifacts / SUMMARY_FILE)
     if summary.get("run_id"):
         return str(summary["run_id"])
     started = str(record.get("started_at", "")).replace(":", "").replace("+0000", "Z")[:17]
@@ -192,7 +175,7 @@ def queue_operator_message(
     if what is None or not settings.operators:
         return None
     run_id = _run_key(task, record, artifacts)
-    outcomes = (_read_json(artifacts / SUMMARY_FILE).get("totals") or {}).get("outcomes") or {}
+    outcomes = (read_json_object(artifacts / SUMMARY_FILE).get("totals") or {}).get("outcomes") or {}
     folder = artifacts.resolve()
     run_url = ""
     if settings.console_url and folder.parent == settings.runs_dir.resolve():
@@ -293,7 +276,7 @@ def _record(outbox: Outbox, report: DeliveryReport, run_id: str, artifacts: Path
         _warn(f"not everything was sent ({report.server_error or 'refused'}); see notifications.json")
     for name in (SUMMARY_FILE, INBOX_SUMMARY_FILE):
         summary_path = artifacts / name
-        summary = _read_json(summary_path)
+        summary = read_json_object(summary_path)
         if summary:
             summary["notifications"] = section
             write_json_atomically(summary_path, summary)

@@ -7,6 +7,7 @@ API), ``findings`` and ``compare`` (the finders), ``report`` (the reports), ``jo
 
 from __future__ import annotations
 
+from splitpayout.files import file_sha256
 from splitpayout.reconcile.client import (
     MAX_REFERENCE_LOOKUPS,
     HeldPayment,
@@ -34,7 +35,7 @@ from splitpayout.reconcile.report import (
     write_workbook,
 )
 from splitpayout.reconcile.settings import MAX_PERIOD_DAYS, Period, ReconcileSettings, period_from_env
-from splitpayout.reconcile.sources import Decisions, ExportSource, export_files, file_sha256, read_decisions
+from splitpayout.reconcile.sources import Decisions, ExportSource, export_files, read_decisions
 
 __all__ = [
     "FINDERS",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from splitpayout.errors import ExportFileError
+from splitpayout.files import file_sha256
 from splitpayout.models import DecisionPlan, PlannedPayment
 from splitpayout.planner import decision_key, plan_export
 from splitpayout.reconcile.errors import ReconcileInputError
@@ -46,14 +46,6 @@ class Decisions:
     sources: list[ExportSource] = field(default_factory=list)
     plans: dict[str, DecisionPlan] = field(default_factory=dict)
     superseded: int = 0  # decision numbers found in more than one export with other content
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _hidden(path: Path, root: Path) -> bool:
