@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
+
+from webcommon.files import export_label, printable
 
 
 class FileOutcome(StrEnum):
@@ -63,14 +66,21 @@ class FileEntry:
     def alerting(self) -> bool:
         return self.outcome in ALERTING
 
+    @property
+    def label(self) -> str:
+        """The file as a log names it: ``export-<date>-<short SHA-256>.xlsx`` (its own name
+        may hold a payee's name or identity number)."""
+        day = self.run_dir[:10] if self.run_dir[:4].isdigit() else dt.date.today().isoformat()
+        return export_label(self.sha256, day)
+
     def line(self) -> str:
-        """The log line: file name, SHA-256 prefix, run folder, outcome."""
-        text = f"{self.file_name}  sha256 {self.sha256[:12] or '-'}"
-        text += f"  run {self.run_dir or '-'}  {self.outcome}"
+        """The log line: the file's label, SHA-256 prefix, run folder, outcome, folder moved to."""
+        text = f"{self.label}  sha256 {self.sha256[:12] or '-'}"
+        text += f"  run {printable(self.run_dir) or '-'}  {self.outcome}"
         if self.error_code:
-            text += f" ({self.error_code})"
+            text += f" ({printable(self.error_code)})"
         if self.moved_to:
-            text += f"  -> {self.moved_to}"
+            text += f"  -> {printable(str(Path(self.moved_to).parent))}/"
         return text
 
     def as_dict(self) -> dict[str, Any]:

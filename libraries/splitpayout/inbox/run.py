@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -10,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from splitpayout.config.environment import child_environment, python_path
+from splitpayout.inbox.files import sha256_of
 from splitpayout.inbox.settings import CONSOLE_FILE, InboxSettings
 from splitpayout.runs import SUMMARY_FILE
+from webcommon.files import export_label
 
 ROOT = Path(__file__).resolve().parents[3]
 RUN_STOP_GRACE_SECONDS = 60.0
@@ -28,8 +31,19 @@ def run_split_payouts(
     Every other setting is inherited. The run's console output goes to ``run_dir/console.log``.
     The run inherits the inbox lock, so the lock is held until it ends even if the inbox run
     is killed. When the inbox run is stopped, the run is asked to stop too (one SIGTERM: it stops
-    as any stopped run does and writes its reports) before the inbox run ends.
+    as any stopped run does and writes its reports) before the inbox run ends. The run reads the
+    export through a link named by its label (``export-<date>-<short SHA-256>.xlsx``), so its
+    log, summary and history never show the file's own name, which may hold personal data.
     """
+    labelled = export.with_name(export_label(sha256_of(export), run_dir.name[:10]))
+    os.link(export, labelled)
+    try:
+        return _run_task(labelled, run_dir, settings, lock_descriptor)
+    finally:
+        labelled.unlink(missing_ok=True)
+
+
+def _run_task(export: Path, run_dir: Path, settings: InboxSettings, lock_descriptor: int | None) -> int:
     env = child_environment(
         {
             "DECISIONS_FILE": str(export.resolve()),
