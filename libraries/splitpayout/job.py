@@ -217,18 +217,26 @@ class SplitPayoutJob:
 
     # -- register ---------------------------------------------------------------------------
     def record_dry_run(self) -> None:
-        """What a real run would do, decision by decision. The log gets the decisions in blocks of
-        ``DRY_RUN_BLOCK``: one entry each would cost memory per decision in the log itself."""
+        """What a real run would do, decision by decision (summary.json and run.jsonl). The log says
+        it per block of ``DRY_RUN_BLOCK`` decisions: the planned ones counted, the others one line
+        each, so that log.html stays small and costs no memory per decision, however long the file."""
         block: list[str] = []
+        planned = payments = amount = 0
+        first = 1
         for position, plan in enumerate(self.iter_plans(), start=1):
             result = dry_run_result(plan)
             self.record(position, plan, result, tell=False)
-            block.append(self.decision_text(result))
-            if len(block) == DRY_RUN_BLOCK:
-                self.say("\n".join(block))
-                block.clear()
-        if block:
-            self.say("\n".join(block))
+            if result.outcome is Outcome.PLANNED:
+                planned += 1
+                payments += len(result.payments)
+                amount += result.amount_ore
+            else:
+                block.append(self.decision_text(result))
+            if position % DRY_RUN_BLOCK == 0:
+                self.say(_dry_run_block(first, position, planned, payments, amount, block))
+                block, planned, payments, amount, first = [], 0, 0, 0, position + 1
+        if first <= len(self.results):
+            self.say(_dry_run_block(first, len(self.results), planned, payments, amount, block))
         self.say("Dry run: nothing was entered in the payout system")
 
     def record(self, position: int, plan: DecisionPlan, result: DecisionResult, *, tell: bool = True) -> None:
@@ -428,6 +436,15 @@ class SplitPayoutJob:
         self.log.event("run_finished", step="finish", failed=self.failed)
         self.log.close()
         self.results.close()
+
+
+def _dry_run_block(
+    first: int, last: int, planned: int, payments: int, amount_ore: int, others: list[str]
+) -> str:
+    head = f"Decisions {first}–{last} of the export: {planned} planned"
+    if planned:
+        head += f" ({payments} payments, {format_amount(amount_ore)} kr)"
+    return "\n".join([head, *others])
 
 
 def hidden_if_protected(plan: DecisionPlan, result: DecisionResult) -> DecisionResult:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 from splitpayout.models import DecisionResult, Outcome
+
+_OUTCOMES = tuple(Outcome)
 
 
 class ResultStore:
@@ -29,15 +32,22 @@ class ResultStore:
             "CREATE TABLE results (position INTEGER PRIMARY KEY, outcome TEXT NOT NULL, body TEXT NOT NULL)"
         )
         self._outcomes: Counter[str] = Counter()
-        self._by_position: dict[int, str] = {}  # position -> outcome: a few bytes per decision
+        self._count = 0
+        # The outcome of each position (index = position), one byte per decision: -1 when none.
+        self._by_position = array("b")
 
     def put(self, position: int, result: DecisionResult) -> None:
-        """Store (or replace) the result of the decision at ``position``."""
-        earlier = self._by_position.get(position)
-        if earlier is not None:
-            self._outcomes[earlier] -= 1
-        self._by_position[position] = result.outcome.value
+        """Store (or replace) the result of the decision at ``position`` (1 or more)."""
+        if position < 1:
+            raise ValueError(f"positions start at 1, got {position}")
+        if position >= len(self._by_position):
+            self._by_position.extend([-1] * (position + 1 - len(self._by_position)))
+        earlier = self._by_position[position]
+        if earlier >= 0:
+            self._outcomes[_OUTCOMES[earlier].value] -= 1
+        self._by_position[position] = _OUTCOMES.index(result.outcome)
         self._outcomes[result.outcome.value] += 1
+        self._count += earlier < 0
         self._conn.execute(
             "INSERT OR REPLACE INTO results (position, outcome, body) VALUES (?, ?, ?)",
             (position, result.outcome.value, result.model_dump_json()),
@@ -48,17 +58,22 @@ class ResultStore:
         return None if row is None else DecisionResult.model_validate_json(row[0])
 
     def __len__(self) -> int:
-        return len(self._by_position)
+        return self._count
 
     def __contains__(self, position: object) -> bool:
-        return position in self._by_position
+        return (
+            isinstance(position, int)
+            and 0 < position < len(self._by_position)
+            and self._by_position[position] >= 0
+        )
 
     def count(self, outcome: Outcome) -> int:
         return self._outcomes[outcome.value]
 
     def positions(self, outcome: Outcome) -> list[int]:
         """Positions of the decisions that ended with ``outcome``, in export order."""
-        return sorted(p for p, value in self._by_position.items() if value == outcome.value)
+        code = _OUTCOMES.index(outcome)
+        return [p for p, value in enumerate(self._by_position) if value == code]
 
     def __iter__(self) -> Iterator[tuple[int, DecisionResult]]:
         """Every result in export order, read in batches."""

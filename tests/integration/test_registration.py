@@ -575,16 +575,17 @@ def test_payout_system_down_stops_the_run_and_a_later_run_completes_it(tmp_path:
 
 
 def test_payout_system_unreachable_from_the_start_is_unavailable(tmp_path: Path) -> None:
+    """A failing search is one technical failure; failures in a row make the payout system unavailable."""
     with payout_system(tmp_path) as server:
         url = server.url
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
-        engine = engine_for(url, ledger, timeout=0.5, max_attempts=2)
-        with pytest.raises(PayoutSystemUnavailable):
-            engine.prefetch(many_plans(2))
-        assert ledger.entries() == []
+        engine = engine_for(url, ledger, timeout=0.5, max_attempts=2, max_consecutive_failures=2)
+        assert engine.prefetch(many_plans(2)) == 0  # one failure: each decision then searches itself
         assert engine.process(manual_plan("M-1")).outcome is Outcome.MANUAL
+        assert engine.process(many_plans(1)[0]).outcome is Outcome.FAILED  # the second failure in a row
         with pytest.raises(PayoutSystemUnavailable):
             engine.process(many_plans(1)[0])
+        assert [entry.submissions for entry in ledger.entries()] == []  # nothing was ever sent
 
 
 # -- workers that share no ledger (Control Room consumers) ----------------------------------------
