@@ -2,21 +2,20 @@
 
 A thin layer over :class:`splitpayout.inbox.Inbox`: take the inbox, put back what an
 interrupted run left, process every new export (each by the ``Split payouts`` task in its
-own run folder), and report. Settings come from environment variables
+own run folder), and report. Settings come from :class:`splitpayout.config.Config`
 (:class:`splitpayout.inbox.InboxSettings`; see ``docs/scheduling.md``).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from functools import cached_property
 from typing import Any
 
 from robot.api import logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
+from splitpayout.config import Config, SettingsError
 from splitpayout.inbox import Inbox, InboxSettings, write_error_summary
-from splitpayout.settings import SettingsError
 
 
 @library(scope="SUITE", auto_keywords=False)
@@ -28,11 +27,16 @@ class ProcessInbox:
         self._summary_written = False
         self._settings_error = ""
 
+    @cached_property
+    def config(self) -> Config:
+        """The run's configuration, read once."""
+        return Config.load()
+
     @property
     def inbox(self) -> Inbox:
         if self._inbox is None:
             try:
-                settings = InboxSettings.from_env()
+                settings = InboxSettings.from_config(self.config)
             except SettingsError as error:
                 self._settings_error = f"a wrong setting: {error}"
                 raise AssertionError(f"The inbox cannot be processed, nothing was moved: {error}") from None
@@ -93,8 +97,7 @@ class ProcessInbox:
         """Write inbox-summary.json if no step did, and let go of the inbox."""
         if self._inbox is None:
             if self._settings_error:
-                artifacts = Path(os.environ.get("ROBOT_ARTIFACTS", "output"))
-                write_error_summary(artifacts, self._settings_error)
+                write_error_summary(self.config.places.artifacts_dir, self._settings_error)
             return
         if not self._summary_written:
             self._write_summary(error="the inbox run ended before its report (see the log)")

@@ -1,20 +1,21 @@
 """Keyword library for the ``Reconcile`` task: the business steps of one reconciliation.
 
 A thin layer over :class:`splitpayout.reconcile.ReconciliationJob`. Configuration comes
-from environment variables (see docs/reconciliation.md); the payout system's API token
-from the environment or the vault, never through a keyword argument, so it cannot reach
-the log.
+from :class:`splitpayout.config.Config` (see docs/reconciliation.md); the payout system's API
+token from the environment or the vault, never through a keyword argument, so it cannot
+reach the log.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from functools import cached_property
 
 from robot.api import logger
 from robot.api.deco import keyword, library
+from splitpayout.config import Config, MissingSecretError
+from splitpayout.config import payout_system_api_token as api_token_of
 from splitpayout.reconcile import (
     REPORT_FILE,
     WORKBOOK_FILE,
@@ -26,22 +27,13 @@ from splitpayout.reconcile import (
 )
 
 
-def payout_system_api_token(secret_name: str) -> str:
+def payout_system_api_token(secret_name: str, config: Config | None = None) -> str:
     """The API token: PAYOUT_SYSTEM_API_TOKEN, else key ``api_token`` of the vault secret ``secret_name``."""
-    token = os.environ.get("PAYOUT_SYSTEM_API_TOKEN", "").strip()
-    if token:
-        return token
-    from RPA.Robocorp.Vault import Vault
-
+    credentials = (config or Config.load()).credentials
     try:
-        secret = Vault().get_secret(secret_name)
-        return str(secret["api_token"])
-    except Exception as error:  # the vault's errors vary by adapter
-        raise ReconcileInputError(
-            "payout_system",
-            "No API token for the payout system: set PAYOUT_SYSTEM_API_TOKEN, or a vault secret "
-            f"{secret_name!r} with 'api_token' ({type(error).__name__})",
-        ) from None
+        return api_token_of(secret_name, credentials)
+    except MissingSecretError as error:
+        raise ReconcileInputError("payout_system", str(error)) from None
 
 
 @library(scope="SUITE", auto_keywords=False)
@@ -52,16 +44,21 @@ class Reconcile:
         self._job: ReconciliationJob | None = None
         self._settings_error: ReconcileInputError | None = None
 
+    @cached_property
+    def config(self) -> Config:
+        """The run's configuration, read once."""
+        return Config.load()
+
     @property
     def job(self) -> ReconciliationJob:
         if self._job is None:
             try:
-                settings = ReconcileSettings.from_env()
+                settings = ReconcileSettings.from_config(self.config)
             except ReconcileInputError as error:
                 self._settings_error = error
                 raise AssertionError(f"The reconciliation cannot start: {error.message}") from None
             self._job = ReconciliationJob(
-                settings, say=logger.info, announce=_announce, started_by=_started_by()
+                settings, say=logger.info, announce=_announce, started_by=settings.started_by
             )
             logger.info(f"Reconciliation {self._job.reconciliation_id}")
         return self._job
@@ -77,7 +74,7 @@ class Reconcile:
         """Ask the payout system's API for every payment of each payout date of the period."""
         job = self.job
         with _input_step():
-            token = payout_system_api_token(job.settings.vault_secret_name)
+            token = payout_system_api_token(job.settings.vault_secret_name, self.config)
             job.read_payout_system(token)
 
     @keyword
@@ -116,8 +113,10 @@ class Reconcile:
         """Make sure reconciliation.json exists, also when an input could not be read."""
         if self._job is None:
             if self._settings_error is not None:
-                artifacts = Path(os.environ.get("ROBOT_ARTIFACTS", "output"))
-                write_settings_error_report(artifacts, self._settings_error, started_by=_started_by())
+                places = self.config.places
+                write_settings_error_report(
+                    places.artifacts_dir, self._settings_error, started_by=places.started_by
+                )
             return
         try:
             if not self._job.reports_written:
@@ -139,7 +138,3 @@ def _announce(text: str) -> None:
     """A milestone: in the log and on the console of whoever watches the run."""
     logger.info(text)
     logger.console(f"  {text}")
-
-
-def _started_by() -> str:
-    return os.environ.get("RUN_STARTED_BY", "schedule")

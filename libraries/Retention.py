@@ -1,7 +1,8 @@
 """Keyword library for the ``Retention`` task: remove personal data older than the retention period.
 
-A thin layer over :mod:`splitpayout.retention`. Configuration comes from environment
-variables (``RETENTION_DAYS``, ``RETENTION_DRY_RUN``, the folders; see docs/scheduling.md).
+A thin layer over :mod:`splitpayout.retention`. Configuration comes from
+:class:`splitpayout.config.Config` (``RETENTION_DAYS``, ``RETENTION_DRY_RUN``, the folders;
+see docs/scheduling.md).
 The report, ``retention.json`` and ``summary.json`` in the run's artifacts, holds counts and
 run folder names only; a copy of the run's record goes into the run history (``RUNS_DIR``)
 so that the console's history shows every retention run.
@@ -11,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import secrets
 import shutil
 
 from robot.api import logger
 from robot.api.deco import keyword, library
+from splitpayout.config import Config
 from splitpayout.reports import write_json_atomically
 from splitpayout.retention import (
     CATEGORIES,
@@ -41,7 +42,7 @@ class Retention:
     @property
     def settings(self) -> RetentionSettings:
         if self._settings is None:
-            self._settings = RetentionSettings.from_env()
+            self._settings = Config.load().retention
         return self._settings
 
     @keyword
@@ -92,7 +93,7 @@ class Retention:
                 shutil.copy2(artifacts / name, folder / name)
         record = {
             "task": "retention",
-            "started_by": os.environ.get("RUN_STARTED_BY", "schedule"),
+            "started_by": settings.started_by,
             "started_at": self._started.isoformat(timespec="seconds"),
             "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "exit_status": 0 if self._report.complete else 1,

@@ -1,9 +1,10 @@
 """Keyword library for the ``Split payouts`` task: the business steps of one run.
 
 A thin layer over :class:`splitpayout.job.SplitPayoutJob`: each keyword is one
-step a case worker would recognise. Configuration comes from environment
-variables (:class:`splitpayout.settings.Settings`); the payout system's
-credentials from the environment or the vault, never through a keyword argument,
+step a case worker would recognise. Configuration comes from
+:class:`splitpayout.config.Config` (its ``run`` section, :class:`splitpayout.config.Settings`);
+the payout system's credentials from the environment or the vault
+(:func:`splitpayout.config.payout_system_credentials`), never through a keyword argument,
 so they cannot reach the log.
 """
 
@@ -11,37 +12,20 @@ from __future__ import annotations
 
 import os
 import socket
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from robot.api import logger
 from robot.api.deco import keyword, library
+from splitpayout.config import Config, Settings
+from splitpayout.config import payout_system_credentials as payout_system_credentials
 from splitpayout.errors import ExportFileError
 from splitpayout.job import SplitPayoutJob
-from splitpayout.settings import Settings
 
 from swedish_rules import format_amount
 
 if TYPE_CHECKING:
     from robotglue.robot_gateway import RobotGateway
-
-
-def payout_system_credentials(secret_name: str) -> tuple[str, str]:
-    """Username and password: PAYOUT_SYSTEM_USERNAME/PASSWORD, else the vault secret ``secret_name``."""
-    username = os.environ.get("PAYOUT_SYSTEM_USERNAME", "")
-    password = os.environ.get("PAYOUT_SYSTEM_PASSWORD", "")
-    if username and password:
-        return username, password
-    from RPA.Robocorp.Vault import Vault
-
-    try:
-        secret = Vault().get_secret(secret_name)
-        return str(secret["username"]), str(secret["password"])
-    except Exception as error:  # the vault's errors vary by adapter
-        raise RuntimeError(
-            "No credentials for the payout system: set PAYOUT_SYSTEM_USERNAME and PAYOUT_SYSTEM_PASSWORD, "
-            f"or a vault secret {secret_name!r} with 'username' and 'password' "
-            f"({type(error).__name__})"
-        ) from None
 
 
 @library(scope="SUITE", auto_keywords=False)
@@ -52,18 +36,24 @@ class SplitPayouts:
         self._job: SplitPayoutJob | None = None
         self._gateway: RobotGateway | None = None
 
+    @cached_property
+    def config(self) -> Config:
+        """The run's configuration, read once."""
+        return Config.load()
+
     @property
     def job(self) -> SplitPayoutJob:
         if self._job is None:
+            settings = self.settings()
             self._job = SplitPayoutJob(
-                self.settings(), say=logger.info, announce=_announce, started_by=_started_by()
+                settings, say=logger.info, announce=_announce, started_by=settings.started_by
             )
             logger.info(f"Run {self._job.run_id} ({self._job.mode})")
         return self._job
 
     def settings(self) -> Settings:
-        """The run's settings (from the environment); the work-item steps adjust them."""
-        return Settings.from_env()
+        """The run's settings; the work-item steps adjust them."""
+        return self.config.run
 
     def open_gateway(self) -> RobotGateway:
         """The payout system's browser, with the robot's credentials (never logged)."""
@@ -71,7 +61,8 @@ class SplitPayouts:
         from robotglue.robot_gateway import RobotGateway
 
         job = self.job
-        username, password = payout_system_credentials(job.settings.vault_secret_name)
+        credentials = self.config.credentials
+        username, password = payout_system_credentials(job.settings.vault_secret_name, credentials)
         self._gateway = RobotGateway(BrowserSettings.from_settings(job.settings), username, password)
         self._gateway.open()
         return self._gateway
@@ -162,7 +153,3 @@ def _announce(text: str) -> None:
     prefix = "" if _CONSOLE["started"] else "\n"
     _CONSOLE["started"] = True
     logger.console(f"{prefix}  {text}")
-
-
-def _started_by() -> str:
-    return os.environ.get("RUN_STARTED_BY", "schedule")

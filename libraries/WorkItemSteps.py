@@ -9,7 +9,6 @@ whose log messages would carry the payloads' personal data.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import socket
@@ -18,8 +17,8 @@ from pathlib import Path
 
 from robot.api import logger
 from robot.api.deco import keyword, library
+from splitpayout.config import Settings
 from splitpayout.errors import ExportFileError
-from splitpayout.settings import Settings
 from splitpayout.work_queue import (
     Consumer,
     WorkQueueError,
@@ -50,16 +49,16 @@ class ProduceWorkItems(SplitPayouts):
         return self._queue
 
     def settings(self) -> Settings:
-        settings = Settings.from_env()
+        settings = self.config.run
         # The producer plans and enters nothing: a dry run of the export it was given.
-        return dataclasses.replace(
-            settings, decisions_file=self._export or settings.decisions_file, dry_run=True
+        return settings.model_copy(
+            update={"decisions_file": self._export or settings.decisions_file, "dry_run": True}
         )
 
     @keyword
     def get_the_export_from_the_input_work_item(self) -> None:
         """Take the export attached to the input work item (locally: ``DECISIONS_FILE`` when none is)."""
-        base = Settings.from_env()
+        base = self.config.run
         folder = self._download = base.state_dir / "exports" / uuid.uuid4().hex[:12]
         try:
             self._export = export_from_input(self.queue, folder, base.decisions_file)
@@ -150,9 +149,6 @@ class ReportWorkItems(SplitPayouts):
     def __init__(self) -> None:
         super().__init__()
         self._collected = False
-
-    def settings(self) -> Settings:
-        return Settings.from_env()
 
     @keyword
     def collect_the_results_of_every_decision(self) -> None:

@@ -28,7 +28,7 @@ from selenium.webdriver.support.ui import Select
 from splitpayout.gateway import PAYMENT_FORM_FIELDS
 
 if TYPE_CHECKING:
-    from splitpayout.settings import Settings
+    from splitpayout.config import Settings
 
 #: The name the resource imports RPA.Browser.Selenium under (``AS    PayoutBrowser``).
 BROWSER_LIBRARY = "PayoutBrowser"
@@ -52,7 +52,7 @@ class BrowserSettings:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BrowserSettings:
-        """The browser's part of the robot's settings (``splitpayout.settings.Settings``)."""
+        """The browser's part of the robot's settings (``splitpayout.config.Settings``)."""
         return cls(
             url=settings.payout_system_url.rstrip("/"),
             headless=settings.headless,
@@ -61,8 +61,8 @@ class BrowserSettings:
             typed_fields=tuple(settings.typed_fields),
             # CHROME_BINARY and CHROMEDRIVER_PATH are fields of the one configuration; a settings
             # object without them leaves the choice to chromium_binary() and chromedriver_path().
-            chrome_binary=getattr(settings, "chrome_binary", None),
-            chromedriver_path=getattr(settings, "chromedriver_path", None),
+            chrome_binary=settings.chrome_binary,
+            chromedriver_path=settings.chromedriver_path,
         )
 
 

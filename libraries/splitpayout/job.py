@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitpayout import notify
+from splitpayout.config import Settings
+from splitpayout.config.names import RUN_LOG_FILE, STARTED_BY
 from splitpayout.errors import ExportFileError
 from splitpayout.files import file_sha256
 from splitpayout.gateway import PayoutGateway
@@ -40,7 +42,6 @@ from splitpayout.reports import (
 )
 from splitpayout.results import ResultStore
 from splitpayout.runlog import RunLog
-from splitpayout.settings import Settings
 from swedish_rules import format_amount
 
 Say = Callable[[str], None]
@@ -91,7 +92,7 @@ class SplitPayoutJob:
         *,
         say: Say = print,
         announce: Say | None = None,
-        started_by: str = "schedule",
+        started_by: str = STARTED_BY,
     ) -> None:
         self.settings = settings
         self.say = say
@@ -101,7 +102,7 @@ class SplitPayoutJob:
         self.started_at = dt.datetime.now(dt.UTC)
         self.run_id = new_run_id(self.started_at)
         self.mode = "dry_run" if settings.dry_run else "real"
-        self.log = RunLog(settings.artifacts_dir / "run.jsonl", self.run_id)
+        self.log = RunLog(settings.artifacts_dir / RUN_LOG_FILE, self.run_id)
         self.source_name = settings.decisions_file.name if settings.decisions_file else ""
         self.source_sha256 = ""
         self.error: ExportFileError | None = None

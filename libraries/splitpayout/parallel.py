@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from splitpayout.config import child_environment
 from splitpayout.job import SplitPayoutJob, dry_run_result
 from splitpayout.ledger import Ledger
 from splitpayout.local_adapter import NAME as APPENDING_ADAPTER
@@ -120,17 +120,18 @@ def _result_for(plan: DecisionPlan, position: int, results: dict[int, ResultItem
 def _start_worker(job: SplitPayoutJob, number: int, folder: Path) -> subprocess.Popen[bytes]:
     artifacts = job.settings.artifacts_dir / WORKERS_FOLDER / worker_name(number)
     artifacts.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    env.update(file_adapter_env(folder / "input.json", folder / "output.jsonl", adapter=APPENDING_ADAPTER))
-    env.update(
-        ROBOT_ARTIFACTS=str(artifacts.resolve()),
-        STATE_DIR=str(job.settings.state_dir.resolve()),
-        # The workers share this machine's ledger: one search each for what is held is enough.
-        LOOK_UP_EACH_PAYMENT="false",
-        WORKERS="1",
-        RUN_STARTED_BY=f"worker {worker_name(number)} of run {job.run_id}",
+    env = child_environment(
+        {
+            **file_adapter_env(folder / "input.json", folder / "output.jsonl", adapter=APPENDING_ADAPTER),
+            "ROBOT_ARTIFACTS": str(artifacts.resolve()),
+            "STATE_DIR": str(job.settings.state_dir.resolve()),
+            # The workers share this machine's ledger: one search each for what is held is enough.
+            "LOOK_UP_EACH_PAYMENT": "false",
+            "WORKERS": "1",
+            "RUN_STARTED_BY": f"worker {worker_name(number)} of run {job.run_id}",
+        },
+        without=("DECISIONS_FILE",),
     )
-    env.pop("DECISIONS_FILE", None)
     console = (artifacts / "console.txt").open("wb")
     try:
         return subprocess.Popen(

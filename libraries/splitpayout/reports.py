@@ -17,6 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from splitpayout.config.names import MANUAL_WORKBOOK_FILE as MANUAL_WORKBOOK_FILE
+from splitpayout.config.names import SUMMARY_FILE as SUMMARY_FILE
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
 from splitpayout.workbook import DATE, KRONOR, Column, Sheet, local_time_text, write_workbook
 from swedish_rules import format_identity, previous_bank_day
@@ -28,8 +30,6 @@ try:
 except (ImportError, ZoneInfoNotFoundError):  # pragma: no cover - a system without time-zone data
     LOCAL_ZONE = dt.UTC
 
-SUMMARY_FILE = "summary.json"
-MANUAL_WORKBOOK_FILE = "manuell-hantering.xlsx"
 
 # What each reason means to a case worker, and what they should do about it.
 REASON_TEXT: dict[str, tuple[str, str]] = {

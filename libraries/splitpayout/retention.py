@@ -31,14 +31,14 @@ import os
 import shutil
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from splitpayout.config import RetentionSettings, SettingsError
 from splitpayout.notify.outbox import STATES as OUTBOX_STATES
 from splitpayout.runs import RUN_RECORD_FILE
-from splitpayout.settings import SettingsError, _flag, _int
 
 RETENTION_FILE = "retention.json"
 REMOVED_MARK_FILE = "removed-by-retention.json"  # in a run folder whose files went
@@ -55,38 +55,6 @@ UPLOADS = "console_uploads"
 DATABASE = "console_upload_records"
 CATEGORIES = (WORKBOOKS, ARCHIVED, REJECTED, WORK_ITEMS, OUTBOX, UPLOADS, DATABASE)
 REMOVED_NAME = "(gallrad)"
-
-
-@dataclass(frozen=True)
-class RetentionSettings:
-    """What retention looks at, and how old is too old."""
-
-    days: int
-    dry_run: bool
-    runs_dir: Path
-    extra_run_folders: tuple[Path, ...]
-    archive_dir: Path
-    rejected_dir: Path
-    state_dir: Path
-    console_data_dir: Path
-    artifacts_dir: Path
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> RetentionSettings:
-        env = os.environ if env is None else env
-        state_dir = Path(env.get("STATE_DIR", "state"))
-        extra = tuple(Path(p.strip()) for p in env.get("RETENTION_RUN_FOLDERS", "").split(",") if p.strip())
-        return cls(
-            days=_int(env, "RETENTION_DAYS", 90, minimum=1),
-            dry_run=_flag(env, "RETENTION_DRY_RUN", False),
-            runs_dir=Path(env.get("RUNS_DIR", "runs")),
-            extra_run_folders=extra,
-            archive_dir=Path(env.get("ARCHIVE_DIR", "inbox-archive")),
-            rejected_dir=Path(env.get("REJECTED_DIR", "inbox-rejected")),
-            state_dir=state_dir,
-            console_data_dir=Path(env.get("CONSOLE_DATA_DIR", str(state_dir / "console"))),
-            artifacts_dir=Path(env.get("ROBOT_ARTIFACTS", "output")),
-        )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Run one of the robot's tasks with the options the robot needs, locally or under rcc.
 
 ``python -m splitpayout.runner split_payouts`` is what robot.yaml's ``Split payouts``
-task runs. Artifacts go to ``$ROBOT_ARTIFACTS`` (default ``output/``). The exit
+task runs. Artifacts go to ``$ROBOT_ARTIFACTS`` (default ``output/``; the runner's settings
+are :class:`splitpayout.config.RunnerConfig`, the task's its own sections). The exit
 status is Robot Framework's: 0 when every task passed (for ``Split payouts``: the
 file could be read and no decision failed), non-zero otherwise.
 
@@ -25,6 +26,8 @@ from pathlib import Path
 from robot.run import run as run_robot
 
 from splitpayout import notify
+from splitpayout.config import Config
+from splitpayout.config.names import RUN_RECORD_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +42,7 @@ TASKS = {
 }
 
 
-def robot_options(artifacts: Path) -> dict[str, object]:
+def robot_options(artifacts: Path, *, colours: bool = True) -> dict[str, object]:
     """Options that keep log.html readable and small for thousands of payments."""
     return {
         "rpa": True,
@@ -49,7 +52,7 @@ def robot_options(artifacts: Path) -> dict[str, object]:
         # Retried UI steps and loops leave only their messages, not their structure.
         "removekeywords": ["WUKS", "FOR"],
         "consolewidth": 100,
-        "consolecolors": "off" if os.environ.get("CI") else "auto",
+        "consolecolors": "auto" if colours else "off",
     }
 
 
@@ -60,14 +63,16 @@ def main(argv: list[str]) -> int:
     # Everything a run writes may hold personal data (the workbook, the ledger, work items):
     # owner-only, whatever umask the scheduler or the console started it with.
     os.umask(0o077)
-    artifacts = Path(os.environ.get("ROBOT_ARTIFACTS", "output"))
+    config = Config.load()
+    runner = config.runner
+    artifacts = runner.artifacts_dir
     artifacts.mkdir(parents=True, exist_ok=True)
-    for folder in (artifacts, Path(os.environ.get("STATE_DIR", "state"))):
+    for folder in (artifacts, runner.state_dir):
         owner_only(folder)
     suite = ROOT / "tasks" / TASKS[argv[0]]
     record = {
         "task": argv[0],
-        "started_by": os.environ.get("RUN_STARTED_BY", "schedule"),
+        "started_by": runner.started_by,
         "pid": os.getpid(),
         "started_at": _now(),
         "finished_at": None,
@@ -76,12 +81,12 @@ def main(argv: list[str]) -> int:
     _write_record(artifacts, record)
     status = 255
     try:
-        status = int(run_robot(str(suite), **robot_options(artifacts)))
+        status = int(run_robot(str(suite), **robot_options(artifacts, colours=not runner.ci)))
     finally:
         record.update(finished_at=_now(), exit_status=status)
         _write_record(artifacts, record)
     # After the run is recorded: its messages go out (or wait in the outbox); never changes the status.
-    notify.after_run(argv[0], record, artifacts)
+    notify.after_run(argv[0], record, artifacts, config.env)
     return status
 
 
@@ -97,9 +102,9 @@ def _now() -> str:
 
 
 def _write_record(artifacts: Path, record: dict[str, object]) -> None:
-    temporary = artifacts / "run.json.tmp"
+    temporary = artifacts / f"{RUN_RECORD_FILE}.tmp"
     temporary.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    temporary.replace(artifacts / "run.json")
+    temporary.replace(artifacts / RUN_RECORD_FILE)
 
 
 if __name__ == "__main__":

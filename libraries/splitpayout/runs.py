@@ -16,25 +16,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from splitpayout.config.names import RUN_LOG_FILE as RUN_LOG_FILE
+from splitpayout.config.names import RUN_RECORD_FILE as RUN_RECORD_FILE
+from splitpayout.config.names import SUMMARY_FILE as SUMMARY_FILE
 from splitpayout.files import read_json_object
 
-RUN_RECORD_FILE = "run.json"
-SUMMARY_FILE = "summary.json"
-RUN_LOG_FILE = "run.jsonl"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _IN_THE_PAYOUT_SYSTEM = frozenset({"registered", "already_registered"})
-
-
-def runs_dir_from_env(env: dict[str, str] | None = None) -> Path:
-    """The runs folder: ``RUNS_DIR``, default ``runs``."""
-    source = os.environ if env is None else env
-    return Path(source.get("RUNS_DIR", "runs"))
 
 
 def new_run_dir(runs_dir: Path, label: str, now: dt.datetime | None = None) -> Path:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from splitpayout.config import DEFAULT_MAX_ATTEMPTS
 from splitpayout.ledger import Ledger
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome
 from splitpayout.registration_loop import RegistrationLoop, RunIdentity
 from splitpayout.runlog import RunLog
-from splitpayout.settings import DEFAULT_MAX_ATTEMPTS
 
 from tests.integration.test_registration import (
     assert_registered_exactly_once,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from splitpayout.config import SettingsError
 from splitpayout.inbox import (
     INBOX_SUMMARY_FILE,
     FileOutcome,
@@ -40,7 +41,6 @@ from splitpayout.inbox import (
     sha256_of,
 )
 from splitpayout.runs import list_runs
-from splitpayout.settings import SettingsError
 
 from devdata.generate_export import generate
 from tests.support.payout_server import running_payout_system

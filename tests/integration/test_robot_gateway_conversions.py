@@ -14,9 +14,9 @@ from robotglue.browser import (
 )
 from robotglue.PayoutPages import PageNames, PayoutSystemError, failure_for_page
 from robotglue.robot_gateway import to_registered_payment
+from splitpayout.config import Settings
 from splitpayout.gateway import ApplicationError, BusinessError, LoginRefusedError
 from splitpayout.models import Method, PlannedPayment, ReasonCode
-from splitpayout.settings import Settings
 
 PERSONNUMMER = "191212121212"
 NAME = "Tolvan Tolvansson"

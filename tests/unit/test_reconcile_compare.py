@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from splitpayout.config import SettingsError
 from splitpayout.ledger import EntryState, Ledger, LedgerEntry
 from splitpayout.models import DecisionPlan, Method, Outcome, PlannedPayment, Reason, ReasonCode
 from splitpayout.planner import decision_key
@@ -21,7 +22,6 @@ from splitpayout.reconcile import (
     reconcile,
     references_to_look_up,
 )
-from splitpayout.settings import SettingsError
 
 PERIOD = Period(dt.date(2026, 12, 1), dt.date(2026, 12, 31))
 DAY = dt.date(2026, 12, 18)

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from splitpayout.settings import Settings, SettingsError
+from splitpayout.config import Settings, SettingsError
 
 
 def test_defaults_are_a_safe_real_run_with_the_documented_values() -> None:

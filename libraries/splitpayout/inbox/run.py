@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from splitpayout.config.environment import child_environment, python_path
 from splitpayout.inbox.files import sha256_of
 from splitpayout.inbox.settings import CONSOLE_FILE, InboxSettings
 from splitpayout.runs import SUMMARY_FILE
@@ -43,13 +44,13 @@ def run_split_payouts(
 
 
 def _run_task(export: Path, run_dir: Path, settings: InboxSettings, lock_descriptor: int | None) -> int:
-    env = dict(os.environ)
-    paths = [str(ROOT), str(ROOT / "libraries"), *env.get("PYTHONPATH", "").split(os.pathsep)]
-    env.update(
-        DECISIONS_FILE=str(export.resolve()),
-        ROBOT_ARTIFACTS=str(run_dir.resolve()),
-        RUN_STARTED_BY=settings.started_by,
-        PYTHONPATH=os.pathsep.join(dict.fromkeys(p for p in paths if p)),
+    env = child_environment(
+        {
+            "DECISIONS_FILE": str(export.resolve()),
+            "ROBOT_ARTIFACTS": str(run_dir.resolve()),
+            "RUN_STARTED_BY": settings.started_by,
+            "PYTHONPATH": python_path(str(ROOT), str(ROOT / "libraries")),
+        }
     )
     with (run_dir / CONSOLE_FILE).open("wb") as console:
         process = subprocess.Popen(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from splitpayout.runs import runs_dir_from_env
-from splitpayout.settings import Settings, SettingsError
+from splitpayout.config import Config
+from splitpayout.config.names import INBOX_MIN_AGE_SECONDS, STARTED_BY
 
 LEDGER_FILE = "inbox.sqlite3"
 LOCK_FILE = "inbox.lock"
@@ -16,25 +15,12 @@ INBOX_SUMMARY_FILE = "inbox-summary.json"
 CONSOLE_FILE = "console.log"
 RUN_LABEL = "inbox"
 NOTE_SUFFIX = ".txt"
-DEFAULT_MIN_AGE_SECONDS = 5.0
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name} must be 0 or more, got {value}")
-    return value
+DEFAULT_MIN_AGE_SECONDS = INBOX_MIN_AGE_SECONDS
 
 
 @dataclass(frozen=True)
 class InboxSettings:
-    """Where the inbox and its folders are, and how it behaves (environment variables)."""
+    """Where the inbox and its folders are, and how it behaves: the inbox's view of the configuration."""
 
     inbox_dir: Path
     archive_dir: Path
@@ -44,23 +30,29 @@ class InboxSettings:
     artifacts_dir: Path
     min_age_seconds: float = DEFAULT_MIN_AGE_SECONDS
     lock_wait_seconds: float = 0.0
-    started_by: str = "schedule"
+    started_by: str = STARTED_BY
     mode: str = "real"  # "real" or "dry_run", as the runs' summary.json says
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> InboxSettings:
-        """Read the settings; the ``Split payouts`` settings are checked too, before any file moves."""
-        env = os.environ if env is None else env
-        robot = Settings.from_env(env)
+    def from_config(cls, config: Config) -> InboxSettings:
+        """The inbox's settings; the ``Split payouts`` settings are checked too, before any file
+        moves. Raises SettingsError naming the variable."""
+        robot = config.run
+        inbox = config.inbox
         return cls(
-            inbox_dir=Path(env.get("INBOX_DIR", "inbox")),
-            archive_dir=Path(env.get("ARCHIVE_DIR", "inbox-archive")),
-            rejected_dir=Path(env.get("REJECTED_DIR", "inbox-rejected")),
-            runs_dir=runs_dir_from_env(dict(env)),
+            inbox_dir=inbox.inbox_dir,
+            archive_dir=inbox.archive_dir,
+            rejected_dir=inbox.rejected_dir,
+            runs_dir=inbox.runs_dir,
             state_dir=robot.state_dir,
             artifacts_dir=robot.artifacts_dir,
-            min_age_seconds=_seconds(env, "INBOX_MIN_AGE_SECONDS", DEFAULT_MIN_AGE_SECONDS),
-            lock_wait_seconds=_seconds(env, "INBOX_LOCK_WAIT_SECONDS", 0.0),
-            started_by=env.get("RUN_STARTED_BY", "schedule"),
+            min_age_seconds=inbox.min_age_seconds,
+            lock_wait_seconds=inbox.lock_wait_seconds,
+            started_by=robot.started_by,
             mode="dry_run" if robot.dry_run else "real",
         )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> InboxSettings:
+        """The settings from ``env`` (default: this process's environment)."""
+        return cls.from_config(Config.load(env))

@@ -1,17 +1,17 @@
-"""The notifier's settings, read from environment variables (the README's configuration table).
+"""The notifier's settings: its view of the configuration (the README's configuration table).
 
 No ``SMTP_HOST`` means no notifier: nothing is queued and nothing is sent. A wrong value
 never stops a run either: :func:`NotifySettings.from_env` returns the settings with
 ``problem`` set, which the run logs, and nothing is sent.
 
-The SMTP credentials are not part of this object: :func:`smtp_credentials` reads them
+The SMTP credentials are not part of this object: :func:`smtp_credentials` looks them up
 where they are used, from ``SMTP_USERNAME``/``SMTP_PASSWORD`` or the vault secret named by
-``SMTP_SECRET`` (default ``smtp``, keys ``username`` and ``password``).
+``SMTP_SECRET`` (default ``smtp``, keys ``username`` and ``password``), through
+:func:`splitpayout.config.smtp_credentials`.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 from collections.abc import Mapping
@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from pathlib import Path
+
+from splitpayout.config import Config, NotifyConfig
+from splitpayout.config import smtp_credentials as config_smtp_credentials
+from splitpayout.config.names import RUNS_DIR, SMTP_SECRET, STATE_DIR
 
 #: A Handläggare id that may be put into an address: anything else goes to the fallback.
 # A plain id that is a valid local part as it stands: a dot only between other characters.
@@ -64,11 +68,11 @@ class NotifySettings:
     console_url: str = ""
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     ca_file: str = ""  # a CA bundle to trust besides the system's (an internal CA)
-    secret_name: str = "smtp"  # noqa: S105 (the name of a vault secret, not a secret)
-    state_dir: Path = Path("state")
+    secret_name: str = SMTP_SECRET
+    state_dir: Path = Path(STATE_DIR)
     problem: str = ""  # a setting that is wrong: nothing is sent, the run says why
     warning: str = ""  # a recipient setting that is wrong and left out: the run says so
-    runs_dir: Path = field(default=Path("runs"))
+    runs_dir: Path = field(default=Path(RUNS_DIR))
 
     @property
     def enabled(self) -> bool:
@@ -79,24 +83,26 @@ class NotifySettings:
         return self.state_dir / OUTBOX_FOLDER
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> NotifySettings:
-        env = os.environ if env is None else env
-        state_dir = Path(env.get("STATE_DIR", "state"))
-        runs_dir = Path(env.get("RUNS_DIR", "runs"))
-        host = env.get("SMTP_HOST", "").strip()
-        if not host:
-            return cls(state_dir=state_dir, runs_dir=runs_dir)
+    def from_config(cls, given: NotifyConfig) -> NotifySettings:
+        """The notifier's settings from the configuration's text; never raises."""
+        if not given.smtp_host:
+            return cls(state_dir=given.state_dir, runs_dir=given.runs_dir)
         problems: list[str] = []
         warnings: list[str] = []
-        values = _read_values(env, problems, warnings)
+        values = _read_values(given, problems, warnings)
         return cls(
-            smtp_host=host,
-            state_dir=state_dir,
-            runs_dir=runs_dir,
+            smtp_host=given.smtp_host,
+            state_dir=given.state_dir,
+            runs_dir=given.runs_dir,
             problem="; ".join(problems),
             warning="; ".join(warnings),
             **values,  # type: ignore[arg-type]
         )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> NotifySettings:
+        """The settings from ``env`` (default: this process's environment)."""
+        return cls.from_config(Config.load(env).notify)
 
 
 def default_sender() -> str:
@@ -106,45 +112,48 @@ def default_sender() -> str:
     return address if valid_address(address) else "utbetalningsroboten@localhost"
 
 
-def _read_values(env: Mapping[str, str], problems: list[str], warnings: list[str]) -> dict[str, object]:
+def _read_values(given: NotifyConfig, problems: list[str], warnings: list[str]) -> dict[str, object]:
     """The settings besides the host. ``problems`` stop all sending (the sender, the port, the CA
     file); a wrong recipient setting only goes into ``warnings`` and is left out."""
-    sender = env.get("NOTIFY_FROM", "").strip() or default_sender()
+    sender = given.sender or default_sender()
     if not valid_address(sender):
         problems.append("NOTIFY_FROM must be one e-mail address")
-    template = env.get("NOTIFY_CASEWORKER_ADDRESS", "").strip()
+    template = given.case_worker_template
     if template and (PLACEHOLDER not in template or not valid_address(template.replace(PLACEHOLDER, "x"))):
         warnings.append("NOTIFY_CASEWORKER_ADDRESS must be an address holding {handlaggare}: not used")
         template = ""
-    fallback = env.get("NOTIFY_CASEWORKER_FALLBACK", "").strip()
+    fallback = given.case_worker_fallback
     if fallback and not valid_address(fallback):
         warnings.append("NOTIFY_CASEWORKER_FALLBACK must be one e-mail address: not used")
         fallback = ""
-    ca_file = env.get("SMTP_CA_FILE", "").strip()
+    ca_file = given.smtp_ca_file
     if ca_file and not Path(ca_file).is_file():
         problems.append("SMTP_CA_FILE must name a file of CA certificates")
-    listed = [part.strip() for part in env.get("NOTIFY_OPERATORS", "").split(",") if part.strip()]
+    listed = [part.strip() for part in given.operators.split(",") if part.strip()]
     operators = tuple(address for address in listed if valid_address(address))
     if len(operators) != len(listed):
         warnings.append("NOTIFY_OPERATORS holds something that is not an e-mail address: left out")
     return {
-        "smtp_port": _number(env, "SMTP_PORT", DEFAULT_PORT, problems, 1, 65535),
+        "smtp_port": _number("SMTP_PORT", given.smtp_port, DEFAULT_PORT, problems, 1, 65535),
         "timeout_seconds": float(
-            _number(env, "SMTP_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS, warnings, 1, 300)
+            _number(
+                "SMTP_TIMEOUT_SECONDS", given.smtp_timeout_seconds, DEFAULT_TIMEOUT_SECONDS, warnings, 1, 300
+            )
         ),
         "sender": sender,
         "case_worker_template": template,
         "case_worker_fallback": fallback,
         "operators": operators,
-        "console_url": env.get("CONSOLE_URL", "").strip().rstrip("/"),
-        "max_attempts": _number(env, "NOTIFY_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, warnings, 1, 100),
-        "secret_name": env.get("SMTP_SECRET", "smtp").strip() or "smtp",
+        "console_url": given.console_url.rstrip("/"),
+        "max_attempts": _number(
+            "NOTIFY_MAX_ATTEMPTS", given.max_attempts, DEFAULT_MAX_ATTEMPTS, warnings, 1, 100
+        ),
+        "secret_name": given.smtp_secret or SMTP_SECRET,
         "ca_file": ca_file,
     }
 
 
-def _number(env: Mapping[str, str], name: str, default: int, problems: list[str], low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
+def _number(name: str, raw: str, default: int, problems: list[str], low: int, high: int) -> int:
     if not raw:
         return default
     try:
@@ -161,17 +170,4 @@ def _number(env: Mapping[str, str], name: str, default: int, problems: list[str]
 def smtp_credentials(secret_name: str, env: Mapping[str, str] | None = None) -> tuple[str, str] | None:
     """SMTP_USERNAME/SMTP_PASSWORD, else the vault secret ``secret_name`` (keys ``username`` and
     ``password``), else None: the server is used without logging in."""
-    env = os.environ if env is None else env
-    username = env.get("SMTP_USERNAME", "")
-    password = env.get("SMTP_PASSWORD", "")
-    if username and password:
-        return username, password
-    if not env.get("RPA_SECRET_MANAGER") and not env.get("RC_API_SECRET_HOST"):
-        return None  # no vault configured
-    try:
-        from RPA.Robocorp.Vault import Vault
-
-        secret = Vault().get_secret(secret_name)
-        return str(secret["username"]), str(secret["password"])
-    except Exception:  # no such secret (the vault's errors vary by adapter): send without logging in
-        return None
+    return config_smtp_credentials(secret_name, Config.load(env).credentials)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from splitpayout.config.names import SUMMARY_FILE
 from splitpayout.files import file_sha256, read_json_object
 from splitpayout.models import DecisionPlan, DecisionResult
 from splitpayout.notify.config import NotifySettings, case_worker_address, smtp_credentials
@@ -142,7 +143,7 @@ def operator_reason(task: str, record: Mapping[str, Any], artifacts: Path) -> st
         return None
     if record.get("exit_status") == 0:
         return None
-    summary = read_json_object(artifacts / "summary.json")
+    summary = read_json_object(artifacts / SUMMARY_FILE)
     status = summary.get("status")
     code = (summary.get("error") or {}).get("code")
     if summary.get("mode") == "dry_run" and status == "file_error":
@@ -159,7 +160,7 @@ def operator_reason(task: str, record: Mapping[str, Any], artifacts: Path) -> st
 
 
 def _run_key(task: str, record: Mapping[str, Any], artifacts: Path) -> str:
-    summary = read_json_object(artifacts / "summary.json")
+    summary = read_json_object(artifacts / SUMMARY_FILE)
     if summary.get("run_id"):
         return str(summary["run_id"])
     started = str(record.get("started_at", "")).replace(":", "").replace("+0000", "Z")[:17]
@@ -174,7 +175,7 @@ def queue_operator_message(
     if what is None or not settings.operators:
         return None
     run_id = _run_key(task, record, artifacts)
-    outcomes = (read_json_object(artifacts / "summary.json").get("totals") or {}).get("outcomes") or {}
+    outcomes = (read_json_object(artifacts / SUMMARY_FILE).get("totals") or {}).get("outcomes") or {}
     folder = artifacts.resolve()
     run_url = ""
     if settings.console_url and folder.parent == settings.runs_dir.resolve():
@@ -273,7 +274,7 @@ def _record(outbox: Outbox, report: DeliveryReport, run_id: str, artifacts: Path
     }
     if report.server_error or report.failed or report.given_up:
         _warn(f"not everything was sent ({report.server_error or 'refused'}); see notifications.json")
-    for name in ("summary.json", INBOX_SUMMARY_FILE):
+    for name in (SUMMARY_FILE, INBOX_SUMMARY_FILE):
         summary_path = artifacts / name
         summary = read_json_object(summary_path)
         if summary:

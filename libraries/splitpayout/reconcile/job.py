@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from splitpayout.config.names import STARTED_BY
 from splitpayout.ledger import Ledger, LedgerEntry
 from splitpayout.models import Outcome, PlannedPayment
 from splitpayout.reconcile.client import (
@@ -49,7 +50,7 @@ class ReconciliationJob:
         *,
         say: Say = print,
         announce: Say | None = None,
-        started_by: str = "schedule",
+        started_by: str = STARTED_BY,
     ) -> None:
         self.settings = settings
         self.say = say

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from splitpayout.config import Config, ReconcileConfig, SettingsError
+from splitpayout.config.names import STARTED_BY
 from splitpayout.reconcile.errors import ReconcileInputError
-from splitpayout.settings import Settings, SettingsError
 
 MAX_PERIOD_DAYS = 366
 
@@ -37,21 +37,10 @@ class Period:
         return f"{self.first.isoformat()} to {self.last.isoformat()}"
 
 
-def _date_setting(env: Mapping[str, str], name: str) -> dt.date | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from None
-
-
-def period_from_env(env: Mapping[str, str], today: dt.date) -> Period:
+def period_of(given: ReconcileConfig, today: dt.date) -> Period:
     """``RECONCILE_FROM``/``RECONCILE_TO``; a missing start is the first of ``today``'s month, a
     missing end the last day of the start's month."""
-    first = _date_setting(env, "RECONCILE_FROM")
-    last = _date_setting(env, "RECONCILE_TO")
+    first, last = given.reconcile_from, given.reconcile_to
     if first is None:
         first = Period.month_of(last or today).first
     if last is None:
@@ -63,9 +52,14 @@ def period_from_env(env: Mapping[str, str], today: dt.date) -> Period:
     return Period(first, last)
 
 
+def period_from_env(env: Mapping[str, str], today: dt.date) -> Period:
+    """The period of ``env``'s ``RECONCILE_FROM``/``RECONCILE_TO`` (see :func:`period_of`)."""
+    return period_of(ReconcileConfig.from_env(env), today)
+
+
 @dataclass(frozen=True)
 class ReconcileSettings:
-    """What a reconciliation is configured by (environment variables, see docs/reconciliation.md)."""
+    """What a reconciliation is configured by: its view of the configuration (docs/reconciliation.md)."""
 
     period: Period
     decisions_path: Path | None
@@ -77,6 +71,7 @@ class ReconcileSettings:
     timeout_seconds: float
     max_attempts: int
     backoff_seconds: float
+    started_by: str = STARTED_BY
 
     @property
     def planning_date(self) -> dt.date:
@@ -84,12 +79,11 @@ class ReconcileSettings:
         return self.period.first
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ReconcileSettings:
+    def from_config(cls, config: Config) -> ReconcileSettings:
         """Raises ReconcileInputError (source ``settings``) on a missing or malformed value."""
-        env = os.environ if env is None else env
         try:
-            base = Settings.from_env(env)
-            period = period_from_env(env, base.run_date)
+            base = config.run
+            period = period_of(config.reconcile, base.run_date)
         except SettingsError as error:
             raise ReconcileInputError("settings", str(error)) from None
         return cls(
@@ -103,4 +97,10 @@ class ReconcileSettings:
             timeout_seconds=base.page_timeout_seconds,
             max_attempts=base.max_attempts,
             backoff_seconds=base.backoff_seconds,
+            started_by=base.started_by,
         )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReconcileSettings:
+        """The settings from ``env`` (default: this process's environment)."""
+        return cls.from_config(Config.load(env))

@@ -1,0 +1,136 @@
+"""The robot's configuration: every environment variable and secret, read once, validated, and
+passed down (docs/architecture.md, "Configuration").
+
+``Config.load()`` takes one snapshot of the environment; each task validates the sections it
+uses (``config.run``, ``config.inbox``, ...) before it does anything, and passes them to the
+code that needs them. Every variable is in the README's configuration table
+(``tests/unit/test_configuration_table.py`` checks both ways); the names of the robot's files
+and its default folders are in :mod:`splitpayout.config.names`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+
+from splitpayout.config import names
+from splitpayout.config.environment import child_environment, environment
+from splitpayout.config.fields import EnvSection, SettingsError
+from splitpayout.config.secrets import (
+    MissingSecretError,
+    payout_system_api_token,
+    payout_system_credentials,
+    smtp_credentials,
+    vault_secret,
+)
+from splitpayout.config.sections import (
+    DEFAULT_MAX_ATTEMPTS,
+    MAX_WORKERS,
+    Credentials,
+    InboxConfig,
+    NotifyConfig,
+    Places,
+    ReconcileConfig,
+    RetentionSettings,
+    RunnerConfig,
+    Settings,
+)
+
+#: Variables the robot sets for RPA.Robocorp.WorkItems (``splitpayout.workitems``) and never
+#: reads itself: Control Room sets them, or locally the work-item tasks' file adapter.
+WORK_ITEM_VARIABLES = ("RPA_WORKITEMS_ADAPTER", "RPA_INPUT_WORKITEM_PATH", "RPA_OUTPUT_WORKITEM_PATH")
+
+SECTIONS: tuple[type[EnvSection], ...] = (
+    Settings,
+    InboxConfig,
+    RetentionSettings,
+    ReconcileConfig,
+    NotifyConfig,
+    Credentials,
+    RunnerConfig,
+)
+
+
+class Config:
+    """The robot's configuration: one snapshot of the environment, each section validated on
+    first use (a task uses the sections it needs, so a wrong setting of another task never
+    stops it). Raises SettingsError naming the variable."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env: Mapping[str, str] = dict(env)
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None) -> Config:
+        """The configuration from ``env`` (default: this process's environment, read once)."""
+        return cls(environment() if env is None else env)
+
+    @cached_property
+    def places(self) -> Places:
+        """Where a run keeps its files, and who started it (never fails: any text is a path)."""
+        return Places.from_env(self.env)
+
+    @cached_property
+    def run(self) -> Settings:
+        return Settings.from_env(self.env)
+
+    @cached_property
+    def inbox(self) -> InboxConfig:
+        return InboxConfig.from_env(self.env)
+
+    @cached_property
+    def retention(self) -> RetentionSettings:
+        return RetentionSettings.from_env(self.env)
+
+    @cached_property
+    def reconcile(self) -> ReconcileConfig:
+        return ReconcileConfig.from_env(self.env)
+
+    @cached_property
+    def notify(self) -> NotifyConfig:
+        return NotifyConfig.from_env(self.env)
+
+    @cached_property
+    def credentials(self) -> Credentials:
+        return Credentials.from_env(self.env)
+
+    @cached_property
+    def runner(self) -> RunnerConfig:
+        return RunnerConfig.from_env(self.env)
+
+
+def variables() -> dict[str, tuple[type[EnvSection], str]]:
+    """Every environment variable of the configuration -> the section and field it sets
+    (the first section defining it; shared ones, such as ``STATE_DIR``, are one field)."""
+    found: dict[str, tuple[type[EnvSection], str]] = {}
+    for section in SECTIONS:
+        for name, field in section.variables().items():
+            found.setdefault(name, (section, field))
+    return found
+
+
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
+    "MAX_WORKERS",
+    "SECTIONS",
+    "WORK_ITEM_VARIABLES",
+    "Config",
+    "Credentials",
+    "EnvSection",
+    "InboxConfig",
+    "MissingSecretError",
+    "NotifyConfig",
+    "Places",
+    "ReconcileConfig",
+    "RetentionSettings",
+    "RunnerConfig",
+    "Settings",
+    "SettingsError",
+    "child_environment",
+    "environment",
+    "names",
+    "payout_system_api_token",
+    "payout_system_credentials",
+    "smtp_credentials",
+    "variables",
+    "vault_secret",
+]
