@@ -8,23 +8,15 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.support.accessibility import check_page
+from tests.support.browser import full_chromium
 from tests.support.payout_server import PayoutServer, running_payout_system
 
 pytestmark = pytest.mark.browser
-
-CHROME_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-)
 
 
 @pytest.fixture
@@ -35,15 +27,8 @@ def server(tmp_path: Path) -> Iterator[PayoutServer]:
 
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    try:
+    with full_chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def wait_for_page(driver: webdriver.Chrome, name: str, token: str = "") -> None:

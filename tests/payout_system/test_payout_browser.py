@@ -8,28 +8,16 @@ from pathlib import Path
 import pytest
 from payout_testdata import ACCOUNT, CLEARING, PNR
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from swedish_rules import is_bank_day
-from tests.support.browser import new_page
+from tests.support.browser import full_chromium, new_page
 from tests.support.payout_server import PayoutServer, running_payout_system
 
 pytestmark = pytest.mark.browser
-
-CHROME_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
 
 
 @pytest.fixture
@@ -40,15 +28,8 @@ def server(tmp_path: Path) -> Iterator[PayoutServer]:
 
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    try:
+    with full_chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def next_bank_day() -> str:
