@@ -95,3 +95,20 @@ def test_every_id_and_page_in_the_document_is_rendered(
     for field in (*fields, "payout_date", "reference", "message"):
         assert f"error-{field}" in ids, field
         assert f"`{field}`" in doc, field
+
+
+def test_the_field_limits_the_robot_plans_against_are_the_stand_ins() -> None:
+    """The contract's "Field limits" table (read by the robot's planner) and the stand-in's own
+    validation say the same, so a decision the planner passes is never refused half-way for them."""
+    from splitpayout.contract import read_limits
+
+    from payout_system.payments import forms
+
+    limits = read_limits()
+    assert (limits.name, limits.reference, limits.ocr, limits.message) == (
+        forms.MAX_NAME,
+        forms.MAX_REFERENCE,
+        forms.MAX_OCR,
+        forms.MAX_MESSAGE,
+    )
+    assert limits.amount_ore == forms.MAX_AMOUNT_ORE
