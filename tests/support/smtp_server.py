@@ -21,6 +21,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+MACHINE_HEADERS = frozenset({"message-id", "date"})
+
 
 @dataclass
 class Received:
@@ -38,11 +40,14 @@ class Received:
 
     @property
     def text(self) -> str:
-        """Headers and the decoded body: everything a reader of the message sees."""
+        """Headers and the decoded body: everything a reader of the message sees, except the
+        machine-made Message-ID and Date (random and clock digits, never from the export: a short
+        number such as a clearing number could otherwise turn up in them by chance)."""
         message = self.message
         body = message.get_body(("plain",))
         content = body.get_content() if body is not None else ""
-        return "\n".join(f"{k}: {v}" for k, v in message.items()) + "\n" + str(content)
+        headers = [f"{k}: {v}" for k, v in message.items() if k.lower() not in MACHINE_HEADERS]
+        return "\n".join(headers) + "\n" + str(content)
 
 
 @dataclass
