@@ -210,7 +210,7 @@ class Ledger:
             self.path.chmod(0o600)  # the robot's own record: its owner's only
         self._conn.row_factory = sqlite3.Row
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
+        use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous = FULL")
         with self._transaction():
             for statement in _SCHEMA.split(";"):
@@ -420,6 +420,32 @@ class Ledger:
             sql += " WHERE " + " AND ".join(clauses)
         rows = self._conn.execute(sql + " ORDER BY reference", params).fetchall()
         return [_entry(row) for row in rows]
+
+
+def use_wal(
+    conn: sqlite3.Connection,
+    *,
+    wait_seconds: float = BUSY_TIMEOUT_MS / 1000,
+    sleep: Callable[[float], object] = time.sleep,
+) -> None:
+    """Put the ledger in WAL mode, waiting for other processes that are opening it too.
+
+    Switching a new file to WAL needs the file to itself. When two processes open a new
+    ledger at the same instant, SQLite answers one of them "database is locked" at once,
+    without its busy timeout (each holds a read lock the other must wait for), so the
+    switch is tried again until it succeeds or ``wait_seconds`` have passed.
+    """
+    deadline = time.monotonic() + wait_seconds
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+        sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def _entry(row: sqlite3.Row) -> LedgerEntry:
