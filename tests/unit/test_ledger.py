@@ -6,14 +6,13 @@ import datetime as dt
 import multiprocessing
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
-import sqlite3
-
 from splitpayout.ledger import ClaimLostError, EntryState, Ledger, use_wal, worker_alive
 from splitpayout.models import Method, PlannedPayment
 
