@@ -13,22 +13,11 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from splitpayout.models import Method, ReasonCode
+from splitpayout.contract import FORM_FIELDS
+from splitpayout.models import Method, PlannedPayment, ReasonCode
 
 #: The payout system's payment form, field by field, in the order a person fills it in.
-PAYMENT_FORM_FIELDS = (
-    "personnummer",
-    "name",
-    "method",
-    "clearing",
-    "account",
-    "bankgiro",
-    "ocr",
-    "amount",
-    "payout_date",
-    "reference",
-    "message",
-)
+PAYMENT_FORM_FIELDS = FORM_FIELDS
 
 
 class RegisteredPayment(BaseModel):
@@ -47,6 +36,12 @@ class RegisteredPayment(BaseModel):
     amount_ore: int
     payout_date: dt.date
     status: str
+
+    @classmethod
+    def of(cls, payment: PlannedPayment, payment_number: str, status: str) -> RegisteredPayment:
+        """The planned payment as the payout system holds it once registered under ``payment_number``."""
+        held = payment.model_dump(include=set(cls.model_fields) - {"payment_number", "status"})
+        return cls(payment_number=payment_number, status=status, **held)
 
 
 class BusinessError(Exception):

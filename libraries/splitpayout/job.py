@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from splitpayout import notify
 from splitpayout.config import Settings
-from splitpayout.config.names import RUN_LOG_FILE, STARTED_BY
+from splitpayout.config.names import RUN_LOG_FILE
 from splitpayout.errors import ExportFileError
 from splitpayout.files import file_sha256
 from splitpayout.gateway import PayoutGateway
@@ -28,6 +28,7 @@ from splitpayout.models import (
     PaymentStatus,
     payment_results,
 )
+from splitpayout.narration import NarratedJob, Narration
 from splitpayout.planner import plan_export, read_header
 from splitpayout.registration import RegistrationEngine
 from splitpayout.registration_loop import RegistrationLoop, RunIdentity
@@ -44,7 +45,6 @@ from splitpayout.results import ResultStore
 from splitpayout.runlog import RunLog
 from swedish_rules import format_amount
 
-Say = Callable[[str], None]
 # Decisions per log entry in a dry run.
 DRY_RUN_BLOCK = 100
 
@@ -77,7 +77,7 @@ class ControlTotals:
         return f"{self.count} decisions, {format_amount(self.amount_ore)} kr"
 
 
-class SplitPayoutJob:
+class SplitPayoutJob(NarratedJob):
     """The state of one run. Methods are called in order; each says what it did through ``say``.
 
     Plans are never held as a list: each pass reads them from the export again (checking
@@ -86,20 +86,9 @@ class SplitPayoutJob:
     plans over instead (``use_plans``).
     """
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        say: Say = print,
-        announce: Say | None = None,
-        started_by: str = STARTED_BY,
-    ) -> None:
+    def __init__(self, settings: Settings, **narration: Unpack[Narration]) -> None:
+        super().__init__(**narration)
         self.settings = settings
-        self.say = say
-        # Milestones (control totals, progress, a stop) also go to whoever watches the run live.
-        self.announce = announce or say
-        self.started_by = started_by
-        self.started_at = dt.datetime.now(dt.UTC)
         self.run_id = new_run_id(self.started_at)
         self.mode = "dry_run" if settings.dry_run else "real"
         self.log = RunLog(settings.artifacts_dir / RUN_LOG_FILE, self.run_id)
@@ -117,7 +106,7 @@ class SplitPayoutJob:
         self._reports_wanted = True
         # Decisions of the export with no result (work items a reporter has not received).
         self.missing_results = 0
-        self.log.event("run_started", step="start", mode=self.mode, started_by=started_by)
+        self.log.event("run_started", step="start", mode=self.mode, started_by=self.started_by)
 
     # -- read -------------------------------------------------------------------------------
     def read_export(self) -> None:

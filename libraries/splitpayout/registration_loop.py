@@ -30,11 +30,11 @@ from typing import Generic, TypeVar
 from splitpayout.gateway import ApplicationError, LoginRefusedError, PayoutGateway
 from splitpayout.ledger import Ledger
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome
+from splitpayout.narration import Say
 from splitpayout.registration import PayoutSystemUnavailable, RegistrationEngine
 from splitpayout.runlog import RunLog
 
 Key = TypeVar("Key")  # how the caller knows a decision: its position, its work item
-Say = Callable[[str], None]
 
 # Another run working on the same references at the same time: check its decisions again
 # every few seconds, for at most a couple of minutes, before calling them failed.

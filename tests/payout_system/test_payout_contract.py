@@ -112,3 +112,11 @@ def test_the_field_limits_the_robot_plans_against_are_the_stand_ins() -> None:
         forms.MAX_MESSAGE,
     )
     assert limits.amount_ore == forms.MAX_AMOUNT_ORE
+
+
+def test_the_payment_form_the_robot_fills_in_is_the_stand_ins() -> None:
+    from splitpayout.contract import read_form_fields
+
+    from payout_system.payments import forms
+
+    assert read_form_fields() == forms.FIELDS

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-from splitpayout.config.names import STARTED_BY
 from splitpayout.ledger import Ledger, LedgerEntry
 from splitpayout.models import Outcome, PlannedPayment
+from splitpayout.narration import NarratedJob, Narration
 from splitpayout.reconcile.client import (
     MAX_REFERENCE_LOOKUPS,
     Holdings,
@@ -27,7 +27,7 @@ from splitpayout.reconcile.report import (
     write_workbook,
 )
 from splitpayout.reconcile.settings import Period, ReconcileSettings
-from splitpayout.reconcile.sources import Decisions, Say, read_decisions
+from splitpayout.reconcile.sources import Decisions, read_decisions
 from splitpayout.reports import write_json_atomically
 from swedish_rules import format_amount
 
@@ -36,7 +36,7 @@ def discrepancies(count: int) -> str:
     return f"{count} discrepancy" if count == 1 else f"{count} discrepancies"
 
 
-class ReconciliationJob:
+class ReconciliationJob(NarratedJob):
     """One reconciliation, step by step; the ``Reconcile`` keyword library is a thin layer over it.
 
     Steps: ``read_decisions``, ``read_ledger`` and ``read_payout_system`` (in any order), then
@@ -44,19 +44,9 @@ class ReconciliationJob:
     then say so (``status: input_error``).
     """
 
-    def __init__(
-        self,
-        settings: ReconcileSettings,
-        *,
-        say: Say = print,
-        announce: Say | None = None,
-        started_by: str = STARTED_BY,
-    ) -> None:
+    def __init__(self, settings: ReconcileSettings, **narration: Unpack[Narration]) -> None:
+        super().__init__(**narration)
         self.settings = settings
-        self.say = say
-        self.announce = announce or say
-        self.started_by = started_by
-        self.started_at = dt.datetime.now(dt.UTC)
         self.reconciliation_id = new_reconciliation_id(self.started_at)
         self.decisions: Decisions | None = None
         self.holdings: Holdings | None = None

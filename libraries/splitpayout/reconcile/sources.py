@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,10 @@ from typing import Any
 from splitpayout.errors import ExportFileError
 from splitpayout.files import file_sha256
 from splitpayout.models import DecisionPlan, PlannedPayment
+from splitpayout.narration import Say
 from splitpayout.planner import decision_key, plan_export
 from splitpayout.reconcile.errors import ReconcileInputError
 from splitpayout.registration import reference_key
-
-Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -320,21 +320,7 @@ class DecisionWork:
         step.status = PaymentStatus.REGISTERED
         step.payment_number = payment_number
         self._retry.consecutive_failures = 0
-        self._s.holdings.remember(
-            RegisteredPayment(
-                payment_number=payment_number,
-                reference=payment.reference,
-                personnummer=payment.personnummer,
-                method=payment.method,
-                clearing=payment.clearing,
-                account=payment.account,
-                bankgiro=payment.bankgiro,
-                ocr=payment.ocr,
-                amount_ore=payment.amount_ore,
-                payout_date=payment.payout_date,
-                status="registrerad",
-            )
-        )
+        self._s.holdings.remember(RegisteredPayment.of(payment, payment_number, status="registrerad"))
         self._s.event(
             "payment_registered",
             decision_id=self.plan.decision_id,

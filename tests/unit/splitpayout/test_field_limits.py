@@ -6,8 +6,11 @@ its payments is entered: a split decision is paid in full or not at all.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from export_builder import TODAY, raw_row
-from splitpayout.contract import LIMITS, read_limits
+from splitpayout.contract import FORM_FIELDS, LIMITS, read_form_fields, read_limits
 from splitpayout.models import DecisionPlan, Outcome, ReasonCode
 from splitpayout.planner import plan_row
 
@@ -23,6 +26,19 @@ def invalid(p: DecisionPlan) -> tuple[str, ...]:
 def test_the_limits_are_those_written_in_the_contract() -> None:
     assert read_limits() == LIMITS
     assert (LIMITS.name, LIMITS.reference, LIMITS.ocr, LIMITS.message) == (100, 40, 25, 200)
+
+
+def test_the_form_is_the_one_written_in_the_contract_and_a_contract_without_it_is_refused(
+    tmp_path: Path,
+) -> None:
+    assert FORM_FIELDS[:3] == ("personnummer", "name", "method") and FORM_FIELDS[-1] == "message"
+    assert len(FORM_FIELDS) == len(set(FORM_FIELDS)) == 11
+    other = tmp_path / "contract.md"
+    other.write_text("# Another system\n\n## Field limits\n| `name` | 50 | x |\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="Register a payment"):
+        read_form_fields(other)
+    with pytest.raises(RuntimeError, match="lack: reference, ocr, message, amount_kr"):
+        read_limits(other)
 
 
 def test_a_partners_name_over_the_limit_stops_the_whole_split_decision() -> None:
