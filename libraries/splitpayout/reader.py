@@ -59,6 +59,25 @@ A2_ACCOUNT = "Sökande 2 kontonummer"
 PROTECTED = "Skyddade personuppgifter"
 CASE_WORKER = "Handläggare"
 
+
+@dataclass(frozen=True)
+class ApplicantColumns:
+    """The four columns that describe one applicant."""
+
+    id: str
+    name: str
+    clearing: str
+    account: str
+
+    @property
+    def all(self) -> tuple[str, str, str, str]:
+        return (self.id, self.name, self.clearing, self.account)
+
+
+APPLICANT1 = ApplicantColumns(A1_ID, A1_NAME, A1_CLEARING, A1_ACCOUNT)
+APPLICANT2 = ApplicantColumns(A2_ID, A2_NAME, A2_CLEARING, A2_ACCOUNT)
+APPLICANTS = (APPLICANT1, APPLICANT2)
+
 ALL_COLUMNS: tuple[str, ...] = (
     DECISION,
     PAYOUT_DATE,
@@ -68,14 +87,8 @@ ALL_COLUMNS: tuple[str, ...] = (
     DIRECT_OCR,
     SPLIT,
     SHARE,
-    A1_ID,
-    A1_NAME,
-    A1_CLEARING,
-    A1_ACCOUNT,
-    A2_ID,
-    A2_NAME,
-    A2_CLEARING,
-    A2_ACCOUNT,
+    *APPLICANT1.all,
+    *APPLICANT2.all,
     PROTECTED,
     CASE_WORKER,
 )

@@ -17,15 +17,9 @@ from splitpayout.models import (
     ReasonCode,
 )
 from splitpayout.reader import (
-    A1_ACCOUNT,
-    A1_CLEARING,
-    A1_ID,
-    A1_NAME,
-    A2_ACCOUNT,
-    A2_CLEARING,
-    A2_ID,
-    A2_NAME,
     AMOUNT,
+    APPLICANT1,
+    APPLICANT2,
     CASE_WORKER,
     DECISION,
     DIRECT,
@@ -35,6 +29,7 @@ from splitpayout.reader import (
     PROTECTED,
     SHARE,
     SPLIT,
+    ApplicantColumns,
     number_format_key,
 )
 from splitpayout.references import decision_number_problem, shown
@@ -62,10 +57,10 @@ def _text_or_none(value: object) -> str | None:
 
 def _contact_from_raw(raw: dict[str, object]) -> Contact:
     return Contact.model_construct(
-        applicant1_name=_text_or_none(raw.get(A1_NAME)) or "",
-        applicant1_personnummer=_text_or_none(raw.get(A1_ID)) or "",
-        applicant2_name=_text_or_none(raw.get(A2_NAME)) or "",
-        applicant2_personnummer=_text_or_none(raw.get(A2_ID)) or "",
+        applicant1_name=_text_or_none(raw.get(APPLICANT1.name)) or "",
+        applicant1_personnummer=_text_or_none(raw.get(APPLICANT1.id)) or "",
+        applicant2_name=_text_or_none(raw.get(APPLICANT2.name)) or "",
+        applicant2_personnummer=_text_or_none(raw.get(APPLICANT2.id)) or "",
     )
 
 
@@ -156,22 +151,24 @@ class _RowParser:
             self.bad.append(column)
             return DEFAULT_SHARE_BP
 
+    def _bank_details(self, columns: ApplicantColumns) -> tuple[str | None, str | None]:
+        """An applicant's clearing and account numbers, each optional."""
+        return self.optional_text(columns.clearing), self.optional_text(columns.account)
+
     def applicant1(self) -> Applicant:
         """Sökande 1: identity number and name required, bank details optional."""
-        personnummer = self.required_text(A1_ID)
-        name = self.required_text(A1_NAME)
-        clearing = self.optional_text(A1_CLEARING)
-        account = self.optional_text(A1_ACCOUNT)
+        personnummer = self.required_text(APPLICANT1.id)
+        name = self.required_text(APPLICANT1.name)
+        clearing, account = self._bank_details(APPLICANT1)
         return Applicant.model_construct(
             personnummer=personnummer, name=name, clearing=clearing, account=account
         )
 
     def applicant2(self) -> Applicant | None:
         """Sökande 2 when any of the partner's columns is filled in."""
-        personnummer = self.optional_text(A2_ID)
-        name = self.optional_text(A2_NAME)
-        clearing = self.optional_text(A2_CLEARING)
-        account = self.optional_text(A2_ACCOUNT)
+        personnummer = self.optional_text(APPLICANT2.id)
+        name = self.optional_text(APPLICANT2.name)
+        clearing, account = self._bank_details(APPLICANT2)
         if all(value is None for value in (personnummer, name, clearing, account)):
             return None
         return Applicant.model_construct(

@@ -15,15 +15,10 @@ from splitpayout.contract import LIMITS
 from splitpayout.models import Applicant, Decision, Reason, ReasonCode
 from splitpayout.planning.parsing import invalid_row
 from splitpayout.reader import (
-    A1_ACCOUNT,
-    A1_CLEARING,
-    A1_ID,
-    A1_NAME,
-    A2_ACCOUNT,
-    A2_CLEARING,
-    A2_ID,
-    A2_NAME,
     AMOUNT,
+    APPLICANT1,
+    APPLICANT2,
+    APPLICANTS,
     DIRECT,
     DIRECT_BANKGIRO,
     DIRECT_OCR,
@@ -145,8 +140,8 @@ def _partner_present(case: Case) -> list[Reason]:
     if not case.decision.split or case.partner is not None:
         return []
     a2 = case.decision.applicant2
-    missing = [A2_ID] if a2 is None or not a2.personnummer else []
-    missing += [A2_NAME] if a2 is None or not a2.name else []
+    missing = [APPLICANT2.id] if a2 is None or not a2.personnummer else []
+    missing += [APPLICANT2.name] if a2 is None or not a2.name else []
     return [
         Reason(
             code=ReasonCode.MISSING_PARTNER, fields=tuple(missing), detail="split payout without sökande 2"
@@ -156,7 +151,7 @@ def _partner_present(case: Case) -> list[Reason]:
 
 def _valid_identities(case: Case) -> list[Reason]:
     columns = [
-        column for column, c in zip((A1_ID, A2_ID), case.checked, strict=False) if c.personnummer is None
+        columns.id for columns, c in zip(APPLICANTS, case.checked, strict=False) if c.personnummer is None
     ]
     if columns:
         return [
@@ -169,7 +164,7 @@ def _valid_identities(case: Case) -> list[Reason]:
 
 def _own_accounts(case: Case) -> list[Reason]:
     """Each partner's own valid account, or none (payment notice); never the other partner's."""
-    columns_of = ((A1_CLEARING, A1_ACCOUNT), (A2_CLEARING, A2_ACCOUNT))
+    columns_of = [(columns.clearing, columns.account) for columns in APPLICANTS]
     bad = [col for cols, c in zip(columns_of, case.checked, strict=False) if not c.account_ok for col in cols]
     checked = case.checked
     shared = len(checked) == 2 and checked[0].account is not None
@@ -242,7 +237,9 @@ def _within_field_limits(case: Case) -> list[Reason]:
     a decision that breaks one is entered not at all, instead of half."""
     decision = case.decision
     bad: list[str] = []
-    names = [(A1_NAME, decision.applicant1)] + ([(A2_NAME, case.partner)] if case.partner else [])
+    names = [(APPLICANT1.name, decision.applicant1)] + (
+        [(APPLICANT2.name, case.partner)] if case.partner else []
+    )
     bad += [column for column, applicant in names if applicant and not _fits_name_field(applicant.name)]
     if (
         decision.direct_ore > 0
