@@ -26,6 +26,7 @@ RUN_RECORD_FILE = "run.json"
 SUMMARY_FILE = "summary.json"
 RUN_LOG_FILE = "run.jsonl"
 MANUAL_WORKBOOK_FILE = "manuell-hantering.xlsx"
+INBOX_SUMMARY_FILE = "inbox-summary.json"  # of an inbox run
 
 # -- files of the state folder ---------------------------------------------------------------
 LEDGER_FILE = "ledger.sqlite3"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from splitpayout.config import Config
 from splitpayout.config.names import INBOX_MIN_AGE_SECONDS, STARTED_BY
+from splitpayout.config.names import INBOX_SUMMARY_FILE as INBOX_SUMMARY_FILE
 
 LEDGER_FILE = "inbox.sqlite3"
 LOCK_FILE = "inbox.lock"
-INBOX_SUMMARY_FILE = "inbox-summary.json"
 CONSOLE_FILE = "console.log"
 RUN_LABEL = "inbox"
 NOTE_SUFFIX = ".txt"

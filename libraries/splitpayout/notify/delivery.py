@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from splitpayout.config.names import SUMMARY_FILE
+from splitpayout.config.names import INBOX_SUMMARY_FILE, SUMMARY_FILE
 from splitpayout.files import file_sha256, read_json_object
 from splitpayout.models import DecisionPlan, DecisionResult
 from splitpayout.notify.config import NotifySettings, case_worker_address, smtp_credentials
@@ -34,7 +34,6 @@ CASE_WORKER, OPERATORS = "case_worker", "operators"
 SILENT_TASKS = frozenset({"consume_work_items"})
 LOCK_FILE = ".send.lock"
 LOCK_POLL_SECONDS = 0.2
-INBOX_SUMMARY_FILE = "inbox-summary.json"  # splitpayout.inbox's, read here without importing it
 
 
 def _warn(text: str) -> None:
