@@ -11,7 +11,7 @@ and its default folders are in :mod:`splitpayout.config.names`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
+from typing import Generic, TypeVar
 
 from splitpayout.config import names
 from splitpayout.config.environment import child_environment, environment
@@ -36,6 +36,8 @@ from splitpayout.config.sections import (
     Settings,
 )
 
+S = TypeVar("S", bound=EnvSection)
+
 #: Variables the robot sets for RPA.Robocorp.WorkItems (``splitpayout.workitems``) and never
 #: reads itself: Control Room sets them, or locally the work-item tasks' file adapter.
 WORK_ITEM_VARIABLES = ("RPA_WORKITEMS_ADAPTER", "RPA_INPUT_WORKITEM_PATH", "RPA_OUTPUT_WORKITEM_PATH")
@@ -51,6 +53,21 @@ SECTIONS: tuple[type[EnvSection], ...] = (
 )
 
 
+class _Section(Generic[S]):
+    """A section of ``Config``, read from its environment snapshot and validated on first use."""
+
+    def __init__(self, kind: type[S]) -> None:
+        self.kind = kind
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, config: Config, owner: type | None = None) -> S:
+        value = self.kind.from_env(config.env)
+        config.__dict__[self.name] = value  # later reads find the value itself
+        return value
+
+
 class Config:
     """The robot's configuration: one snapshot of the environment, each section validated on
     first use (a task uses the sections it needs, so a wrong setting of another task never
@@ -64,38 +81,14 @@ class Config:
         """The configuration from ``env`` (default: this process's environment, read once)."""
         return cls(environment() if env is None else env)
 
-    @cached_property
-    def places(self) -> Places:
-        """Where a run keeps its files, and who started it (never fails: any text is a path)."""
-        return Places.from_env(self.env)
-
-    @cached_property
-    def run(self) -> Settings:
-        return Settings.from_env(self.env)
-
-    @cached_property
-    def inbox(self) -> InboxConfig:
-        return InboxConfig.from_env(self.env)
-
-    @cached_property
-    def retention(self) -> RetentionSettings:
-        return RetentionSettings.from_env(self.env)
-
-    @cached_property
-    def reconcile(self) -> ReconcileConfig:
-        return ReconcileConfig.from_env(self.env)
-
-    @cached_property
-    def notify(self) -> NotifyConfig:
-        return NotifyConfig.from_env(self.env)
-
-    @cached_property
-    def credentials(self) -> Credentials:
-        return Credentials.from_env(self.env)
-
-    @cached_property
-    def runner(self) -> RunnerConfig:
-        return RunnerConfig.from_env(self.env)
+    places = _Section(Places)  # where a run keeps its files (never fails: any text is a path)
+    run = _Section(Settings)
+    inbox = _Section(InboxConfig)
+    retention = _Section(RetentionSettings)
+    reconcile = _Section(ReconcileConfig)
+    notify = _Section(NotifyConfig)
+    credentials = _Section(Credentials)
+    runner = _Section(RunnerConfig)
 
 
 def variables() -> dict[str, tuple[type[EnvSection], str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from splitpayout.contract import LIMITS
@@ -130,9 +130,16 @@ class Case:
 Rule = Callable[[Case], list[Reason]]
 
 
+def finding(code: ReasonCode, fields: Sequence[str], detail: str) -> list[Reason]:
+    """What a rule returns when it refuses the decision: one reason naming the columns at fault."""
+    return [Reason(code=code, fields=tuple(fields), detail=detail)]
+
+
 def _direct_within_amount(case: Case) -> list[Reason]:
     if case.rest_ore < 0:
-        return [invalid_row([DIRECT, AMOUNT], "Varav direktbetalning is larger than Belopp")]
+        return finding(
+            ReasonCode.INVALID_ROW, (DIRECT, AMOUNT), "Varav direktbetalning is larger than Belopp"
+        )
     return []
 
 
@@ -142,11 +149,7 @@ def _partner_present(case: Case) -> list[Reason]:
     a2 = case.decision.applicant2
     missing = [APPLICANT2.id] if a2 is None or not a2.personnummer else []
     missing += [APPLICANT2.name] if a2 is None or not a2.name else []
-    return [
-        Reason(
-            code=ReasonCode.MISSING_PARTNER, fields=tuple(missing), detail="split payout without sökande 2"
-        )
-    ]
+    return finding(ReasonCode.MISSING_PARTNER, missing, "split payout without sökande 2")
 
 
 def _valid_identities(case: Case) -> list[Reason]:
@@ -154,11 +157,7 @@ def _valid_identities(case: Case) -> list[Reason]:
         columns.id for columns, c in zip(APPLICANTS, case.checked, strict=False) if c.personnummer is None
     ]
     if columns:
-        return [
-            Reason(
-                code=ReasonCode.INVALID_IDENTITY, fields=tuple(columns), detail="not a valid identity number"
-            )
-        ]
+        return finding(ReasonCode.INVALID_IDENTITY, columns, "not a valid identity number")
     return []
 
 
@@ -175,13 +174,11 @@ def _own_accounts(case: Case) -> list[Reason]:
     ):
         bad = [*columns_of[0], *columns_of[1]]
     if bad:
-        return [
-            Reason(
-                code=ReasonCode.INVALID_ACCOUNT,
-                fields=tuple(bad),
-                detail="bank account incomplete, invalid, or not the applicant's own",
-            )
-        ]
+        return finding(
+            ReasonCode.INVALID_ACCOUNT,
+            bad,
+            "bank account incomplete, invalid, or not the applicant's own",
+        )
     return []
 
 
@@ -198,37 +195,23 @@ def _valid_bankgiro(case: Case) -> list[Reason]:
             raise InvalidBankgiro("missing")
         case.bankgiro = normalize_bankgiro(decision.direct_bankgiro)
     except InvalidBankgiro:
-        return [
-            Reason(
-                code=ReasonCode.INVALID_BANKGIRO,
-                fields=(DIRECT_BANKGIRO,),
-                detail="direct payment without a valid bankgiro number",
-            )
-        ]
+        return finding(
+            ReasonCode.INVALID_BANKGIRO, (DIRECT_BANKGIRO,), "direct payment without a valid bankgiro number"
+        )
     return []
 
 
 def _amount_within_limit(case: Case) -> list[Reason]:
     if case.decision.amount_ore > case.rules.amount_limit_ore:
-        return [
-            Reason(
-                code=ReasonCode.AMOUNT_ABOVE_LIMIT,
-                fields=(AMOUNT,),
-                detail="Belopp is above the limit per decision",
-            )
-        ]
+        return finding(ReasonCode.AMOUNT_ABOVE_LIMIT, (AMOUNT,), "Belopp is above the limit per decision")
     return []
 
 
 def _payout_date_not_passed(case: Case) -> list[Reason]:
     if case.pay_date < case.rules.today:
-        return [
-            Reason(
-                code=ReasonCode.PAYOUT_DATE_PASSED,
-                fields=(PAYOUT_DATE,),
-                detail="the payout date (moved to a bank day) has passed",
-            )
-        ]
+        return finding(
+            ReasonCode.PAYOUT_DATE_PASSED, (PAYOUT_DATE,), "the payout date (moved to a bank day) has passed"
+        )
     return []
 
 
