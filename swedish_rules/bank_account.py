@@ -41,67 +41,87 @@ class _Range:
     kind: _Kind
 
 
-_T1V1, _T1V2 = _Kind.TYPE1_VARIANT1, _Kind.TYPE1_VARIANT2
+# Bankgirot, "Bankernas kontonummer", ordered by first clearing number: the clearing numbers
+# (first-last), the account type and variant ("1:1" is type 1, variant 1; "personkonto" is
+# Nordea's personal account, whose number is an identity number) and the bank.
+_TABLE = """
+1100-1199  1:1          Nordea
+1200-1399  1:1          Danske Bank
+1400-2099  1:1          Nordea
+2300-2399  1:2          Ålandsbanken
+2400-2499  1:1          Danske Bank
+3000-3299  1:1          Nordea
+3300       personkonto  Nordea (personkonto)
+3301-3399  1:1          Nordea
+3400-3409  1:1          Länsförsäkringar Bank
+3410-3781  1:1          Nordea
+3782       personkonto  Nordea (personkonto)
+3783-3999  1:1          Nordea
+4000-4999  1:2          Nordea
+5000-5999  1:1          SEB
+6000-6999  2:2          Handelsbanken
+7000-7999  1:1          Swedbank
+8000-8999  2:3          Swedbank
+9020-9029  1:2          Länsförsäkringar Bank
+9040-9049  1:2          Citibank
+9060-9069  1:1          Länsförsäkringar Bank
+9070-9079  1:1          Multitude Bank
+9100-9109  1:2          Nordnet Bank
+9120-9124  1:1          SEB
+9130-9149  1:1          SEB
+9150-9169  1:2          Skandiabanken
+9170-9179  1:1          Ikano Bank
+9180-9189  2:1          Danske Bank
+9190-9199  1:2          DNB Bank
+9230-9239  1:1          Marginalen Bank
+9250-9259  1:1          SBAB
+9260-9269  1:2          DNB Bank
+9270-9279  1:1          ICA Banken
+9280-9289  1:1          Resurs Bank
+9300-9349  2:1          Swedbank
+9390-9399  1:2          Landshypotek
+9400-9449  1:1          Forex Bank
+9460-9469  1:1          Santander Consumer Bank
+9470-9479  1:2          BNP Paribas
+9500-9549  2:3          Nordea (Plusgirot)
+9550-9569  1:2          Avanza Bank
+9570-9579  2:1          Sparbanken Syd
+9580-9589  1:1          Aion Bank
+9590-9599  1:2          Erik Penser
+9630-9639  1:1          Lån & Spar Bank
+9640-9649  1:2          NOBA Bank
+9650-9659  1:2          MedMera Bank
+9660-9669  1:2          Svea Bank
+9670-9679  1:2          JAK Medlemsbank
+9680-9689  1:1          Bluestep Finans
+9700-9709  1:2          Ekobanken
+9710-9719  1:2          Lunar Bank
+9750-9759  1:2          Northmill Bank
+9780-9789  1:2          Klarna Bank
+9880-9889  1:2          Riksgälden
+9890-9899  2:1          Riksgälden
+9960-9969  2:3          Nordea (Plusgirot)
+"""
+_KIND_CODES = {
+    "1:1": _Kind.TYPE1_VARIANT1,
+    "1:2": _Kind.TYPE1_VARIANT2,
+    "2:1": _Kind.TYPE2_MOD10,
+    "2:2": _Kind.TYPE2_HANDELSBANKEN,
+    "2:3": _Kind.TYPE2_PADDED_MOD10,
+    "personkonto": _Kind.PERSONKONTO,
+}
 
-# Bankgirot, "Bankernas kontonummer". Ordered by first clearing number.
-_RANGES: tuple[_Range, ...] = (
-    _Range(1100, 1199, "Nordea", _T1V1),
-    _Range(1200, 1399, "Danske Bank", _T1V1),
-    _Range(1400, 2099, "Nordea", _T1V1),
-    _Range(2300, 2399, "Ålandsbanken", _T1V2),
-    _Range(2400, 2499, "Danske Bank", _T1V1),
-    _Range(3000, 3299, "Nordea", _T1V1),
-    _Range(3300, 3300, "Nordea (personkonto)", _Kind.PERSONKONTO),
-    _Range(3301, 3399, "Nordea", _T1V1),
-    _Range(3400, 3409, "Länsförsäkringar Bank", _T1V1),
-    _Range(3410, 3781, "Nordea", _T1V1),
-    _Range(3782, 3782, "Nordea (personkonto)", _Kind.PERSONKONTO),
-    _Range(3783, 3999, "Nordea", _T1V1),
-    _Range(4000, 4999, "Nordea", _T1V2),
-    _Range(5000, 5999, "SEB", _T1V1),
-    _Range(6000, 6999, "Handelsbanken", _Kind.TYPE2_HANDELSBANKEN),
-    _Range(7000, 7999, "Swedbank", _T1V1),
-    _Range(8000, 8999, "Swedbank", _Kind.TYPE2_PADDED_MOD10),
-    _Range(9020, 9029, "Länsförsäkringar Bank", _T1V2),
-    _Range(9040, 9049, "Citibank", _T1V2),
-    _Range(9060, 9069, "Länsförsäkringar Bank", _T1V1),
-    _Range(9070, 9079, "Multitude Bank", _T1V1),
-    _Range(9100, 9109, "Nordnet Bank", _T1V2),
-    _Range(9120, 9124, "SEB", _T1V1),
-    _Range(9130, 9149, "SEB", _T1V1),
-    _Range(9150, 9169, "Skandiabanken", _T1V2),
-    _Range(9170, 9179, "Ikano Bank", _T1V1),
-    _Range(9180, 9189, "Danske Bank", _Kind.TYPE2_MOD10),
-    _Range(9190, 9199, "DNB Bank", _T1V2),
-    _Range(9230, 9239, "Marginalen Bank", _T1V1),
-    _Range(9250, 9259, "SBAB", _T1V1),
-    _Range(9260, 9269, "DNB Bank", _T1V2),
-    _Range(9270, 9279, "ICA Banken", _T1V1),
-    _Range(9280, 9289, "Resurs Bank", _T1V1),
-    _Range(9300, 9349, "Swedbank", _Kind.TYPE2_MOD10),
-    _Range(9390, 9399, "Landshypotek", _T1V2),
-    _Range(9400, 9449, "Forex Bank", _T1V1),
-    _Range(9460, 9469, "Santander Consumer Bank", _T1V1),
-    _Range(9470, 9479, "BNP Paribas", _T1V2),
-    _Range(9500, 9549, "Nordea (Plusgirot)", _Kind.TYPE2_PADDED_MOD10),
-    _Range(9550, 9569, "Avanza Bank", _T1V2),
-    _Range(9570, 9579, "Sparbanken Syd", _Kind.TYPE2_MOD10),
-    _Range(9580, 9589, "Aion Bank", _T1V1),
-    _Range(9590, 9599, "Erik Penser", _T1V2),
-    _Range(9630, 9639, "Lån & Spar Bank", _T1V1),
-    _Range(9640, 9649, "NOBA Bank", _T1V2),
-    _Range(9650, 9659, "MedMera Bank", _T1V2),
-    _Range(9660, 9669, "Svea Bank", _T1V2),
-    _Range(9670, 9679, "JAK Medlemsbank", _T1V2),
-    _Range(9680, 9689, "Bluestep Finans", _T1V1),
-    _Range(9700, 9709, "Ekobanken", _T1V2),
-    _Range(9710, 9719, "Lunar Bank", _T1V2),
-    _Range(9750, 9759, "Northmill Bank", _T1V2),
-    _Range(9780, 9789, "Klarna Bank", _T1V2),
-    _Range(9880, 9889, "Riksgälden", _T1V2),
-    _Range(9890, 9899, "Riksgälden", _Kind.TYPE2_MOD10),
-    _Range(9960, 9969, "Nordea (Plusgirot)", _Kind.TYPE2_PADDED_MOD10),
-)
+
+def _read_table(table: str) -> tuple[_Range, ...]:
+    ranges = []
+    for line in table.strip().splitlines():
+        numbers, kind, bank = line.split(maxsplit=2)
+        first, _, last = numbers.partition("-")
+        ranges.append(_Range(int(first), int(last or first), bank, _KIND_CODES[kind]))
+    return tuple(ranges)
+
+
+_RANGES = _read_table(_TABLE)
 
 
 def _digits(value: str, what: str) -> str:
