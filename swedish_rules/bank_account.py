@@ -1,8 +1,9 @@
 """Swedish bank accounts: clearing number plus account number.
 
-Checked by Bankgirot's "Bankernas kontonummer", driven by the one clearing table below
-(update it when Bankgirot publishes new ranges). The rules, and why ``bankkonto`` is only a
-test oracle: docs/swedish-rules.md, "Bank accounts". Error messages never hold the digits.
+Checked by Bankgirot's "Bankernas kontonummer", driven by the one clearing table,
+``clearing_numbers.txt`` (update it when Bankgirot publishes new ranges). The rules, and why
+``bankkonto`` is only a test oracle: docs/swedish-rules.md, "Bank accounts". Error messages
+never hold the digits.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 from stdnum import luhn
 
@@ -41,67 +43,8 @@ class _Range:
     kind: _Kind
 
 
-# Bankgirot, "Bankernas kontonummer", ordered by first clearing number: the clearing numbers
-# (first-last), the account type and variant ("1:1" is type 1, variant 1; "personkonto" is
-# Nordea's personal account, whose number is an identity number) and the bank.
-_TABLE = """
-1100-1199  1:1          Nordea
-1200-1399  1:1          Danske Bank
-1400-2099  1:1          Nordea
-2300-2399  1:2          Ålandsbanken
-2400-2499  1:1          Danske Bank
-3000-3299  1:1          Nordea
-3300       personkonto  Nordea (personkonto)
-3301-3399  1:1          Nordea
-3400-3409  1:1          Länsförsäkringar Bank
-3410-3781  1:1          Nordea
-3782       personkonto  Nordea (personkonto)
-3783-3999  1:1          Nordea
-4000-4999  1:2          Nordea
-5000-5999  1:1          SEB
-6000-6999  2:2          Handelsbanken
-7000-7999  1:1          Swedbank
-8000-8999  2:3          Swedbank
-9020-9029  1:2          Länsförsäkringar Bank
-9040-9049  1:2          Citibank
-9060-9069  1:1          Länsförsäkringar Bank
-9070-9079  1:1          Multitude Bank
-9100-9109  1:2          Nordnet Bank
-9120-9124  1:1          SEB
-9130-9149  1:1          SEB
-9150-9169  1:2          Skandiabanken
-9170-9179  1:1          Ikano Bank
-9180-9189  2:1          Danske Bank
-9190-9199  1:2          DNB Bank
-9230-9239  1:1          Marginalen Bank
-9250-9259  1:1          SBAB
-9260-9269  1:2          DNB Bank
-9270-9279  1:1          ICA Banken
-9280-9289  1:1          Resurs Bank
-9300-9349  2:1          Swedbank
-9390-9399  1:2          Landshypotek
-9400-9449  1:1          Forex Bank
-9460-9469  1:1          Santander Consumer Bank
-9470-9479  1:2          BNP Paribas
-9500-9549  2:3          Nordea (Plusgirot)
-9550-9569  1:2          Avanza Bank
-9570-9579  2:1          Sparbanken Syd
-9580-9589  1:1          Aion Bank
-9590-9599  1:2          Erik Penser
-9630-9639  1:1          Lån & Spar Bank
-9640-9649  1:2          NOBA Bank
-9650-9659  1:2          MedMera Bank
-9660-9669  1:2          Svea Bank
-9670-9679  1:2          JAK Medlemsbank
-9680-9689  1:1          Bluestep Finans
-9700-9709  1:2          Ekobanken
-9710-9719  1:2          Lunar Bank
-9750-9759  1:2          Northmill Bank
-9780-9789  1:2          Klarna Bank
-9880-9889  1:2          Riksgälden
-9890-9899  2:1          Riksgälden
-9960-9969  2:3          Nordea (Plusgirot)
-"""
+# Bankgirot, "Bankernas kontonummer": one line per range of clearing numbers.
+CLEARING_TABLE = Path(__file__).with_name("clearing_numbers.txt")
 _KIND_CODES = {
     "1:1": _Kind.TYPE1_VARIANT1,
     "1:2": _Kind.TYPE1_VARIANT2,
@@ -112,16 +55,18 @@ _KIND_CODES = {
 }
 
 
-def _read_table(table: str) -> tuple[_Range, ...]:
+def _read_table(path: Path) -> tuple[_Range, ...]:
     ranges = []
-    for line in table.strip().splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
         numbers, kind, bank = line.split(maxsplit=2)
         first, _, last = numbers.partition("-")
         ranges.append(_Range(int(first), int(last or first), bank, _KIND_CODES[kind]))
     return tuple(ranges)
 
 
-_RANGES = _read_table(_TABLE)
+_RANGES = _read_table(CLEARING_TABLE)
 
 
 def _digits(value: str, what: str) -> str:

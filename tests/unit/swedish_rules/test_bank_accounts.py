@@ -1,5 +1,7 @@
 """Bank accounts by Bankgirot's "Bankernas kontonummer" (docs/rules.md §1.4)."""
 
+import itertools
+
 import bankkonto
 import pytest
 from hypothesis import given
@@ -163,3 +165,19 @@ def test_agrees_with_bankkonto_where_its_tables_are_current(pair: tuple[str, str
     if account.strip("0") == "":
         expected = False
     assert is_valid_account(clearing, account) == expected
+
+
+def test_the_clearing_table_is_ordered_without_overlaps_and_every_line_is_read() -> None:
+    # A hand edit of the table (a new range from Bankgirot) must not shadow another bank's range.
+    from swedish_rules.bank_account import _RANGES, CLEARING_TABLE
+
+    lines = [
+        line
+        for line in CLEARING_TABLE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert len(_RANGES) == len(lines) > 50
+    for earlier, later in itertools.pairwise(_RANGES):
+        assert earlier.first <= earlier.last < later.first, (earlier, later)
+    assert bank_name("9580") == "Aion Bank"
+    assert bank_name("3300") == "Nordea (personkonto)"
