@@ -28,6 +28,7 @@ from splitpayout.config import Settings  # noqa: E402
 from splitpayout.gateway import ApplicationError, BusinessError, SubmitOutcomeUnknownError  # noqa: E402
 from splitpayout.models import Method, PlannedPayment  # noqa: E402
 
+from swedish_rules import previous_bank_day  # noqa: E402
 from tests.support.payout_server import PayoutServer, start_payout_system  # noqa: E402
 
 #: Test data. The identity number is the Swedish tax agency's well-known test number.
@@ -94,7 +95,8 @@ class StandIn:
 
     @keyword
     def get_test_payment(self, reference: str, **changes: Any) -> TestPayment:
-        """A valid KONTO payment with ``reference``, paid a month from today; ``changes`` override fields."""
+        """A valid KONTO payment with ``reference``, paid on a bank day about a month from today;
+        ``changes`` override fields."""
         values: dict[str, Any] = {
             "reference": reference,
             "decision_id": reference.split("/")[0],
@@ -104,7 +106,7 @@ class StandIn:
             "clearing": TEST_CLEARING,
             "account": TEST_ACCOUNT,
             "amount_ore": 1234550,
-            "payout_date": dt.date.today() + dt.timedelta(days=30),
+            "payout_date": previous_bank_day(dt.date.today() + dt.timedelta(days=30)),
             "message": "Ekonomiskt bistånd",
         }
         values.update(changes)
