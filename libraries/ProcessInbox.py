@@ -8,40 +8,37 @@ own run folder), and report. Settings come from :class:`splitpayout.config.Confi
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any
 
 from robot.api import logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
-from splitpayout.config import Config, SettingsError
+from robotglue.keyword_library import JobLibrary
+from robotglue.keyword_library import announce as _announce
+from splitpayout.config import SettingsError
 from splitpayout.inbox import Inbox, InboxSettings, write_error_summary
 
 
 @library(scope="SUITE", auto_keywords=False)
-class ProcessInbox:
+class ProcessInbox(JobLibrary[Inbox, SettingsError]):
     """The steps of an inbox run: take the inbox, process the new exports, report."""
 
-    def __init__(self) -> None:
-        self._inbox: Inbox | None = None
-        self._summary_written = False
-        self._settings_error = ""
+    settings_errors = (SettingsError,)
 
-    @cached_property
-    def config(self) -> Config:
-        """The run's configuration, read once."""
-        return Config.load()
+    def __init__(self) -> None:
+        super().__init__()
+        self._summary_written = False
+
+    def build_job(self) -> Inbox:
+        return Inbox(InboxSettings.from_config(self.config), say=_announce)
+
+    def cannot_start(self, error: SettingsError) -> str:
+        return f"The inbox cannot be processed, nothing was moved: {error}"
 
     @property
     def inbox(self) -> Inbox:
-        if self._inbox is None:
-            try:
-                settings = InboxSettings.from_config(self.config)
-            except SettingsError as error:
-                self._settings_error = f"a wrong setting: {error}"
-                raise AssertionError(f"The inbox cannot be processed, nothing was moved: {error}") from None
-            self._inbox = Inbox(settings, say=_announce)
-        return self._inbox
+        """The inbox run (the library's job)."""
+        return self.job
 
     @keyword
     def make_sure_no_other_inbox_run_is_working(self) -> None:
@@ -95,13 +92,15 @@ class ProcessInbox:
     @keyword
     def finish_the_inbox_run(self) -> None:
         """Write inbox-summary.json if no step did, and let go of the inbox."""
-        if self._inbox is None:
-            if self._settings_error:
-                write_error_summary(self.config.places.artifacts_dir, self._settings_error)
+        if self._job is None:
+            if self.settings_error is not None:
+                write_error_summary(
+                    self.config.places.artifacts_dir, f"a wrong setting: {self.settings_error}"
+                )
             return
         if not self._summary_written:
             self._write_summary(error="the inbox run ended before its report (see the log)")
-        self._inbox.close()
+        self._job.close()
 
     def _write_summary(self, error: str = "") -> dict[str, Any]:
         summary = self.inbox.finish(error)
@@ -109,9 +108,3 @@ class ProcessInbox:
         self._summary_written = True
         logger.info(f"Wrote {path}")
         return summary
-
-
-def _announce(text: str) -> None:
-    """A line of the inbox run: in the log and on the console of whoever watches it."""
-    logger.info(text)
-    logger.console(f"  {text}")

@@ -8,12 +8,10 @@ reach the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import cached_property
-
 from robot.api import logger
 from robot.api.deco import keyword, library
+from robotglue.keyword_library import JobLibrary, KeywordFailure
+from robotglue.keyword_library import announce as _announce
 from splitpayout.config import Config, MissingSecretError
 from splitpayout.config import payout_system_api_token as api_token_of
 from splitpayout.reconcile import (
@@ -36,58 +34,52 @@ def payout_system_api_token(secret_name: str, config: Config | None = None) -> s
         raise ReconcileInputError("payout_system", str(error)) from None
 
 
+#: An input that cannot be read fails the keyword with what is wrong.
+_input_step = KeywordFailure(
+    ReconcileInputError, lambda error: f"Input cannot be read ({error.source}): {error.message}"
+)
+
+
 @library(scope="SUITE", auto_keywords=False)
-class Reconcile:
+class Reconcile(JobLibrary[ReconciliationJob, ReconcileInputError]):
     """The steps of a reconciliation: read decisions, payout system and ledger; compare; report."""
 
-    def __init__(self) -> None:
-        self._job: ReconciliationJob | None = None
-        self._settings_error: ReconcileInputError | None = None
+    settings_errors = (ReconcileInputError,)
 
-    @cached_property
-    def config(self) -> Config:
-        """The run's configuration, read once."""
-        return Config.load()
+    def build_job(self) -> ReconciliationJob:
+        settings = ReconcileSettings.from_config(self.config)
+        job = ReconciliationJob(settings, say=logger.info, announce=_announce, started_by=settings.started_by)
+        logger.info(f"Reconciliation {job.reconciliation_id}")
+        return job
 
-    @property
-    def job(self) -> ReconciliationJob:
-        if self._job is None:
-            try:
-                settings = ReconcileSettings.from_config(self.config)
-            except ReconcileInputError as error:
-                self._settings_error = error
-                raise AssertionError(f"The reconciliation cannot start: {error.message}") from None
-            self._job = ReconciliationJob(
-                settings, say=logger.info, announce=_announce, started_by=settings.started_by
-            )
-            logger.info(f"Reconciliation {self._job.reconciliation_id}")
-        return self._job
+    def cannot_start(self, error: ReconcileInputError) -> str:
+        return f"The reconciliation cannot start: {error.message}"
 
     @keyword
+    @_input_step
     def read_the_decisions_of_the_period(self) -> None:
         """Plan every decision of DECISIONS_FILE (an export, or a folder of exports) as the robot does."""
-        with _input_step():
-            self.job.read_decisions()
+        self.job.read_decisions()
 
     @keyword
+    @_input_step
     def read_what_the_payout_system_holds(self) -> None:
         """Ask the payout system's API for every payment of each payout date of the period."""
         job = self.job
-        with _input_step():
-            token = payout_system_api_token(job.settings.vault_secret_name, self.config)
-            job.read_payout_system(token)
+        token = payout_system_api_token(job.settings.vault_secret_name, self.config)
+        job.read_payout_system(token)
 
     @keyword
+    @_input_step
     def read_the_ledger(self) -> None:
         """Read what the robot's ledger says it registered (references and payment numbers only)."""
-        with _input_step():
-            self.job.read_ledger()
+        self.job.read_ledger()
 
     @keyword
+    @_input_step
     def compare_the_payments_with_the_decisions_and_the_ledger(self) -> None:
         """Find every discrepancy; one log line per finding."""
-        with _input_step():
-            self.job.compare()
+        self.job.compare()
 
     @keyword
     def write_the_reconciliation_reports(self) -> None:
@@ -112,10 +104,10 @@ class Reconcile:
     def finish_the_reconciliation(self) -> None:
         """Make sure reconciliation.json exists, also when an input could not be read."""
         if self._job is None:
-            if self._settings_error is not None:
+            if self.settings_error is not None:
                 places = self.config.places
                 write_settings_error_report(
-                    places.artifacts_dir, self._settings_error, started_by=places.started_by
+                    places.artifacts_dir, self.settings_error, started_by=places.started_by
                 )
             return
         try:
@@ -123,18 +115,3 @@ class Reconcile:
                 self._job.write_reports()
         finally:
             self._job.close()
-
-
-@contextmanager
-def _input_step() -> Iterator[None]:
-    """Turns an input that cannot be read into a keyword failure that says what is wrong."""
-    try:
-        yield
-    except ReconcileInputError as error:
-        raise AssertionError(f"Input cannot be read ({error.source}): {error.message}") from None
-
-
-def _announce(text: str) -> None:
-    """A milestone: in the log and on the console of whoever watches the run."""
-    logger.info(text)
-    logger.console(f"  {text}")

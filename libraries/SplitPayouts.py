@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 import socket
-from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Never
 
 from robot.api import logger
 from robot.api.deco import keyword, library
-from splitpayout.config import Config, Settings
+from robotglue.keyword_library import JobLibrary, KeywordFailure
+from splitpayout.config import Settings
 from splitpayout.config import payout_system_credentials as payout_system_credentials
 from splitpayout.errors import ExportFileError
 from splitpayout.job import SplitPayoutJob
@@ -27,29 +27,27 @@ from swedish_rules import format_amount
 if TYPE_CHECKING:
     from robotglue.robot_gateway import RobotGateway
 
+#: An export the robot cannot read fails the keyword with what is wrong.
+_export_step = KeywordFailure(
+    ExportFileError, lambda error: f"The export cannot be processed, nothing was entered: {error}"
+)
 
+
+# No settings error is turned into a keyword failure of its own here (``Never``): a wrong setting
+# fails the first keyword with the configuration's SettingsError, which names the variable.
 @library(scope="SUITE", auto_keywords=False)
-class SplitPayouts:
+class SplitPayouts(JobLibrary[SplitPayoutJob, Never]):
     """The steps of a split-payout run: read, plan, register, report."""
 
     def __init__(self) -> None:
-        self._job: SplitPayoutJob | None = None
+        super().__init__()
         self._gateway: RobotGateway | None = None
 
-    @cached_property
-    def config(self) -> Config:
-        """The run's configuration, read once."""
-        return Config.load()
-
-    @property
-    def job(self) -> SplitPayoutJob:
-        if self._job is None:
-            settings = self.settings()
-            self._job = SplitPayoutJob(
-                settings, say=logger.info, announce=_announce, started_by=settings.started_by
-            )
-            logger.info(f"Run {self._job.run_id} ({self._job.mode})")
-        return self._job
+    def build_job(self) -> SplitPayoutJob:
+        settings = self.settings()
+        job = SplitPayoutJob(settings, say=logger.info, announce=_announce, started_by=settings.started_by)
+        logger.info(f"Run {job.run_id} ({job.mode})")
+        return job
 
     def settings(self) -> Settings:
         """The run's settings; the work-item steps adjust them."""
@@ -67,21 +65,23 @@ class SplitPayouts:
         self._gateway.open()
         return self._gateway
 
-    @keyword
-    def read_the_decisions_export(self) -> None:
-        """Check that DECISIONS_FILE is an export the robot can read; fail with what is wrong if not."""
-        try:
-            self.job.read_export()
-        except ExportFileError as error:
-            raise AssertionError(f"The export cannot be processed, nothing was entered: {error}") from None
+    def close_gateway(self) -> None:
+        """Close the payout system's browser, if it was opened."""
+        if self._gateway is not None:
+            self._gateway.close()
+            self._gateway = None
 
     @keyword
+    @_export_step
+    def read_the_decisions_export(self) -> None:
+        """Check that DECISIONS_FILE is an export the robot can read; fail with what is wrong if not."""
+        self.job.read_export()
+
+    @keyword
+    @_export_step
     def plan_the_payments(self) -> None:
         """Validate every decision and split its amount into payments, or send it to manual handling."""
-        try:
-            self.job.plan()
-        except ExportFileError as error:
-            raise AssertionError(f"The export cannot be processed, nothing was entered: {error}") from None
+        self.job.plan()
 
     @keyword(tags=["robot:flatten"])
     def register_the_planned_payments(self) -> None:
@@ -133,9 +133,7 @@ class SplitPayouts:
     @keyword
     def finish_the_run(self) -> None:
         """Close the payout system and make sure the reports exist, whatever happened before."""
-        if self._gateway is not None:
-            self._gateway.close()
-            self._gateway = None
+        self.close_gateway()
         if self._job is None:
             return
         if self._job.reports_pending:

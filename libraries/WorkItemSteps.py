@@ -135,9 +135,7 @@ class ConsumeWorkItems(SplitPayouts):
     @keyword
     def finish_the_consumption(self) -> None:
         """Close the payout system's browser and the run's log (reports are the reporter's)."""
-        if self._gateway is not None:
-            self._gateway.close()
-            self._gateway = None
+        self.close_gateway()
         if self._job is not None:
             self._job.close()
 
