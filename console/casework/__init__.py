@@ -194,6 +194,24 @@ def _own_upload(upload_id: str) -> store.Upload:
     return upload
 
 
+def _own_status(upload_id: str) -> UploadStatus:
+    """The current user's upload with its latest runs, else 404."""
+    return _status(_own_upload(upload_id))
+
+
+def _shown_preview(current: UploadStatus) -> UploadStatus:
+    """Note that the user is about to read the finished preview: from then on they may confirm it."""
+    user = username()
+    preview = current.preview
+    if preview is None or not current.preview_ok or current.upload.preview_seen_by == user:
+        return current
+    conn = get_db()
+    upload_id = current.upload.upload_id
+    store.mark_preview_seen(conn, upload_id, user)
+    store.add_event(conn, user, "preview_seen", upload_id=upload_id, run_name=preview.name)
+    return UploadStatus(_own_upload(upload_id), preview, current.real)
+
+
 def _progress(view: RunView | None) -> Progress | None:
     return read_progress(view.run_dir) if view is not None else None
 
@@ -270,19 +288,10 @@ def upload() -> Response | tuple[str, int]:
 @role_required(CASE_WORKER)
 def upload_page(upload_id: str) -> str:
     """The preview, the confirmation, the real run's progress and its result."""
-    upload = _own_upload(upload_id)
-    current = _status(upload)
-    conn = get_db()
-    user = username()
-    if current.preview is not None and current.preview_ok and upload.preview_seen_by != user:
-        # The preview is on the page the user is about to read: from now on they may confirm it.
-        store.mark_preview_seen(conn, upload.upload_id, user)
-        store.add_event(conn, user, "preview_seen", upload_id=upload.upload_id, run_name=current.preview.name)
-        upload = _own_upload(upload_id)
-        current = UploadStatus(upload, current.preview, current.real)
+    current = _shown_preview(_own_status(upload_id))
     preview_rows, preview_total = _manual_rows(current.preview) if current.preview_ok else ([], 0)
     real_rows, real_total = _manual_rows(current.real)
-    blocking = launcher().blocking_run(conn) if current.may_confirm else None
+    blocking = launcher().blocking_run(get_db()) if current.may_confirm else None
     workers = sorted(
         {row.handlaggare for row in (*preview_rows, *real_rows) if row.handlaggare}, key=str.casefold
     )
@@ -299,7 +308,7 @@ def upload_page(upload_id: str) -> str:
         real_rows_shown=_only(real_rows, chosen),
         status=current,
         polling=current.state in (PREVIEW_RUNNING, "real-running"),
-        upload=upload,
+        upload=current.upload,
         preview=current.preview,
         real=current.real,
         preview_progress=_progress(current.preview),
@@ -340,7 +349,7 @@ def _has_workbook(view: RunView | None) -> bool:
 @role_required(CASE_WORKER)
 def status(upload_id: str) -> Response:
     """The upload's state and its runs' progress, as JSON, for the live progress on the page."""
-    current = _status(_own_upload(upload_id))
+    current = _own_status(upload_id)
 
     def run(view: RunView | None) -> dict[str, Any] | None:
         progress = _progress(view)
@@ -361,8 +370,8 @@ def status(upload_id: str) -> Response:
 @role_required(CASE_WORKER)
 def confirm(upload_id: str) -> Response:
     """Start the real run of a previewed upload."""
-    upload = _own_upload(upload_id)
-    current = _status(upload)
+    current = _own_status(upload_id)
+    upload = current.upload
     user = username()
     back = redirect(url_for(".upload_page", upload_id=upload.upload_id), code=303)
     refusal = _refusal(current, user)
@@ -409,11 +418,11 @@ def _refusal(current: UploadStatus, user: str) -> str | None:
 @role_required(CASE_WORKER)
 def workbook(upload_id: str, which: str) -> Response:
     """Download the workbook of decisions that need a human, of the preview or of the real run."""
-    upload = _own_upload(upload_id)
     kind = WORKBOOKS.get(which)
     if kind is None:
         abort(404)
-    current = _status(upload)
+    current = _own_status(upload_id)
+    upload = current.upload
     view = current.preview if kind == store.PREVIEW else current.real
     if kind == store.PREVIEW and not current.preview_ok:
         abort(404)
