@@ -9,6 +9,7 @@ uploads; another user's upload answers 404.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,15 +29,10 @@ from werkzeug.wrappers import Response
 
 from console import store
 from console.db import get_db
-from console.facts import (
-    PreviewFacts,
-    clean_decision_id,
-    find_decision,
-    preview_facts,
-    why_moved,
-)
+from console.facts import Hit, PreviewFacts, preview_facts, why_moved
 from console.history import INTERRUPTED, OK, RUNNING, RunView, read_summary
 from console.launcher import PREVIEW_TIMEOUT, RunRefusedError, read_record
+from console.lookup import lookup_page
 from console.security import flash, launcher, role_required, runbook, settings, username
 from console.settings import CASE_WORKER
 from console.uploads import UPLOAD_ID, UploadRefusedError, store_upload, upload_path
@@ -446,24 +442,16 @@ def workbook(upload_id: str, which: str) -> Response:
 @role_required(CASE_WORKER)
 def lookup() -> str:
     """Where a decision number was handled in the user's own uploads: runs, outcomes, payment numbers."""
-    decision_id = clean_decision_id(request.args.get("beslut"))
-    hits = []
-    if decision_id:
-        conn = get_db()
-        book = runbook()
-        views = [book.view(run.run_name, run) for run in store.runs_of_uploads_by(conn, username())]
-        hits = find_decision((view for view in views if view is not None and view.finished), decision_id)
-    return render_template(
-        "casework/lookup.html",
-        decision_id=decision_id,
-        hits=hits,
-        run_link=_upload_link,
-        show_codes=False,
-        searched_runs=None,
-    )
+    return lookup_page("casework/lookup.html", _own_finished_runs, run_link=_upload_link)
 
 
-def _upload_link(hit: Any) -> str:
+def _own_finished_runs() -> Iterator[RunView]:
+    book = runbook()
+    views = [book.view(run.run_name, run) for run in store.runs_of_uploads_by(get_db(), username())]
+    return (view for view in views if view is not None and view.finished)
+
+
+def _upload_link(hit: Hit) -> str:
     console_run = hit.run.console_run
     if console_run is None or not console_run.upload_id:
         return ""
