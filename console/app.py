@@ -40,16 +40,13 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     for folder in (settings.data_dir, settings.uploads_dir, settings.runs_dir, settings.state_dir):
         private_dir(folder)
     web = WebApp(
-        env=settings.env,
-        secret_key=settings.secret_key,
+        settings=settings,
         database=settings.database_path,
         schema=db.APP_SCHEMA,
         cookie_name=security.COOKIE_NAME,
         expired_notice=security.EXPIRED_NOTICE,
-        users=settings.users,
         record_event=store.add_event,
         home_endpoint="home",
-        session_idle_seconds=settings.session_idle_seconds,
         uses_sessions=_is_session_request,
         layout=LAYOUT,
         clock=clock,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -48,6 +48,22 @@ class User:
     username: str
     password_hash: str = field(repr=False)
     role: str
+
+
+class WebSettings(Protocol):
+    """The settings both apps' ``Settings`` have that the shared app factory reads."""
+
+    @property
+    def env(self) -> str: ...
+
+    @property
+    def secret_key(self) -> str: ...
+
+    @property
+    def users(self) -> tuple[User, ...]: ...
+
+    @property
+    def session_idle_seconds(self) -> int: ...
 
 
 def pick(*values: Any) -> Any:
