@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
 from console import db, display, security, store
@@ -29,11 +29,6 @@ LAYOUT = Layout(
 FORM_OVERHEAD_BYTES = 64 * 1024
 
 
-def _is_session_request() -> bool:
-    """Everything but static files."""
-    return not request.path.startswith("/static/")
-
-
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Flask:
     """Build the console. ``clock`` (seconds) drives session expiry and login throttling."""
     settings.validate()
@@ -44,10 +39,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         database=settings.database_path,
         schema=db.APP_SCHEMA,
         cookie_name=security.COOKIE_NAME,
-        expired_notice=security.EXPIRED_NOTICE,
         record_event=store.add_event,
         home_endpoint="home",
-        uses_sessions=_is_session_request,
         layout=LAYOUT,
         clock=clock,
         error_messages={

@@ -50,6 +50,11 @@ def _never() -> bool:
     return False
 
 
+def _not_static() -> bool:
+    """Every request but a static file's."""
+    return not request.path.startswith("/static/")
+
+
 @dataclass(frozen=True)
 class Layout:
     """What the shared page skeleton shows for one app (templates read it as ``app_layout``)."""
@@ -73,15 +78,15 @@ class WebApp:
     cookie_name: str
     record_event: RecordEvent
     home_endpoint: str
-    uses_sessions: Callable[[], bool]
     layout: Layout
     clock: Callable[[], float] = time.time
+    uses_sessions: Callable[[], bool] = _not_static
     error_messages: Mapping[int, str] = field(default_factory=dict)
     json_errors: Callable[[], bool] = _never
     drop_session: Callable[[], bool] | None = None
     max_content_length: int = 64 * 1024
     static_max_age: int | None = None
-    expired_notice: str = "Din session har gått ut. Logga in igen."
+    expired_notice: str = security.EXPIRED_NOTICE
 
     @property
     def production(self) -> bool:
