@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 
 from webcommon import db, security
 from webcommon.files import printable
-from webcommon.settings import PRODUCTION, WebSettings
+from webcommon.settings import PRODUCTION, CommonSettings
 from webcommon.throttle import THROTTLE_SCHEMA
 
 _APP_KEY = "webcommon_app"
@@ -72,7 +72,7 @@ class Layout:
 class WebApp:
     """What differs between the apps; everything else is the same code."""
 
-    settings: WebSettings  # mode, secret key, users and session idle time
+    settings: CommonSettings  # read: mode, secret key, users and session idle time
     database: Path
     schema: str
     cookie_name: str

@@ -50,22 +50,6 @@ class User:
     role: str
 
 
-class WebSettings(Protocol):
-    """The settings both apps' ``Settings`` have that the shared app factory reads."""
-
-    @property
-    def env(self) -> str: ...
-
-    @property
-    def secret_key(self) -> str: ...
-
-    @property
-    def users(self) -> tuple[User, ...]: ...
-
-    @property
-    def session_idle_seconds(self) -> int: ...
-
-
 def pick(*values: Any) -> Any:
     """The first value that is neither None nor empty (flags, then environment, then default)."""
     for value in values:
@@ -266,6 +250,28 @@ COMMON_VARIABLES = (
     "THREADS",
     "TRUSTED_PROXY",
 )
+
+
+class CommonSettings(Protocol):
+    """The settings every app's ``Settings`` holds (``load_common``'s): what serving and the app
+    factory read."""
+
+    @property
+    def env(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def secret_key(self) -> str: ...
+    @property
+    def users(self) -> tuple[User, ...]: ...
+    @property
+    def session_idle_seconds(self) -> int: ...
+    @property
+    def threads(self) -> int: ...
+    @property
+    def trusted_proxy(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
