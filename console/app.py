@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
 from console import db, display, security, store
@@ -29,28 +29,18 @@ LAYOUT = Layout(
 FORM_OVERHEAD_BYTES = 64 * 1024
 
 
-def _is_session_request() -> bool:
-    """Everything but static files."""
-    return not request.path.startswith("/static/")
-
-
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Flask:
     """Build the console. ``clock`` (seconds) drives session expiry and login throttling."""
     settings.validate()
     for folder in (settings.data_dir, settings.uploads_dir, settings.runs_dir, settings.state_dir):
         private_dir(folder)
     web = WebApp(
-        env=settings.env,
-        secret_key=settings.secret_key,
+        settings=settings,
         database=settings.database_path,
         schema=db.APP_SCHEMA,
         cookie_name=security.COOKIE_NAME,
-        expired_notice=security.EXPIRED_NOTICE,
-        users=settings.users,
         record_event=store.add_event,
         home_endpoint="home",
-        session_idle_seconds=settings.session_idle_seconds,
-        uses_sessions=_is_session_request,
         layout=LAYOUT,
         clock=clock,
         error_messages={

@@ -155,14 +155,19 @@ def file_error(code: str | None) -> str:
     return FILE_ERROR_LABELS.get(code, code)
 
 
+FILTERS = {
+    "amount": amount,
+    "when": when,
+    "duration": duration,
+    "started_by": started_by,
+    "kronor": kronor,
+    "file_error": file_error,
+}
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and the label tables."""
-    app.add_template_filter(amount, "amount")
-    app.add_template_filter(when, "when")
-    app.add_template_filter(duration, "duration")
-    app.add_template_filter(started_by, "started_by")
-    app.add_template_filter(kronor, "kronor")
-    app.add_template_filter(file_error, "file_error")
+    app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(
         OUTCOME_LABELS=OUTCOME_LABELS,
         AMOUNT_LABELS=AMOUNT_LABELS,

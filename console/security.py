@@ -12,6 +12,7 @@ from console.history import RunBook
 from console.launcher import Launcher
 from console.settings import Settings
 from webcommon.security import (
+    EXPIRED_NOTICE,
     csrf_token,
     current_user,
     end_session,
@@ -49,7 +50,6 @@ __all__ = [
 COOKIE_NAME = "console_session"
 LAUNCHER_KEY = "console_launcher"
 RUNBOOK_KEY = "console_runbook"
-EXPIRED_NOTICE = "Din session har gått ut. Logga in igen."
 
 
 def settings() -> Settings:

@@ -26,15 +26,12 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     """Build the payout-system app. ``clock`` (seconds) drives session expiry and login throttling."""
     settings.validate()
     web = WebApp(
-        env=settings.env,
-        secret_key=settings.secret_key,
+        settings=settings,
         database=settings.db_path,
         schema=db.APP_SCHEMA,
         cookie_name=security.COOKIE_NAME,
-        users=settings.users,
         record_event=store.add_audit,
         home_endpoint="payments.home",
-        session_idle_seconds=settings.session_idle_seconds,
         uses_sessions=security.is_ui_request,
         layout=LAYOUT,
         clock=clock,

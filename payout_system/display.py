@@ -37,9 +37,9 @@ def action(code: str) -> str:
     return ACTION_LABELS.get(code, code)
 
 
+FILTERS = {"amount": amount, "identity": identity, "bankgiro": bankgiro, "audit_action": action}
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
-    app.add_template_filter(amount, "amount")
-    app.add_template_filter(identity, "identity")
-    app.add_template_filter(bankgiro, "bankgiro")
-    app.add_template_filter(action, "audit_action")
+    app.jinja_env.filters.update(FILTERS)

@@ -1,13 +1,13 @@
 """The app factory both apps build on: database, sessions, error pages and response headers.
 
-An app describes itself in a ``WebApp`` (database, cookie, users, texts, which requests use
-sessions, its ``Layout``); ``create_web_app`` builds the Flask app from it, and the app adds
-its own blueprints. The page skeleton (``base.html``), the error page and the login page are
-this package's templates (``webcommon/templates``), filled in from the app's ``Layout``; an
-app's own ``templates/_nav.html`` holds its menu links, and its ``style.css`` its colours.
-Every response but a static file gets ``Cache-Control: no-store`` (pages, the JSON API and
-downloads may all hold personal data), the security headers, a
-Permissions-Policy, and in production HSTS.
+An app describes itself in a ``WebApp`` (its settings' common part, database, cookie, texts,
+which requests use sessions, its ``Layout``); ``create_web_app`` builds the Flask app from it,
+and the app adds its own blueprints. The page skeleton (``base.html``), the error page and the
+login page are this package's templates (``webcommon/templates``), filled in from the app's
+``Layout``; an app's own ``templates/_nav.html`` holds its menu links, and its ``style.css`` its
+colours. Every response but a static file gets ``Cache-Control: no-store`` (pages, the JSON API
+and downloads may all hold personal data), the security headers, a Permissions-Policy, and in
+production HSTS.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 
 from webcommon import db, security
 from webcommon.files import printable
-from webcommon.settings import PRODUCTION, User
+from webcommon.settings import PRODUCTION, CommonSettings
 from webcommon.throttle import THROTTLE_SCHEMA
 
 _APP_KEY = "webcommon_app"
@@ -50,6 +50,11 @@ def _never() -> bool:
     return False
 
 
+def _not_static() -> bool:
+    """Every request but a static file's."""
+    return not request.path.startswith("/static/")
+
+
 @dataclass(frozen=True)
 class Layout:
     """What the shared page skeleton shows for one app (templates read it as ``app_layout``)."""
@@ -67,28 +72,25 @@ class Layout:
 class WebApp:
     """What differs between the apps; everything else is the same code."""
 
-    env: str
-    secret_key: str = field(repr=False)
+    settings: CommonSettings  # read: mode, secret key, users and session idle time
     database: Path
     schema: str
     cookie_name: str
-    users: tuple[User, ...]
     record_event: RecordEvent
     home_endpoint: str
-    session_idle_seconds: int
-    uses_sessions: Callable[[], bool]
     layout: Layout
     clock: Callable[[], float] = time.time
+    uses_sessions: Callable[[], bool] = _not_static
     error_messages: Mapping[int, str] = field(default_factory=dict)
     json_errors: Callable[[], bool] = _never
     drop_session: Callable[[], bool] | None = None
     max_content_length: int = 64 * 1024
     static_max_age: int | None = None
-    expired_notice: str = "Din session har gått ut. Logga in igen."
+    expired_notice: str = security.EXPIRED_NOTICE
 
     @property
     def production(self) -> bool:
-        return self.env == PRODUCTION
+        return self.settings.env == PRODUCTION
 
 
 def web_app() -> WebApp:
@@ -106,7 +108,7 @@ def create_web_app(
     fault injection answers some requests before they reach a session).
     """
     app = Flask(import_name)
-    app.config.update(SECRET_KEY=web.secret_key, MAX_CONTENT_LENGTH=web.max_content_length)
+    app.config.update(SECRET_KEY=web.settings.secret_key, MAX_CONTENT_LENGTH=web.max_content_length)
     if web.static_max_age is not None:
         app.config["SEND_FILE_MAX_AGE_DEFAULT"] = web.static_max_age
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -121,8 +123,8 @@ def create_web_app(
     session_config = security.SessionConfig(
         cookie_name=web.cookie_name,
         expired_notice=web.expired_notice,
-        secret_key=web.secret_key,
-        idle_seconds=web.session_idle_seconds,
+        secret_key=web.settings.secret_key,
+        idle_seconds=web.settings.session_idle_seconds,
         clock=web.clock,
         applies_to=web.uses_sessions,
         secure_cookie=web.production,

@@ -40,7 +40,7 @@ LoginAnswer = Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 def find_user(typed: str) -> User | None:
     """The account with this username (any case), or None."""
-    for user in web_app().users:
+    for user in web_app().settings.users:
         if hmac.compare_digest(user.username.casefold().encode(), typed.casefold().encode()):
             return user
     return None
@@ -68,7 +68,7 @@ def login() -> LoginAnswer:
         return _form(next_page, "")
     typed = request.form.get("username", "").strip()[:MAX_USERNAME_LENGTH]
     password = request.form.get("password", "")
-    keys = [throttle.user_key(web.secret_key, typed), throttle.address_key(request.remote_addr)]
+    keys = [throttle.user_key(web.settings.secret_key, typed), throttle.address_key(request.remote_addr)]
     conn = get_db()
     now = web.clock()
     until = throttle.locked_until(conn, keys, now)

@@ -37,6 +37,7 @@ _PRUNED_KEY = "webcommon_sessions_pruned_at"
 PRUNE_EVERY_SECONDS = 60.0
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
+EXPIRED_NOTICE = "Din session har gått ut. Logga in igen."
 
 
 @dataclass(frozen=True)

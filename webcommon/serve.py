@@ -14,27 +14,14 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from flask import Flask
 from waitress import create_server
 
-from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS, AppIdentity, SettingsError
+from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS, AppIdentity, CommonSettings, SettingsError
 
 PROXY_HEADERS = frozenset({"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"})
-
-
-class ServedSettings(Protocol):
-    """What serving needs from an app's settings."""
-
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def threads(self) -> int: ...
-    @property
-    def trusted_proxy(self) -> str | None: ...
 
 
 def _stop(_signum: int, _frame: object) -> None:
@@ -97,7 +84,7 @@ def demo_users_help(demo_passwords: Mapping[str, tuple[str, str]]) -> str:
 
 def run(
     prog: str,
-    load: Callable[[], ServedSettings],
+    load: Callable[[], CommonSettings],
     build_app: Callable[[Any], Flask],
     announce: Callable[[Any, Flask, int], None],
 ) -> int:

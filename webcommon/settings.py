@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -250,6 +250,28 @@ COMMON_VARIABLES = (
     "THREADS",
     "TRUSTED_PROXY",
 )
+
+
+class CommonSettings(Protocol):
+    """The settings every app's ``Settings`` holds (``load_common``'s): what serving and the app
+    factory read."""
+
+    @property
+    def env(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def secret_key(self) -> str: ...
+    @property
+    def users(self) -> tuple[User, ...]: ...
+    @property
+    def session_idle_seconds(self) -> int: ...
+    @property
+    def threads(self) -> int: ...
+    @property
+    def trusted_proxy(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

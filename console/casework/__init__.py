@@ -9,6 +9,7 @@ uploads; another user's upload answers 404.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,15 +29,10 @@ from werkzeug.wrappers import Response
 
 from console import store
 from console.db import get_db
-from console.facts import (
-    PreviewFacts,
-    clean_decision_id,
-    find_decision,
-    preview_facts,
-    why_moved,
-)
+from console.facts import Hit, PreviewFacts, preview_facts, why_moved
 from console.history import INTERRUPTED, OK, RUNNING, RunView, read_summary
 from console.launcher import PREVIEW_TIMEOUT, RunRefusedError, read_record
+from console.lookup import lookup_page
 from console.security import flash, launcher, role_required, runbook, settings, username
 from console.settings import CASE_WORKER
 from console.uploads import UPLOAD_ID, UploadRefusedError, store_upload, upload_path
@@ -194,6 +190,24 @@ def _own_upload(upload_id: str) -> store.Upload:
     return upload
 
 
+def _own_status(upload_id: str) -> UploadStatus:
+    """The current user's upload with its latest runs, else 404."""
+    return _status(_own_upload(upload_id))
+
+
+def _shown_preview(current: UploadStatus) -> UploadStatus:
+    """Note that the user is about to read the finished preview: from then on they may confirm it."""
+    user = username()
+    preview = current.preview
+    if preview is None or not current.preview_ok or current.upload.preview_seen_by == user:
+        return current
+    conn = get_db()
+    upload_id = current.upload.upload_id
+    store.mark_preview_seen(conn, upload_id, user)
+    store.add_event(conn, user, "preview_seen", upload_id=upload_id, run_name=preview.name)
+    return UploadStatus(_own_upload(upload_id), preview, current.real)
+
+
 def _progress(view: RunView | None) -> Progress | None:
     return read_progress(view.run_dir) if view is not None else None
 
@@ -270,19 +284,10 @@ def upload() -> Response | tuple[str, int]:
 @role_required(CASE_WORKER)
 def upload_page(upload_id: str) -> str:
     """The preview, the confirmation, the real run's progress and its result."""
-    upload = _own_upload(upload_id)
-    current = _status(upload)
-    conn = get_db()
-    user = username()
-    if current.preview is not None and current.preview_ok and upload.preview_seen_by != user:
-        # The preview is on the page the user is about to read: from now on they may confirm it.
-        store.mark_preview_seen(conn, upload.upload_id, user)
-        store.add_event(conn, user, "preview_seen", upload_id=upload.upload_id, run_name=current.preview.name)
-        upload = _own_upload(upload_id)
-        current = UploadStatus(upload, current.preview, current.real)
+    current = _shown_preview(_own_status(upload_id))
     preview_rows, preview_total = _manual_rows(current.preview) if current.preview_ok else ([], 0)
     real_rows, real_total = _manual_rows(current.real)
-    blocking = launcher().blocking_run(conn) if current.may_confirm else None
+    blocking = launcher().blocking_run(get_db()) if current.may_confirm else None
     workers = sorted(
         {row.handlaggare for row in (*preview_rows, *real_rows) if row.handlaggare}, key=str.casefold
     )
@@ -299,7 +304,7 @@ def upload_page(upload_id: str) -> str:
         real_rows_shown=_only(real_rows, chosen),
         status=current,
         polling=current.state in (PREVIEW_RUNNING, "real-running"),
-        upload=upload,
+        upload=current.upload,
         preview=current.preview,
         real=current.real,
         preview_progress=_progress(current.preview),
@@ -340,7 +345,7 @@ def _has_workbook(view: RunView | None) -> bool:
 @role_required(CASE_WORKER)
 def status(upload_id: str) -> Response:
     """The upload's state and its runs' progress, as JSON, for the live progress on the page."""
-    current = _status(_own_upload(upload_id))
+    current = _own_status(upload_id)
 
     def run(view: RunView | None) -> dict[str, Any] | None:
         progress = _progress(view)
@@ -361,8 +366,8 @@ def status(upload_id: str) -> Response:
 @role_required(CASE_WORKER)
 def confirm(upload_id: str) -> Response:
     """Start the real run of a previewed upload."""
-    upload = _own_upload(upload_id)
-    current = _status(upload)
+    current = _own_status(upload_id)
+    upload = current.upload
     user = username()
     back = redirect(url_for(".upload_page", upload_id=upload.upload_id), code=303)
     refusal = _refusal(current, user)
@@ -409,11 +414,11 @@ def _refusal(current: UploadStatus, user: str) -> str | None:
 @role_required(CASE_WORKER)
 def workbook(upload_id: str, which: str) -> Response:
     """Download the workbook of decisions that need a human, of the preview or of the real run."""
-    upload = _own_upload(upload_id)
     kind = WORKBOOKS.get(which)
     if kind is None:
         abort(404)
-    current = _status(upload)
+    current = _own_status(upload_id)
+    upload = current.upload
     view = current.preview if kind == store.PREVIEW else current.real
     if kind == store.PREVIEW and not current.preview_ok:
         abort(404)
@@ -437,24 +442,16 @@ def workbook(upload_id: str, which: str) -> Response:
 @role_required(CASE_WORKER)
 def lookup() -> str:
     """Where a decision number was handled in the user's own uploads: runs, outcomes, payment numbers."""
-    decision_id = clean_decision_id(request.args.get("beslut"))
-    hits = []
-    if decision_id:
-        conn = get_db()
-        book = runbook()
-        views = [book.view(run.run_name, run) for run in store.runs_of_uploads_by(conn, username())]
-        hits = find_decision((view for view in views if view is not None and view.finished), decision_id)
-    return render_template(
-        "casework/lookup.html",
-        decision_id=decision_id,
-        hits=hits,
-        run_link=_upload_link,
-        show_codes=False,
-        searched_runs=None,
-    )
+    return lookup_page("casework/lookup.html", _own_finished_runs, run_link=_upload_link)
 
 
-def _upload_link(hit: Any) -> str:
+def _own_finished_runs() -> Iterator[RunView]:
+    book = runbook()
+    views = [book.view(run.run_name, run) for run in store.runs_of_uploads_by(get_db(), username())]
+    return (view for view in views if view is not None and view.finished)
+
+
+def _upload_link(hit: Hit) -> str:
     console_run = hit.run.console_run
     if console_run is None or not console_run.upload_id:
         return ""

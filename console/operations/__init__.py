@@ -9,6 +9,7 @@ never the case workers' workbook.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
@@ -17,9 +18,10 @@ from werkzeug.wrappers import Response
 
 from console import notices, reconciling, store
 from console.db import get_db
-from console.facts import MAX_RUNS_SEARCHED, clean_decision_id, find_decision, manual_by_worker, reason_counts
-from console.history import RUNNING, read_summary
+from console.facts import MAX_RUNS_SEARCHED, manual_by_worker, reason_counts
+from console.history import RUNNING, RunView, read_summary
 from console.launcher import RECONCILE_TASK, RunRefusedError
+from console.lookup import lookup_page
 from console.runfilter import PAGE_SIZE, RunFilter, csv_document
 from console.security import flash, launcher, role_required, runbook, settings, username
 from console.settings import OPERATOR
@@ -91,15 +93,13 @@ def history_csv() -> Response:
 @role_required(OPERATOR)
 def lookup() -> str:
     """Every run that handled a decision number: outcome, reason codes, references, payment numbers."""
-    decision_id = clean_decision_id(request.args.get("beslut"))
-    hits = []
-    if decision_id:
-        views = runbook().history(get_db(), limit=HISTORY_LIMIT)
-        hits = find_decision((view for view in views if view.finished), decision_id)
-    return render_template(
+
+    def finished_runs() -> Iterator[RunView]:
+        return (view for view in runbook().history(get_db(), limit=HISTORY_LIMIT) if view.finished)
+
+    return lookup_page(
         "operations/lookup.html",
-        decision_id=decision_id,
-        hits=hits,
+        finished_runs,
         run_link=lambda hit: url_for(".run", run_name=hit.run.name),
         show_codes=True,
         searched_runs=MAX_RUNS_SEARCHED,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hmac
 from typing import Any
@@ -15,22 +16,13 @@ from payout_system.settings import Settings
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
+# A payment as the API shows it: its number, what was registered, its status and who registered it when.
 FIELDS = (
     "payment_number",
-    "reference",
-    "personnummer",
-    "name",
-    "method",
-    "clearing",
-    "account",
-    "bankgiro",
-    "ocr",
-    "amount_ore",
-    "payout_date",
+    *(field.name for field in dataclasses.fields(store.NewPayment)),
     "status",
     "created_by",
     "created_at",
-    "message",
 )
 
 

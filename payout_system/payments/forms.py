@@ -107,12 +107,18 @@ def check_identity(text: str, today: dt.date) -> tuple[str, str | None]:
         return "", "Ogiltigt personnummer eller samordningsnummer (kontrollsiffran stämmer inte)."
 
 
-def check_name(text: str) -> str | None:
+def _check_text(text: str, *, missing: str | None, subject: str, limit: int) -> str | None:
+    """A free-text field's error: ``missing`` when it is empty (None: it may be), or that
+    ``subject`` may be at most ``limit`` characters."""
     if not text:
-        return "Ange mottagarens namn."
-    if len(text) > MAX_NAME:
-        return f"Namnet får vara högst {MAX_NAME} tecken."
+        return missing
+    if len(text) > limit:
+        return f"{subject} får vara högst {limit} tecken."
     return None
+
+
+def check_name(text: str) -> str | None:
+    return _check_text(text, missing="Ange mottagarens namn.", subject="Namnet", limit=MAX_NAME)
 
 
 def check_method(
@@ -195,14 +201,8 @@ def check_payout_date(text: str, today: dt.date) -> tuple[dt.date, str | None]:
 
 
 def check_reference(text: str) -> str | None:
-    if not text:
-        return "Ange referens."
-    if len(text) > MAX_REFERENCE:
-        return f"Referensen får vara högst {MAX_REFERENCE} tecken."
-    return None
+    return _check_text(text, missing="Ange referens.", subject="Referensen", limit=MAX_REFERENCE)
 
 
 def check_message(text: str) -> str | None:
-    if len(text) > MAX_MESSAGE:
-        return f"Meddelandet får vara högst {MAX_MESSAGE} tecken."
-    return None
+    return _check_text(text, missing=None, subject="Meddelandet", limit=MAX_MESSAGE)
