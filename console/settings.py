@@ -129,21 +129,11 @@ class Settings:
             refuse_demo_credentials_for_runs(environ)
         settings = cls(
             data_dir=data_dir,
-            runs_dir=Path(
-                _pick(
-                    options.get("runs_dir"),
-                    environ.get("CONSOLE_RUNS_DIR"),
-                    environ.get("RUNS_DIR"),
-                    DEFAULT_RUNS_DIR,
-                )
+            runs_dir=_folder(
+                options.get("runs_dir"), environ, "CONSOLE_RUNS_DIR", "RUNS_DIR", DEFAULT_RUNS_DIR
             ),
-            state_dir=Path(
-                _pick(
-                    options.get("state_dir"),
-                    environ.get("CONSOLE_STATE_DIR"),
-                    environ.get("STATE_DIR"),
-                    DEFAULT_STATE_DIR,
-                )
+            state_dir=_folder(
+                options.get("state_dir"), environ, "CONSOLE_STATE_DIR", "STATE_DIR", DEFAULT_STATE_DIR
             ),
             max_upload_bytes=_to_int(
                 "max upload MB",
@@ -262,6 +252,12 @@ def _strings(data: object) -> Iterator[str]:
     elif isinstance(data, list):
         for value in data:
             yield from _strings(value)
+
+
+def _folder(option: object, environ: Mapping[str, str], own: str, shared: str, default: str) -> Path:
+    """A folder: the command-line option, else the console's own variable, else the robot's,
+    else the default."""
+    return Path(_pick(option, environ.get(own), environ.get(shared), default))
 
 
 def load_users_file(path: Path) -> tuple[User, ...]:
