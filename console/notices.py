@@ -30,6 +30,7 @@ RETENTION_LABELS = {
     "work_item_folders": "Arbetsobjekt i tillståndsmappen",
     "outbox_messages": "Meddelanden i utkorgen",
     "console_uploads": "Uppladdade exporter",
+    "reconcile_sources": "Underlag för avstämning",
     "console_upload_records": "Filnamn i konsolens databas",
 }
 

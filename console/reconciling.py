@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from splitpayout.config.names import RECONCILE_SOURCES_FOLDER
 from splitpayout.reconcile import FINDING_TEXT, FindingCode
 
 from console import store
@@ -26,7 +27,7 @@ from console.settings import Settings
 from console.uploads import UploadRefusedError, upload_path
 from webcommon.files import read_json_object
 
-SOURCES_FOLDER = "avstamning-underlag"
+SOURCES_FOLDER = RECONCILE_SOURCES_FOLDER
 REPORT_FILE = "reconciliation.json"
 WORKBOOK_FILE = "avstamning.xlsx"
 MAX_PERIOD_DAYS = 366

@@ -12,8 +12,9 @@ What goes, for runs and files older than the period:
   with their notes;
 - work-item files in the state folder (``STATE_DIR/exports``, ``STATE_DIR/workers``) and the
   outbox's messages (they hold case workers' addresses);
-- the console's uploaded exports (``CONSOLE_DATA_DIR/uploads``) and, in its database, the
-  uploads' file names.
+- the console's uploaded exports (``CONSOLE_DATA_DIR/uploads``), the links to them a
+  reconciliation compares with (``CONSOLE_DATA_DIR/avstamning-underlag``; a hard link keeps
+  the data after the upload itself went) and, in its database, the uploads' file names.
 
 The payment ledger (references and fingerprints, no names) and the inbox's record of
 checksums stay. A run's age is its finish time (``run.json``); a file without a run is
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from splitpayout.config import RetentionSettings, SettingsError
+from splitpayout.config.names import RECONCILE_SOURCES_FOLDER
 from splitpayout.notify.outbox import STATES as OUTBOX_STATES
 from splitpayout.runs import RUN_RECORD_FILE
 
@@ -52,8 +54,9 @@ REJECTED = "rejected_files"
 WORK_ITEMS = "work_item_folders"
 OUTBOX = "outbox_messages"
 UPLOADS = "console_uploads"
+SOURCES = "reconcile_sources"
 DATABASE = "console_upload_records"
-CATEGORIES = (WORKBOOKS, ARCHIVED, REJECTED, WORK_ITEMS, OUTBOX, UPLOADS, DATABASE)
+CATEGORIES = (WORKBOOKS, ARCHIVED, REJECTED, WORK_ITEMS, OUTBOX, UPLOADS, SOURCES, DATABASE)
 REMOVED_NAME = "(gallrad)"
 
 
@@ -213,12 +216,23 @@ def find_due_in_state(settings: RetentionSettings, cutoff: dt.datetime) -> Itera
 
 
 def find_due_in_console(settings: RetentionSettings, cutoff: dt.datetime) -> Iterator[Due]:
-    """The console's uploaded exports (a folder per upload)."""
+    """The console's uploaded exports (a folder per upload), and the reconciliation's links to
+    them (``<when>/<upload id>/``: a link has the upload's time)."""
     uploads = settings.console_data_dir / "uploads"
-    if uploads.is_dir():
-        for folder in sorted(uploads.iterdir()):
-            if folder.is_dir() and not folder.is_symlink() and _newest(folder) < cutoff:
-                yield Due(UPLOADS, folder)
+    for folder in _subfolders(uploads):
+        if _newest(folder) < cutoff:
+            yield Due(UPLOADS, folder)
+    for linked in _subfolders(settings.console_data_dir / RECONCILE_SOURCES_FOLDER):
+        for folder in _subfolders(linked):
+            if _newest(folder) < cutoff:
+                yield Due(SOURCES, folder)
+
+
+def _subfolders(parent: Path) -> list[Path]:
+    """The folders in ``parent`` (none when it is missing), links left alone."""
+    if not parent.is_dir():
+        return []
+    return [folder for folder in sorted(parent.iterdir()) if folder.is_dir() and not folder.is_symlink()]
 
 
 def find_due(settings: RetentionSettings, now: dt.datetime) -> list[Due]:
@@ -266,7 +280,7 @@ def remove_due(due: list[Due], report: RetentionReport, now: dt.datetime) -> Non
                 marked.setdefault(item.path.parents[0], []).append(item.path.name)
     if not report.dry_run:
         _mark_runs(marked, now)
-    for folder in {item.path.parent for item in due if item.category == ARCHIVED}:
+    for folder in {item.path.parent for item in due if item.category in (ARCHIVED, SOURCES)}:
         with contextlib.suppress(OSError):
             if not report.dry_run and not any(folder.iterdir()):
                 folder.rmdir()

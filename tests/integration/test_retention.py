@@ -94,6 +94,10 @@ def place(tmp_path: Path) -> dict[str, Path]:
             moment.isoformat(timespec="seconds"),
         )
         store.insert_upload(conn, upload)
+        # The latest reconciliation compared with both uploads: hard links, the console's way.
+        linked = p["console"] / "avstamning-underlag" / "20261120T100000Z-abc123" / upload_id
+        linked.mkdir(parents=True)
+        os.link(folder / "Anna Andersson.xlsx", linked / "Anna Andersson.xlsx")
     conn.close()
     return p
 
@@ -142,6 +146,9 @@ def test_old_personal_data_goes_and_every_operator_record_and_newer_file_stays(
     assert (place["state"] / "ledger.sqlite3").is_file()
     assert not (place["state"] / "outbox" / "sent" / "old.json").exists()
     assert sorted(p.name for p in (place["console"] / "uploads").iterdir()) == ["fedcba9876543210"]
+    # A link would keep the old export's data alive after its upload went: it goes too.
+    reconciled = place["console"] / "avstamning-underlag" / "20261120T100000Z-abc123"
+    assert sorted(p.name for p in reconciled.iterdir()) == ["fedcba9876543210"]
     assert file_names(place["console"] / "console.sqlite3") == {
         "0123456789abcdef": "(gallrad)",
         "fedcba9876543210": "Anna Andersson.xlsx",
@@ -154,6 +161,7 @@ def test_old_personal_data_goes_and_every_operator_record_and_newer_file_stays(
         "work_item_folders": 1,
         "outbox_messages": 1,
         "console_uploads": 1,
+        "reconcile_sources": 1,
         "console_upload_records": 1,
     }
     assert document["runs"] == sorted([old.name, place["unrecorded"].name])

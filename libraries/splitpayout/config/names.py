@@ -27,6 +27,8 @@ SUMMARY_FILE = "summary.json"
 RUN_LOG_FILE = "run.jsonl"
 MANUAL_WORKBOOK_FILE = "manuell-hantering.xlsx"
 INBOX_SUMMARY_FILE = "inbox-summary.json"  # of an inbox run
+# The console's links to the exports a reconciliation compares with (under CONSOLE_DATA_DIR).
+RECONCILE_SOURCES_FOLDER = "avstamning-underlag"
 
 # -- files of the state folder ---------------------------------------------------------------
 LEDGER_FILE = "ledger.sqlite3"
