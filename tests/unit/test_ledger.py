@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -238,16 +239,30 @@ def test_claims_are_exclusive_across_processes(tmp_path: Path) -> None:
     assert sorted(results["p1"] + results["p2"]) == sorted(references)
 
 
-def test_a_new_ledger_opened_by_two_processes_at_once_waits_instead_of_failing(tmp_path: Path) -> None:
-    # Two runs started together on a new state folder both create the ledger. While one
-    # of them is writing to the new file, SQLite refuses the other's switch to WAL at once
-    # ("database is locked", no busy wait). The switch must wait for the writer to finish.
+@pytest.fixture
+def new_ledger_being_written(tmp_path: Path) -> Iterator[tuple[Path, sqlite3.Connection, sqlite3.Connection]]:
+    """A new ledger file that one connection (the first run) is writing to, and a second
+    connection (the other run) that has just opened it."""
     path = tmp_path / "ledger.sqlite3"
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("CREATE TABLE first_run_was_here (n INTEGER)")
     writer.execute("BEGIN IMMEDIATE")
     writer.execute("INSERT INTO first_run_was_here VALUES (1)")
     opener = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+    yield path, writer, opener
+    if writer.in_transaction:
+        writer.execute("ROLLBACK")
+    writer.close()
+    opener.close()
+
+
+def test_a_new_ledger_opened_by_two_processes_at_once_waits_instead_of_failing(
+    new_ledger_being_written: tuple[Path, sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    # Two runs started together on a new state folder both create the ledger. While one
+    # of them is writing to the new file, SQLite refuses the other's switch to WAL at once
+    # ("database is locked", no busy wait). The switch must wait for the writer to finish.
+    path, writer, opener = new_ledger_being_written
     with pytest.raises(sqlite3.OperationalError, match="locked"):
         opener.execute("PRAGMA journal_mode = WAL")  # what a plain open runs into
 
@@ -260,26 +275,18 @@ def test_a_new_ledger_opened_by_two_processes_at_once_waits_instead_of_failing(t
     use_wal(opener, sleep=writer_finishes)
     assert waits, "the switch waited for the writer"
     assert opener.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    opener.close()
-    writer.close()
     with Ledger(path) as ledger:
         assert ledger.claim(payment(), "w1", "run", 600) is not None
 
 
-def test_a_switch_to_wal_that_stays_locked_gives_up_at_its_deadline(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite3"
-    writer = sqlite3.connect(path, isolation_level=None)
-    writer.execute("CREATE TABLE t (n INTEGER)")
-    writer.execute("BEGIN IMMEDIATE")
-    writer.execute("INSERT INTO t VALUES (1)")
-    opener = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+def test_a_switch_to_wal_that_stays_locked_gives_up_at_its_deadline(
+    new_ledger_being_written: tuple[Path, sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    _, _, opener = new_ledger_being_written
     waits: list[float] = []
     with pytest.raises(sqlite3.OperationalError, match="locked"):
         use_wal(opener, wait_seconds=0.0, sleep=waits.append)
     assert waits == []
-    writer.execute("ROLLBACK")
-    writer.close()
-    opener.close()
 
 
 def test_claims_are_exclusive_across_threads(tmp_path: Path) -> None:
