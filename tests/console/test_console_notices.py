@@ -113,3 +113,13 @@ def test_runs_the_console_starts_get_its_address_for_their_messages(
     env = Launcher(settings).environment(tmp_path / "r" / "run", "handläggare anna", {})
     assert [name for name in env if name.startswith("CONSOLE_")] == ["CONSOLE_URL"]
     assert env["CONSOLE_URL"] == "https://robot.kommun.example"
+
+
+def test_every_kind_of_removal_has_a_swedish_label_on_the_retention_page() -> None:
+    # A retention run's page lists every kind the task counts; one without a label would fail it.
+    from splitpayout.retention import CATEGORIES
+
+    from console.notices import RETENTION_LABELS
+
+    assert set(RETENTION_LABELS) == set(CATEGORIES)
+    assert RETENTION_LABELS["reconcile_sources"] == "Underlag för avstämning"
