@@ -72,7 +72,7 @@ class Layout:
 class WebApp:
     """What differs between the apps; everything else is the same code."""
 
-    settings: CommonSettings  # read: mode, secret key, users and session idle time
+    settings: CommonSettings = field(repr=False)  # read: mode, secret key, users and idle time
     database: Path
     schema: str
     cookie_name: str

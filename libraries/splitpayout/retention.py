@@ -131,17 +131,22 @@ def _files(folder: Path) -> Iterator[Path]:
                 yield path
 
 
+def _subfolders(parent: Path) -> list[Path]:
+    """The folders in ``parent`` (none when it is missing), links left alone."""
+    if not parent.is_dir():
+        return []
+    return [folder for folder in sorted(parent.iterdir()) if folder.is_dir() and not folder.is_symlink()]
+
+
 def _run_folders(settings: RetentionSettings) -> Iterator[Path]:
     own = settings.artifacts_dir.resolve()
     seen: set[Path] = set()
-    candidates: list[Path] = []
-    if settings.runs_dir.is_dir():
-        candidates += [p for p in sorted(settings.runs_dir.iterdir()) if p.is_dir() and not p.is_symlink()]
+    candidates = _subfolders(settings.runs_dir)
     for folder in settings.extra_run_folders:
         if (folder / RUN_RECORD_FILE).is_file():
             candidates.append(folder)
-        elif folder.is_dir():
-            candidates += [p for p in sorted(folder.iterdir()) if p.is_dir() and not p.is_symlink()]
+        else:
+            candidates += _subfolders(folder)
     for folder in candidates:
         resolved = folder.resolve()
         if resolved != own and resolved not in seen:
@@ -165,19 +170,16 @@ def find_due_in_runs(settings: RetentionSettings, cutoff: dt.datetime) -> Iterat
 
 def find_due_in_inbox(settings: RetentionSettings, cutoff: dt.datetime) -> Iterator[Due]:
     """Archived exports (aged by their run) and rejected files (by the file or its note)."""
-    if settings.archive_dir.is_dir():
-        for folder in sorted(settings.archive_dir.iterdir()):
-            if not folder.is_dir() or folder.is_symlink():
-                continue
-            run_dir = settings.runs_dir / folder.name
-            finished = run_finished_at(run_dir)
-            if finished is None and (run_dir / RUN_RECORD_FILE).is_file():
-                continue  # its run is still going (or was cut off): the next retention run decides
-            # Without a run, the folder's own time says when the export was archived (a moved file
-            # keeps the time it was made).
-            if (finished or _newest(folder, with_folder=True)) < cutoff:
-                for path in _files(folder):
-                    yield Due(ARCHIVED, path, folder.name)
+    for folder in _subfolders(settings.archive_dir):
+        run_dir = settings.runs_dir / folder.name
+        finished = run_finished_at(run_dir)
+        if finished is None and (run_dir / RUN_RECORD_FILE).is_file():
+            continue  # its run is still going (or was cut off): the next retention run decides
+        # Without a run, the folder's own time says when the export was archived (a moved file
+        # keeps the time it was made).
+        if (finished or _newest(folder, with_folder=True)) < cutoff:
+            for path in _files(folder):
+                yield Due(ARCHIVED, path, folder.name)
     if settings.rejected_dir.is_dir():
         for path in sorted(settings.rejected_dir.iterdir()):
             if not path.is_file() or path.is_symlink():
@@ -202,11 +204,9 @@ def _newest(folder: Path, *, with_folder: bool = False) -> dt.datetime:
 def find_due_in_state(settings: RetentionSettings, cutoff: dt.datetime) -> Iterator[Due]:
     """Work-item folders and outbox messages in the state folder."""
     for name in WORK_ITEM_FOLDERS:
-        parent = settings.state_dir / name
-        if parent.is_dir():
-            for folder in sorted(parent.iterdir()):
-                if folder.is_dir() and not folder.is_symlink() and _newest(folder) < cutoff:
-                    yield Due(WORK_ITEMS, folder)
+        for folder in _subfolders(settings.state_dir / name):
+            if _newest(folder) < cutoff:
+                yield Due(WORK_ITEMS, folder)
     for state in OUTBOX_STATES:
         folder = settings.state_dir / "outbox" / state
         if folder.is_dir():
@@ -226,13 +226,6 @@ def find_due_in_console(settings: RetentionSettings, cutoff: dt.datetime) -> Ite
         for folder in _subfolders(linked):
             if _newest(folder) < cutoff:
                 yield Due(SOURCES, folder)
-
-
-def _subfolders(parent: Path) -> list[Path]:
-    """The folders in ``parent`` (none when it is missing), links left alone."""
-    if not parent.is_dir():
-        return []
-    return [folder for folder in sorted(parent.iterdir()) if folder.is_dir() and not folder.is_symlink()]
 
 
 def find_due(settings: RetentionSettings, now: dt.datetime) -> list[Due]:
