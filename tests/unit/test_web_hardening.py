@@ -167,6 +167,7 @@ def test_wrong_passwords_for_one_user_lock_it_for_a_growing_delay_without_hashin
     assert rows(kind, folder, "SELECT * FROM login_failures WHERE key LIKE 'user:%'") == []
 
 
+@pytest.mark.slow  # enough failed logins to lock an address, in four apps
 def test_many_failures_from_one_address_lock_that_address_only(
     web: Web,
 ) -> None:
@@ -248,6 +249,7 @@ def fill(rule: str, value: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?[a-z_]+>", quote(value, safe="") or "x", rule)
 
 
+@pytest.mark.slow  # every route x every odd value x every field, then 80 generated requests: 10-25 s each
 @pytest.mark.parametrize("kind", ["console", "payout"])
 @pytest.mark.parametrize("mode", MODES)
 def test_no_route_answers_5xx_to_odd_values(
