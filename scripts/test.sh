@@ -23,6 +23,7 @@ fi
 
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
+echo "setup done after $((SECONDS - started)) s"
 
 echo "== lint"
 ruff check .
@@ -34,6 +35,6 @@ echo "lint done after $((SECONDS - started)) s"
 echo "== tests ($workers workers)"
 status=0
 # --dist loadgroup: tests marked xdist_group(name) share a worker (and its module-scoped fixtures).
-python -m pytest -n "$workers" --dist loadgroup "$@" || status=$?
+python -m pytest -n "$workers" --dist loadgroup --durations=30 "$@" || status=$?
 echo "== all checks took $((SECONDS - started)) s"
 exit "$status"
