@@ -3,7 +3,8 @@
 A small SQLite file in a private temporary folder, one row per decision keyed by its
 position in the export (1-based). Results hold no personal data (``DecisionResult`` has
 none), so nothing here needs protecting beyond the folder being the run's own. A result
-put again for the same position replaces the earlier one (a second pass, say).
+put again for the same position replaces the earlier one (a second pass, say). A temporary
+folder that cannot be written raises ``StorageError`` (``TMPDIR``): the run stops on it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from splitpayout.errors import StorageFolder, translated
 from splitpayout.models import DecisionResult, Outcome
 
 _OUTCOMES = tuple(Outcome)
@@ -24,13 +26,17 @@ class ResultStore:
     """Decision results by position, in a temporary SQLite file removed by ``close``."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix="results-", dir=folder)
-        self._conn = sqlite3.connect(Path(self._folder.name) / "results.sqlite3", isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode = OFF")
-        self._conn.execute("PRAGMA synchronous = OFF")
-        self._conn.execute(
-            "CREATE TABLE results (position INTEGER PRIMARY KEY, outcome TEXT NOT NULL, body TEXT NOT NULL)"
-        )
+        self._path = Path(folder or tempfile.gettempdir())
+        with translated(StorageFolder.TEMP, self._path):
+            self._folder = tempfile.TemporaryDirectory(prefix="results-", dir=folder)
+            self._path = Path(self._folder.name) / "results.sqlite3"
+            self._conn = sqlite3.connect(self._path, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode = OFF")
+            self._conn.execute("PRAGMA synchronous = OFF")
+            self._conn.execute(
+                "CREATE TABLE results"
+                " (position INTEGER PRIMARY KEY, outcome TEXT NOT NULL, body TEXT NOT NULL)"
+            )
         self._outcomes: Counter[str] = Counter()
         self._count = 0
         # The outcome of each position (index = position), one byte per decision: -1 when none.
@@ -40,6 +46,11 @@ class ResultStore:
         """Store (or replace) the result of the decision at ``position`` (1 or more)."""
         if position < 1:
             raise ValueError(f"positions start at 1, got {position}")
+        with translated(StorageFolder.TEMP, self._path):  # stored first: counted only once it is kept
+            self._conn.execute(
+                "INSERT OR REPLACE INTO results (position, outcome, body) VALUES (?, ?, ?)",
+                (position, result.outcome.value, result.model_dump_json()),
+            )
         if position >= len(self._by_position):
             self._by_position.extend([-1] * (position + 1 - len(self._by_position)))
         earlier = self._by_position[position]
@@ -48,10 +59,6 @@ class ResultStore:
         self._by_position[position] = _OUTCOMES.index(result.outcome)
         self._outcomes[result.outcome.value] += 1
         self._count += earlier < 0
-        self._conn.execute(
-            "INSERT OR REPLACE INTO results (position, outcome, body) VALUES (?, ?, ?)",
-            (position, result.outcome.value, result.model_dump_json()),
-        )
 
     def get(self, position: int) -> DecisionResult | None:
         row = self._conn.execute("SELECT body FROM results WHERE position = ?", (position,)).fetchone()
