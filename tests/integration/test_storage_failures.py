@@ -15,6 +15,8 @@ import datetime as dt
 import json
 import socket
 import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +33,8 @@ from splitpayout.stops import STOP_TEXT, StopCode
 from devdata.generate_export import generate
 from tests.support.http_gateway import HttpGateway
 from tests.support.payout_server import PayoutServer, running_payout_system
+from tests.support.robot_env import REPO_ROOT, clean_robot_env
+from tests.support.robot_logs import readable_text
 from tests.support.small_disk import fill, free, set_read_only, small_disk
 
 pytestmark = pytest.mark.slow
@@ -260,3 +264,77 @@ def test_an_artifacts_folder_that_fills_mid_run_stops_the_run_and_still_leaves_a
         summary = run_job(settings, WatchedGateway(server.url))
         assert_completes_exactly_once(summary, server, export)
         assert "decisions_omitted" not in summary and len(summary["decisions"]) == DECISIONS
+
+
+# -- the task as robot.yaml runs it ----------------------------------------------------------
+
+
+def start_split_payouts(
+    export: Path, state: Path, artifacts: Path, server: PayoutServer
+) -> subprocess.Popen[str]:
+    env = clean_robot_env("SMTP_HOST", "NOTIFY_OPERATORS")
+    env.update(
+        DECISIONS_FILE=str(export),
+        DRY_RUN="false",
+        PAYOUT_SYSTEM_URL=server.url,
+        PAYOUT_SYSTEM_USERNAME=USER,
+        PAYOUT_SYSTEM_PASSWORD=PASSWORD,
+        PAYOUT_SYSTEM_TIMEOUT="10",
+        RETRY_BACKOFF_SECONDS="0.05",
+        LOOK_UP_EACH_PAYMENT="false",
+        STATE_DIR=str(state),
+        ROBOT_ARTIFACTS=str(artifacts),
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "splitpayout.runner", "split_payouts"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def fill_after_payments(
+    process: subprocess.Popen[str], server: PayoutServer, count: int, state: Path
+) -> None:
+    """Fill ``state`` once the stand-in holds ``count`` payments (it is asked between its answers)."""
+    while process.poll() is None:
+        if len(server.api_payments()) >= count:
+            fill(state)
+            return
+        time.sleep(0.05)  # a poll of the payout system's state, not a wait for time to pass
+    raise AssertionError("the run ended before the stand-in held the payments to fill the disk after")
+
+
+@pytest.mark.browser
+def test_the_task_on_a_disk_that_fills_exits_non_zero_and_every_record_says_why(
+    tmp_path: Path, server: PayoutServer, export: Path
+) -> None:
+    artifacts = tmp_path / "artifacts"
+    with small_disk(tmp_path / "state", STATE_KIB) as state:
+        process = start_split_payouts(export, state, artifacts, server)
+        fill_after_payments(process, server, 3, state)
+        _, errors = process.communicate(timeout=600)
+
+        assert process.returncode != 0, errors
+        summary = json.loads((artifacts / "summary.json").read_text("utf-8"))
+        assert_stopped(summary, StopCode.STORAGE_FULL, export)
+        run = json.loads((artifacts / "run.json").read_text("utf-8"))
+        assert run["status"] == "stopped" and run["stop"]["code"] == "storage_full"
+        assert run["exit_status"] == process.returncode
+        events = [json.loads(line) for line in (artifacts / "run.jsonl").read_text("utf-8").splitlines()]
+        assert any(e["event"] == "run_stopped" and e["code"] == "storage_full" for e in events)
+        assert events[-1]["event"] == "run_finished" and events[-1]["status"] == "stopped"
+        log = readable_text(artifacts / "log.html")
+        assert STOP_TEXT[StopCode.STORAGE_FULL] in log
+        assert "OperationalError" not in log  # the cause is named, not a raw exception
+
+        free(state)
+        process = start_split_payouts(export, state, artifacts, server)
+        _, errors = process.communicate(timeout=600)
+        assert process.returncode == 0, errors
+        summary = json.loads((artifacts / "summary.json").read_text("utf-8"))
+        assert_completes_exactly_once(summary, server, export)
+        run = json.loads((artifacts / "run.json").read_text("utf-8"))
+        assert run["status"] == "completed" and run["stop"] is None
