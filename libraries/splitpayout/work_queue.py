@@ -194,7 +194,11 @@ class Consumer:
                 stop_code=stop.code.value if stop is not None else None,
             ).model_dump(mode="json")
         )
-        self.queue.release(release_for(result, stop.detail if stop is not None else None))
+        self.queue.release(
+            release_for(
+                result, stop.detail if stop is not None else None, stop.code if stop is not None else None
+            )
+        )
 
     def _payout_dates(self, item: DecisionItem) -> tuple[dt.date, dt.date] | None:
         """A worker that shares the ledger searches the batch's payout dates once, up front."""

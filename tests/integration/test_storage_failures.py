@@ -31,6 +31,9 @@ from splitpayout.planner import plan_export
 from splitpayout.stops import STOP_TEXT, StopCode
 
 from devdata.generate_export import generate
+from tests.integration.test_inbox import export as inbox_export
+from tests.integration.test_inbox import run_the_inbox
+from tests.integration.test_work_items import payout_system, run_task
 from tests.support.http_gateway import HttpGateway
 from tests.support.payout_server import PayoutServer, running_payout_system
 from tests.support.robot_env import REPO_ROOT, clean_robot_env
@@ -338,3 +341,72 @@ def test_the_task_on_a_disk_that_fills_exits_non_zero_and_every_record_says_why(
         assert_completes_exactly_once(summary, server, export)
         run = json.loads((artifacts / "run.json").read_text("utf-8"))
         assert run["status"] == "completed" and run["stop"] is None
+
+
+# -- work-item consumers and the inbox ---------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_a_consumer_on_a_read_only_state_folder_fails_every_item_with_that_cause_and_a_retry_completes(
+    tmp_path: Path, server: PayoutServer, export: Path
+) -> None:
+    producer = run_task(
+        "produce_work_items",
+        tmp_path / "producer",
+        items=[{"payload": {"requested_by": "test"}}],
+        env={"DECISIONS_FILE": str(export)},
+    )
+    assert producer.returncode == 0, producer.explain()
+    with small_disk(tmp_path / "state", STATE_KIB) as state:
+        set_read_only(state, True)
+        consumer = run_task(
+            "consume_work_items",
+            tmp_path / "consumer",
+            items=producer.output_items(),
+            env=payout_system(server.url),
+            state_dir=state,
+        )
+
+        assert consumer.returncode != 0, consumer.explain()
+        assert server.api_payments() == []
+        releases = consumer.releases()
+        assert len(releases) == DECISIONS
+        assert {(r["state"], r["exception"]["code"]) for r in releases} == {("FAILED", "storage_read_only")}
+        reporter = run_task("report_work_items", tmp_path / "reporter", items=consumer.output_items())
+        assert_stopped(reporter.summary(), StopCode.STORAGE_READ_ONLY, export)
+
+        set_read_only(state, False)
+        again = run_task(
+            "consume_work_items",
+            tmp_path / "again",
+            items=producer.output_items(),
+            env=payout_system(server.url),
+            state_dir=state,
+        )
+        assert again.returncode == 0, again.explain()
+        reporter = run_task("report_work_items", tmp_path / "reporter-again", items=again.output_items())
+        assert_completes_exactly_once(reporter.summary(), server, export)
+
+
+def test_an_inbox_export_whose_run_has_no_room_needs_attention_and_is_not_processed(
+    tmp_path: Path, server: PayoutServer
+) -> None:
+    place = {name: tmp_path / name for name in ("inbox", "archive", "rejected", "runs", "output")}
+    place["inbox"].mkdir()
+    inbox_export(place["inbox"] / "beslut.xlsx", count=DECISIONS)
+    with small_disk(tmp_path / "state", 1024) as state:
+        place["state"] = state
+        status, summary = run_the_inbox(place, dry_run=False, **payout_system(server.url))
+
+    assert status != 0
+    assert summary["status"] == "needs_attention"
+    [entry] = summary["files"]
+    assert (entry["outcome"], entry["run_status"], entry["error_code"]) == (
+        "run_failed",
+        "stopped",
+        "storage_full",
+    )
+    run_summary = json.loads((place["runs"] / entry["run_dir"] / "summary.json").read_text("utf-8"))
+    assert run_summary["stop"]["code"] == "storage_full"
+    assert run_summary["totals"]["decisions"] == DECISIONS
+    assert server.api_payments() == []
