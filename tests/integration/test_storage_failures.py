@@ -358,14 +358,18 @@ def test_a_consumer_on_a_read_only_state_folder_fails_every_item_with_that_cause
     )
     assert producer.returncode == 0, producer.explain()
     with small_disk(tmp_path / "state", STATE_KIB) as state:
+
+        def consume(folder: str) -> Any:
+            return run_task(
+                "consume_work_items",
+                tmp_path / folder,
+                items=producer.output_items(),
+                env=payout_system(server.url),
+                state_dir=state,
+            )
+
         set_read_only(state, True)
-        consumer = run_task(
-            "consume_work_items",
-            tmp_path / "consumer",
-            items=producer.output_items(),
-            env=payout_system(server.url),
-            state_dir=state,
-        )
+        consumer = consume("consumer")
 
         assert consumer.returncode != 0, consumer.explain()
         assert server.api_payments() == []
@@ -376,13 +380,7 @@ def test_a_consumer_on_a_read_only_state_folder_fails_every_item_with_that_cause
         assert_stopped(reporter.summary(), StopCode.STORAGE_READ_ONLY, export)
 
         set_read_only(state, False)
-        again = run_task(
-            "consume_work_items",
-            tmp_path / "again",
-            items=producer.output_items(),
-            env=payout_system(server.url),
-            state_dir=state,
-        )
+        again = consume("again")
         assert again.returncode == 0, again.explain()
         reporter = run_task("report_work_items", tmp_path / "reporter-again", items=again.output_items())
         assert_completes_exactly_once(reporter.summary(), server, export)
