@@ -273,7 +273,7 @@ def test_an_artifacts_folder_that_fills_mid_run_stops_the_run_and_still_leaves_a
 
 
 def start_split_payouts(
-    export: Path, state: Path, artifacts: Path, server: PayoutServer
+    export: Path, state: Path, artifacts: Path, server: PayoutServer, **extra: str
 ) -> subprocess.Popen[str]:
     env = clean_robot_env("SMTP_HOST", "NOTIFY_OPERATORS")
     env.update(
@@ -288,6 +288,7 @@ def start_split_payouts(
         STATE_DIR=str(state),
         ROBOT_ARTIFACTS=str(artifacts),
     )
+    env.update(extra)
     return subprocess.Popen(
         [sys.executable, "-m", "splitpayout.runner", "split_payouts"],
         cwd=REPO_ROOT,
@@ -341,6 +342,25 @@ def test_the_task_on_a_disk_that_fills_exits_non_zero_and_every_record_says_why(
         assert_completes_exactly_once(summary, server, export)
         run = json.loads((artifacts / "run.json").read_text("utf-8"))
         assert run["status"] == "completed" and run["stop"] is None
+
+
+def test_parallel_workers_on_a_read_only_state_folder_are_never_started(
+    tmp_path: Path, server: PayoutServer, export: Path
+) -> None:
+    artifacts = tmp_path / "artifacts"
+    with small_disk(tmp_path / "state", STATE_KIB) as state:
+        set_read_only(state, True)
+        process = start_split_payouts(export, state, artifacts, server, WORKERS="2")
+        _, errors = process.communicate(timeout=300)
+
+    assert process.returncode != 0, errors
+    assert_stopped(
+        json.loads((artifacts / "summary.json").read_text("utf-8")), StopCode.STORAGE_READ_ONLY, export
+    )
+    assert not (artifacts / "workers").exists()
+    assert server.api_payments() == []
+    run = json.loads((artifacts / "run.json").read_text("utf-8"))
+    assert (run["status"], run["stop"]["code"]) == ("stopped", "storage_read_only")
 
 
 # -- work-item consumers and the inbox ---------------------------------------------------------
