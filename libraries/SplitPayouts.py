@@ -143,11 +143,15 @@ class SplitPayouts(JobLibrary[SplitPayoutJob, Never]):
         self.close_gateway()
         if self._job is None:
             return
-        if self._job.reports_pending:
-            # The task did not get as far as its reports: whatever the results say, it did not complete.
-            self._job.fail("the run ended before its reports were written (see the failed step in log.html)")
-            self._job.write_reports()
-        self._job.close()
+        try:
+            if self._job.reports_pending:
+                # The task did not get as far as its reports: whatever the results say, it did not complete.
+                self._job.fail(
+                    "the run ended before its reports were written (see the failed step in log.html)"
+                )
+                self._job.write_reports()
+        finally:
+            self._job.close()
 
 
 _CONSOLE = {"started": False}

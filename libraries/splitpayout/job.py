@@ -105,6 +105,8 @@ class SplitPayoutJob(NarratedJob):
         self.planned = 0
         self.payout_dates: tuple[dt.date, dt.date] | None = None  # first and last of the planned payments
         self.results = ResultStore()
+        if self.results.failure is not None:
+            self.log.warning("results_in_memory", step="start", error=self.results.failure.detail)
         self._totals = Totals()
         self._handed_plans: list[DecisionPlan] | None = None
         self.reports_written = False
@@ -228,7 +230,10 @@ class SplitPayoutJob(NarratedJob):
         """Keep one decision's final result and report it in the logs (``tell``: in log.html too)."""
         if position in self.results:
             raise ValueError(f"decision at position {position} already has a result")
+        failing = self.results.failure
         self.results.put(position, result)
+        if self.results.failure is not None and failing is None:
+            self.log.warning("results_in_memory", step="record", error=self.results.failure.detail)
         self._totals.add(hidden_if_protected(plan, result))
         self.report_decision(result, tell=tell)
 

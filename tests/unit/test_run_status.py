@@ -17,8 +17,9 @@ from splitpayout.config import Settings
 from splitpayout.errors import StorageError, StorageFolder, StorageProblem, storage_error
 from splitpayout.job import SplitPayoutJob
 from splitpayout.ledger import Ledger
-from splitpayout.models import Outcome
+from splitpayout.models import DecisionResult, Outcome
 from splitpayout.planner import plan_export
+from splitpayout.results import ResultStore
 from splitpayout.runlog import RunLog
 from splitpayout.stops import STOP_TEXT, StopCode
 from splitpayout.storage import check_room
@@ -169,3 +170,23 @@ def test_a_run_log_on_a_full_disk_keeps_its_first_failure_and_never_raises(tmp_p
         log.close()
 
     assert log.failure is not None and log.failure.stop.code is StopCode.ARTIFACTS_FULL
+
+
+def test_results_outlive_a_temporary_folder_that_fills_up(tmp_path: Path) -> None:
+    def result(number: int, outcome: Outcome) -> DecisionResult:
+        return DecisionResult(decision_id=f"B-{number}", outcome=outcome, amount_ore=100 * number)
+
+    with small_disk(tmp_path / "tmp", 256) as folder:
+        store = ResultStore(folder)
+        store.put(1, result(1, Outcome.FAILED))
+        store.put(2, result(2, Outcome.PAID))
+        fill(folder)
+        for number in range(3, 200):
+            store.put(number, result(number, Outcome.PAID))
+        store.put(1, result(1, Outcome.PAID))  # a second pass replaces a result kept before
+
+        assert store.failure is not None and store.failure.stop.code is StopCode.TEMP_STORAGE_UNUSABLE
+        assert [position for position, _ in store] == list(range(1, 200))
+        assert store.get(1) == result(1, Outcome.PAID) and store.get(2) == result(2, Outcome.PAID)
+        assert (store.count(Outcome.PAID), store.count(Outcome.FAILED), len(store)) == (199, 0, 199)
+        store.close()
