@@ -39,6 +39,7 @@ from tests.support.payout_server import PayoutServer, running_payout_system
 from tests.support.robot_env import REPO_ROOT, clean_robot_env
 from tests.support.robot_logs import readable_text
 from tests.support.small_disk import fill, free, set_read_only, small_disk
+from tests.support.smtp_server import local_smtp_server
 
 pytestmark = pytest.mark.slow
 
@@ -316,8 +317,14 @@ def test_the_task_on_a_disk_that_fills_exits_non_zero_and_every_record_says_why(
     tmp_path: Path, server: PayoutServer, export: Path
 ) -> None:
     artifacts = tmp_path / "artifacts"
-    with small_disk(tmp_path / "state", STATE_KIB) as state:
-        process = start_split_payouts(export, state, artifacts, server)
+    with small_disk(tmp_path / "state", STATE_KIB) as state, local_smtp_server() as (port, mail):
+        mail_settings = {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(port),
+            "NOTIFY_FROM": "robot@kommun.example",
+            "NOTIFY_OPERATORS": "drift@kommun.example",
+        }
+        process = start_split_payouts(export, state, artifacts, server, **mail_settings)
         fill_after_payments(process, server, 3, state)
         _, errors = process.communicate(timeout=600)
 
@@ -333,9 +340,13 @@ def test_the_task_on_a_disk_that_fills_exits_non_zero_and_every_record_says_why(
         log = readable_text(artifacts / "log.html")
         assert STOP_TEXT[StopCode.STORAGE_FULL] in log
         assert "OperationalError" not in log  # the cause is named, not a raw exception
+        # The operators hear of it, though the outbox in the full STATE_DIR cannot keep the message.
+        [told] = [m for m in mail.received if m.recipients == ["drift@kommun.example"]]
+        assert STOP_TEXT[StopCode.STORAGE_FULL] in " ".join(told.text.split())
+        assert "Teknisk detalj (storage_full)" in told.text
 
         free(state)
-        process = start_split_payouts(export, state, artifacts, server)
+        process = start_split_payouts(export, state, artifacts, server, **mail_settings)
         _, errors = process.communicate(timeout=600)
         assert process.returncode == 0, errors
         summary = json.loads((artifacts / "summary.json").read_text("utf-8"))
