@@ -20,15 +20,18 @@ from pathlib import Path
 
 from splitpayout.errors import StorageError, StorageFolder, StorageProblem, translated
 
-# The ledger: a few hundred bytes per payment, and its write-ahead log, which grows to about
-# 4 MiB (1000 pages) between checkpoints whatever the export's size.
+# The ledger: about 1 kB per decision in the file itself, and its write-ahead log, which takes
+# some 48 KiB per decision (each payment's claim, intent and payment number are written and
+# synced one by one) until SQLite's checkpoint stops its growth at about 4 MiB (1000 pages).
 STATE_BYTES_PER_DECISION = 2 * 1024
-STATE_MARGIN_BYTES = 8 * 1024 * 1024
+STATE_LOG_BYTES_PER_DECISION = 48 * 1024
+STATE_LOG_MAX_BYTES = 4 * 1024 * 1024
+STATE_MARGIN_BYTES = 512 * 1024
 # summary.json, run.jsonl, output.xml, log.html and report.html of a real run: about 2 kB per
 # decision measured, four times that for retries and long references; the margin holds
 # Robot Framework's fixed part of its log and report (about 0.5 MB) and the workbook.
 ARTIFACTS_BYTES_PER_DECISION = 8 * 1024
-ARTIFACTS_MARGIN_BYTES = 8 * 1024 * 1024
+ARTIFACTS_MARGIN_BYTES = 2 * 1024 * 1024
 # Kept back in the artifacts folder for a summary without its per-decision list.
 SUMMARY_RESERVE_BYTES = 256 * 1024
 RESERVE_FILE = ".summary-reserve"
@@ -36,8 +39,9 @@ RESERVE_FILE = ".summary-reserve"
 
 def needed_bytes(decisions: int) -> dict[StorageFolder, int]:
     """The room a real run over ``decisions`` decisions needs in each folder."""
+    log = min(STATE_LOG_BYTES_PER_DECISION * decisions, STATE_LOG_MAX_BYTES)
     return {
-        StorageFolder.STATE: STATE_MARGIN_BYTES + STATE_BYTES_PER_DECISION * decisions,
+        StorageFolder.STATE: STATE_MARGIN_BYTES + log + STATE_BYTES_PER_DECISION * decisions,
         StorageFolder.ARTIFACTS: ARTIFACTS_MARGIN_BYTES + ARTIFACTS_BYTES_PER_DECISION * decisions,
     }
 
