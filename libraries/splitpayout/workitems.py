@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, payment_results
+from splitpayout.stops import RunStop, StopCode
 
 DecisionKind = Literal["splitpayout.decision/1"]
 ResultKind = Literal["splitpayout.result/1"]
@@ -75,6 +76,20 @@ class ResultItem(BaseModel):
     result: DecisionResult
     worker: str = ""
     stopped: str | None = None  # why the consumer stopped before this decision, if it did
+    stop_code: str | None = None  # that stop's code (splitpayout.stops.StopCode)
+
+    @property
+    def stop(self) -> RunStop | None:
+        """The consumer's stop before this decision, if it stopped."""
+        if not self.stopped:
+            return None
+        code = self.stop_code or StopCode.PAYOUT_SYSTEM_DOWN
+        return RunStop.from_dict({"code": code, "detail": self.stopped})
+
+
+def first_stop(items: Iterable[ResultItem]) -> RunStop | None:
+    """The first stop among results (a run over many consumers or workers stopped if one did)."""
+    return next((item.stop for item in items if item.stop is not None), None)
 
 
 def decision_item(payload: Any) -> DecisionItem:
@@ -109,9 +124,10 @@ class Release:
     message: str | None = None
 
 
-def release_for(result: DecisionResult, stopped: str | None = None) -> Release:
+def release_for(result: DecisionResult, stopped: str | None = None, stop_code: str | None = None) -> Release:
     """``DONE`` for paid and already paid; ``FAILED`` ``BUSINESS`` (reason code) for manual handling;
-    ``FAILED`` ``APPLICATION`` for technical failures, which a retry of the work item completes."""
+    ``FAILED`` ``APPLICATION`` for technical failures, which a retry of the work item completes (the
+    stop's code when the run stopped: the payout system unavailable, the robot's storage failing)."""
     if result.outcome in (Outcome.PAID, Outcome.ALREADY_PAID):
         return Release("DONE")
     if result.outcome is Outcome.MANUAL:
@@ -124,7 +140,8 @@ def release_for(result: DecisionResult, stopped: str | None = None) -> Release:
         return Release("FAILED", "BUSINESS", codes[0], message[:MESSAGE_LIMIT])
     if stopped:
         message = f"Decision {result.decision_id} was not attempted: {stopped}"
-        return Release("FAILED", "APPLICATION", "payout_system_unavailable", message[:MESSAGE_LIMIT])
+        code = "payout_system_unavailable" if stop_code in (None, StopCode.PAYOUT_SYSTEM_DOWN) else stop_code
+        return Release("FAILED", "APPLICATION", code, message[:MESSAGE_LIMIT])
     message = (
         f"Decision {result.decision_id}: a technical failure remained after retries; "
         "retry the work item to complete it (nothing is entered twice)"
