@@ -34,7 +34,6 @@ echo "lint done after $((SECONDS - started)) s"
 
 echo "== tests ($workers workers)"
 status=0
-# --dist loadgroup: tests marked xdist_group(name) share a worker (and its module-scoped fixtures).
-python -m pytest -n "$workers" --dist loadgroup --durations=30 "$@" || status=$?
+python -m pytest -n "$workers" --durations=30 "$@" || status=$?
 echo "== all checks took $((SECONDS - started)) s"
 exit "$status"

@@ -9,9 +9,8 @@ process, taking tests in any order). A new test must therefore be parallel-safe:
   folder of the repository, except a path of its own under ``output/`` named after the test);
 - change environment variables, the working folder and module attributes only through
   ``monkeypatch``, and give subprocesses their own ``env=`` (``tests.support.robot_env``);
-- assume no order and no other test: a session-scoped fixture is built once per worker, and the
-  tests that use a module-scoped fixture run on one worker together (see below), so build costly
-  things (a server, a browser, a real run) once per module, not per test;
+- assume no order and no other test: a session- or module-scoped fixture is built once in every
+  worker that runs a test using it (so several times in a run), never shared between workers;
 - wait for a new state, never for time (no fixed sleeps, no wall-clock limits, no hypothesis deadline).
 
 A test of more than a few seconds is marked ``slow``; ``scripts/test.sh --fast`` leaves those out.
@@ -19,22 +18,9 @@ A test of more than a few seconds is marked ``slow``; ``scripts/test.sh --fast``
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import settings
 
 # A generated example's speed says nothing of its correctness: on a loaded machine (parallel workers,
 # one core) the default 200 ms deadline would fail tests that are right.
 settings.register_profile("project", deadline=None)
 settings.load_profile("project")
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests sharing a module-scoped fixture (a server, a browser, a real run) share a worker under
-    ``--dist loadgroup``, so it is built once, not once per worker that gets one of them."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        if any(defs[-1].scope == "module" for defs in info.name2fixturedefs.values() if defs):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
