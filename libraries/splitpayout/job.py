@@ -19,6 +19,7 @@ from splitpayout.config import Settings
 from splitpayout.config.names import RUN_LOG_FILE
 from splitpayout.errors import ExportFileError
 from splitpayout.files import file_sha256
+from splitpayout.followup.statistics import RunStatistics
 from splitpayout.gateway import PayoutGateway
 from splitpayout.ledger import Ledger
 from splitpayout.models import (
@@ -106,6 +107,7 @@ class SplitPayoutJob(NarratedJob):
         self._reports_wanted = True
         # Decisions of the export with no result (work items a reporter has not received).
         self.missing_results = 0
+        self.statistics = RunStatistics(self.mode)  # the board's follow-up: aggregates only
         self.log.event("run_started", step="start", mode=self.mode, started_by=self.started_by)
 
     # -- read -------------------------------------------------------------------------------
@@ -225,6 +227,7 @@ class SplitPayoutJob(NarratedJob):
             raise ValueError(f"decision at position {position} already has a result")
         self.results.put(position, result)
         self._totals.add(hidden_if_protected(plan, result))
+        self.statistics.add(plan, result)
         self.report_decision(result, tell=tell)
 
     def register(self, gateway: PayoutGateway, *, worker_id: str) -> None:
@@ -360,6 +363,7 @@ class SplitPayoutJob(NarratedJob):
         write_summary(
             artifacts / SUMMARY_FILE, run=self._run_facts(finished), totals=totals, decisions=decisions()
         )
+        self.statistics.write(artifacts, run_id=self.run_id, run_date=self.settings.run_date)
         workbook = artifacts / MANUAL_WORKBOOK_FILE
         if human:
             write_manual_workbook(
