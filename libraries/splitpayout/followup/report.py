@@ -54,15 +54,18 @@ def published(tally: Tally, threshold: int = SUPPRESSION_THRESHOLD) -> dict[str,
         "share_percent": {
             "to_women": _share(amounts["to_women"], amounts["to_women"], amounts["to_men"]),
             "to_men": _share(amounts["to_men"], amounts["to_women"], amounts["to_men"]),
-            "split_households": _share(households["split"], households["split"], households["not_split"]),
+            "split_households": _share(households["split"], households["paid"], 0),
         },
     }
+    # A share made of a withheld figure is withheld too.
+    withheld += [f"share_percent.{key}" for key, value in document["share_percent"].items() if value is None]
     document["withheld"] = withheld
     return document
 
 
 def _share(part: int | None, first: int | None, second: int | None) -> float | None:
-    """``part`` of ``first + second`` in percent with one decimal; None when one is withheld or both are 0."""
+    """``part`` of ``first + second`` in percent with one decimal; None when one is withheld or both are 0
+    (the split households' share is of the households paid: ``second`` is 0)."""
     if part is None or first is None or second is None or first + second == 0:
         return None
     return round(100 * part / (first + second), 1)
