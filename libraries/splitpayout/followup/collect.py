@@ -19,7 +19,6 @@ Dry runs and other tasks' folders add nothing.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from splitpayout.config.names import SUMMARY_FILE
+from splitpayout.files import read_json_object
 from splitpayout.followup.statistics import AMOUNT_KEYS, HOUSEHOLD_KEYS, STATISTICS_FILE
 from splitpayout.models import Outcome, ReasonCode
 from swedish_rules import previous_bank_day
@@ -194,31 +194,22 @@ def _latest_unpaid(runs: list[RunFacts]) -> Iterator[tuple[dt.date, dict[str, An
 
 
 def _read_run(folder: Path) -> RunFacts | None:
-    summary = _json(folder / SUMMARY_FILE)
-    if summary is None or summary.get("mode") != "real" or "task" in summary:
+    summary = read_json_object(folder / SUMMARY_FILE)
+    if summary.get("mode") != "real" or "task" in summary:
         return None  # a dry run, or another task's summary (retention)
     decisions, run_id = summary.get("decisions"), summary.get("run_id")
     run_date = _date(summary.get("run_date"))
     if not isinstance(decisions, list) or not isinstance(run_id, str) or run_date is None:
         return None
-    statistics = _json(folder / STATISTICS_FILE)
-    if statistics is not None and statistics.get("run_id") != run_id:
-        statistics = None  # a copy from another run is no statistics of this one
+    statistics = read_json_object(folder / STATISTICS_FILE)
     return RunFacts(
         run_id=run_id,
         started_at=str(summary.get("started_at") or ""),
         run_date=run_date,
         decisions=[d for d in decisions if isinstance(d, dict)],
-        statistics=statistics,
+        # None without one, or with a copy from another run (no statistics of this one).
+        statistics=statistics if statistics.get("run_id") == run_id else None,
     )
-
-
-def _json(path: Path) -> dict[str, Any] | None:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return document if isinstance(document, dict) else None
 
 
 def _date(value: object) -> dt.date | None:

@@ -19,9 +19,9 @@ from splitpayout.models import (
     DecisionResult,
     Method,
     Outcome,
-    PaymentResult,
     PaymentStatus,
     PlannedPayment,
+    payment_results,
 )
 
 from devdata.generate_export import luhn_digit
@@ -276,18 +276,7 @@ def test_a_runs_sums_add_up_and_only_paid_decisions_count_as_households(
         )
         status = PaymentStatus.REGISTERED if outcome is Outcome.PAID else PaymentStatus.FAILED
         result = DecisionResult(
-            decision_id=str(number),
-            outcome=outcome,
-            payments=tuple(
-                PaymentResult(
-                    reference=p.reference,
-                    method=p.method,
-                    amount_ore=p.amount_ore,
-                    payout_date=p.payout_date,
-                    status=status,
-                )
-                for p in plan.payments
-            ),
+            decision_id=str(number), outcome=outcome, payments=payment_results(plan, status)
         )
         statistics.add(plan, result)
     days = statistics.as_dict(run_id="r", run_date=dt.date(2026, 11, 20))["by_payout_date"]
