@@ -38,7 +38,13 @@ def published(tally: Tally, threshold: int = SUPPRESSION_THRESHOLD) -> dict[str,
         key: shown(f"amount_ore.{key}", tally.amount_ore[key], tally.households_with[_AMOUNT_BASE[key]])
         for key in AMOUNT_KEYS
     }
-    registered = shown("payments_registered", tally.payments_registered, tally.households_registered)
+    # Over the households paid, and those the payments belong to (which may include a decision
+    # that a later run completed): the smaller of the two decides.
+    registered = shown(
+        "payments_registered",
+        tally.payments_registered,
+        min(tally.households["paid"], tally.households_registered),
+    )
     manual = {
         code: shown(f"manual_by_reason.{code}", number, number)
         for code, number in sorted(tally.manual_by_reason.items())

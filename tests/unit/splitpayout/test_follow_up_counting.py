@@ -188,6 +188,10 @@ def test_four_households_are_withheld_and_five_are_shown() -> None:
         "share_percent.to_women",
     }
     assert "households.split" not in shown["withheld"] and shown["payments_registered"] == 12
+    # Payments of 4 households paid (plus one a later run completed) are withheld.
+    tally.households.update(paid=-5)
+    tally.households_registered = 5
+    assert published(tally)["payments_registered"] is None
 
 
 @settings(max_examples=50, deadline=None)
