@@ -15,7 +15,7 @@ from splitpayout.followup.files import SHARES, value_at
 from splitpayout.followup.report import WITHHELD_TEXT
 
 # Drawing units of the SVG's viewBox (it scales to the page's width).
-LEFT, TOP, PLOT_HEIGHT, BAR, GAP, BOTTOM = 44, 16, 200, 16, 22, 54
+LEFT, TOP, PLOT_HEIGHT, BAR, GAP, BOTTOM = 44, 16, 200, 16, 22, 24
 # Colours with at least 3:1 against white (WCAG non-text contrast), told apart by pattern too.
 SERIES = (
     ("Till kvinnor", "#8a2a6b", "solid"),
