@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from splitpayout.followup.report import WITHHELD_TEXT
 from splitpayout.reports import reason_text, write_json_atomically
@@ -195,7 +196,9 @@ def _shares_chart(*, header_row: int, months: int) -> BarChart:
     )
     labels = Reference(_SheetName(SHEET), min_col=1, min_row=header_row + 1, max_row=header_row + months)
     chart.add_data(data, titles_from_data=True)
-    chart.set_categories(labels)
+    for series in chart.series:  # the months are text: a reference to strings, not numbers
+        series.cat = AxDataSource(strRef=StrRef(f=str(labels)))
+    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl hides both axes by default
     return chart
 
 
