@@ -9,9 +9,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from splitpayout.config import Config, SettingsError
 from splitpayout.followup.collect import Period, Tally, count, read_runs, run_folders
+from splitpayout.followup.job import period_of
 from splitpayout.followup.report import published
 from splitpayout.followup.statistics import MAN, WOMAN, RunStatistics, legal_sex
 from splitpayout.models import (
@@ -302,3 +305,21 @@ def test_a_runs_sums_add_up_and_only_paid_decisions_count_as_households(
     assert amounts["to_women"] == expected_women
     assert amounts["split_to_women"] + amounts["split_to_men"] == sum(d[3] + d[4] for d in paid if d[2])
     assert day["payments_registered"] == sum(1 + (d[2] is not None) + (d[5] > 0) for d in paid)
+
+
+def test_the_period_is_the_previous_calendar_month_unless_given() -> None:
+    def period(**env: str) -> Period:
+        return period_of(Config.load(env).follow_up, dt.date(2027, 1, 10))
+
+    assert period() == Period(dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+    assert period(FOLLOW_UP_FROM="2026-02-03") == Period(dt.date(2026, 2, 3), dt.date(2026, 2, 28))
+    assert period(FOLLOW_UP_TO="2026-10-20") == Period(dt.date(2026, 10, 1), dt.date(2026, 10, 20))
+    assert period(FOLLOW_UP_FROM="2026-11-01", FOLLOW_UP_TO="2027-01-31").months() == [
+        "2026-11",
+        "2026-12",
+        "2027-01",
+    ]
+    with pytest.raises(SettingsError, match="FOLLOW_UP_TO"):
+        period(FOLLOW_UP_FROM="2026-12-02", FOLLOW_UP_TO="2026-12-01")
+    with pytest.raises(SettingsError, match="FOLLOW_UP_FROM"):
+        period(FOLLOW_UP_FROM="1 december")
