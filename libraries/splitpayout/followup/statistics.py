@@ -17,6 +17,7 @@ latest outcome), which needs nothing from here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -135,7 +136,17 @@ class RunStatistics:
             ],
         }
 
-    def write(self, artifacts: Path, *, run_id: str, run_date: dt.date) -> None:
-        """``statistics.json`` in the run's artifacts (a real run only)."""
-        if self.kept:
-            write_json_atomically(artifacts / STATISTICS_FILE, self.as_dict(run_id=run_id, run_date=run_date))
+    def write(self, artifacts: Path, *, run_id: str, run_date: dt.date) -> bool:
+        """``statistics.json`` in the run's artifacts (a real run only). A folder that cannot take it
+        (full, gone) never fails the run's payouts or its other reports: the file is left out, and
+        the follow-up counts the run among those without statistics. Returns whether it was written."""
+        if not self.kept:
+            return False
+        path = artifacts / STATISTICS_FILE
+        try:
+            write_json_atomically(path, self.as_dict(run_id=run_id, run_date=run_date))
+        except OSError:
+            with contextlib.suppress(OSError):
+                path.with_suffix(path.suffix + ".tmp").unlink(missing_ok=True)
+            return False
+        return True
