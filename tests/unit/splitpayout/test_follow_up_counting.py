@@ -323,3 +323,14 @@ def test_the_period_is_the_previous_calendar_month_unless_given() -> None:
         period(FOLLOW_UP_FROM="2026-12-02", FOLLOW_UP_TO="2026-12-01")
     with pytest.raises(SettingsError, match="FOLLOW_UP_FROM"):
         period(FOLLOW_UP_FROM="1 december")
+
+
+def test_a_folder_that_cannot_take_the_statistics_leaves_them_out_and_a_dry_run_keeps_none(
+    tmp_path: Path,
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    assert RunStatistics("real").write(blocked, run_id="r", run_date=dt.date(2026, 11, 20)) is False
+    assert RunStatistics("dry_run").write(tmp_path, run_id="r", run_date=dt.date(2026, 11, 20)) is False
+    assert not (tmp_path / "statistics.json").exists()
+    assert RunStatistics("real").write(tmp_path, run_id="r", run_date=dt.date(2026, 11, 20)) is True
