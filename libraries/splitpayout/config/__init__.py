@@ -27,6 +27,7 @@ from splitpayout.config.sections import (
     DEFAULT_MAX_ATTEMPTS,
     MAX_WORKERS,
     Credentials,
+    FollowUpConfig,
     InboxConfig,
     NotifyConfig,
     Places,
@@ -47,6 +48,7 @@ SECTIONS: tuple[type[EnvSection], ...] = (
     InboxConfig,
     RetentionSettings,
     ReconcileConfig,
+    FollowUpConfig,
     NotifyConfig,
     Credentials,
     RunnerConfig,
@@ -86,6 +88,7 @@ class Config:
     inbox = _Section(InboxConfig)
     retention = _Section(RetentionSettings)
     reconcile = _Section(ReconcileConfig)
+    follow_up = _Section(FollowUpConfig)
     notify = _Section(NotifyConfig)
     credentials = _Section(Credentials)
     runner = _Section(RunnerConfig)
@@ -109,6 +112,7 @@ __all__ = [
     "Config",
     "Credentials",
     "EnvSection",
+    "FollowUpConfig",
     "InboxConfig",
     "MissingSecretError",
     "NotifyConfig",
