@@ -147,7 +147,7 @@ def run_work_items(env: dict[str, str], demo_dir: Path, export: Path, artifacts:
 
     from webcommon.files import private_dir
 
-    items = private_dir(demo_dir / "work-items" / dt.datetime.now().strftime("%Y%m%dT%H%M%S"))
+    items = private_dir(private_dir(demo_dir / "work-items") / dt.datetime.now().strftime("%Y%m%dT%H%M%S"))
     out = artifacts / "work-items"
     shutil.rmtree(out, ignore_errors=True)
     env = {**env, "WORK_ITEM_KEY_FILE": str(demo_key_file(demo_dir))}
@@ -199,7 +199,7 @@ def run_work_items(env: dict[str, str], demo_dir: Path, export: Path, artifacts:
         },
     ).wait()
     print_summary(out / "report")
-    print(f"demo: work items in {items} (personal data: the demo's state folder)")
+    print(f"demo: work items in {items} (sealed, owner-only: the demo's state folder)")
     print(f"demo: the reporter exited with status {reported}")
     return reported or max(statuses)
 
