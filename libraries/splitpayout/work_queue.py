@@ -28,6 +28,7 @@ from splitpayout.workitems import (
     WorkItemQueue,
     check_key,
     decision_item,
+    first_stop,
     key_check,
     open_decision,
     open_result,
@@ -190,7 +191,7 @@ class Consumer:
         finally:
             ledger.close()
         self.stopped = outcome.stopped
-        job.stopped_reason = outcome.stopped
+        job.stop = outcome.stop
         job.announce(f"Handled {outcome.handled} decisions from work items")
         return outcome.handled
 
@@ -218,14 +219,20 @@ class Consumer:
             yield item, plan
 
     def _finish(self, item: DecisionItem, plan: DecisionPlan, result: DecisionResult) -> None:
-        stopped = (self._loop.stopped if self._loop is not None else "") or None
+        stop = self._loop.outcome.stop if self._loop is not None else None
         self.job.record(len(self.job.results) + 1, plan, result)
         self.queue.create_output(
-            seal_result(self.sealer, item, plan, result, worker=self.worker_id, stopped=stopped).model_dump(
-                mode="json"
-            )
+            seal_result(
+                self.sealer,
+                item,
+                plan,
+                result,
+                worker=self.worker_id,
+                stopped=stop.detail if stop is not None else None,
+                stop_code=stop.code.value if stop is not None else None,
+            ).model_dump(mode="json")
         )
-        self.queue.release(release_for(result, stopped))
+        self.queue.release(release_for(result, stop.detail if stop is not None else None))
 
     def _payout_dates(self, item: DecisionItem) -> tuple[dt.date, dt.date] | None:
         """A worker that shares the ledger searches the batch's payout dates once, up front."""
@@ -281,7 +288,7 @@ def collect_results(job: SplitPayoutJob, queue: WorkItemQueue, sealer: Sealer) -
     job.source_name = batch.source_name
     job.source_sha256 = batch.source_sha256
     job.missing_results = batch.decisions - len(ordered)
-    job.stopped_reason = next((item.stopped for item, _ in ordered if item.stopped), "") or ""
+    job.stop = first_stop(item for item, _ in ordered)
     for position, (item, plan) in enumerate(ordered, start=1):
         job.record(position, plan, item.result)
     job.log.event(

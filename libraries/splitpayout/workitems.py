@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,7 @@ from splitpayout.models import (
     payment_results,
 )
 from splitpayout.sealing import Sealer, wrong_key
+from splitpayout.stops import RunStop, StopCode
 
 # Version 2: the personal part sealed (version 1 carried it in clear text and is refused).
 DecisionKind = Literal["splitpayout.decision/2"]
@@ -99,8 +100,22 @@ class ResultItem(BaseModel):
     result: DecisionResult
     worker: str = ""
     stopped: str | None = None  # why the consumer stopped before this decision, if it did
+    stop_code: str | None = None  # that stop's code (splitpayout.stops.StopCode)
     # Who the household is (``Contact``), sealed: only for a decision a case worker must take.
     sealed: str | None = None
+
+    @property
+    def stop(self) -> RunStop | None:
+        """The consumer's stop before this decision, if it stopped."""
+        if not self.stopped:
+            return None
+        code = self.stop_code or StopCode.PAYOUT_SYSTEM_DOWN
+        return RunStop.from_dict({"code": code, "detail": self.stopped})
+
+
+def first_stop(items: Iterable[ResultItem]) -> RunStop | None:
+    """The first stop among results (a run over many consumers or workers stopped if one did)."""
+    return next((item.stop for item in items if item.stop is not None), None)
 
 
 def public_plan(plan: DecisionPlan) -> DecisionPlan:
