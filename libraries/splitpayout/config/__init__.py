@@ -22,6 +22,7 @@ from splitpayout.config.secrets import (
     payout_system_credentials,
     smtp_credentials,
     vault_secret,
+    work_item_sealer,
 )
 from splitpayout.config.sections import (
     DEFAULT_MAX_ATTEMPTS,
@@ -130,4 +131,5 @@ __all__ = [
     "smtp_credentials",
     "variables",
     "vault_secret",
+    "work_item_sealer",
 ]
