@@ -101,7 +101,8 @@ class ResultItem(BaseModel):
     worker: str = ""
     stopped: str | None = None  # why the consumer stopped before this decision, if it did
     stop_code: str | None = None  # that stop's code (splitpayout.stops.StopCode)
-    # Who the household is (``Contact``), sealed: only for a decision a case worker must take.
+    # Sealed: who the household is (a decision a case worker must take) or, for a paid decision,
+    # its recipients' identity numbers (the board's follow-up).
     sealed: str | None = None
 
     @property
@@ -137,6 +138,16 @@ def personal_part(plan: DecisionPlan, *, payments: bool = True) -> dict[str, Any
     }
 
 
+def identity_part(plan: DecisionPlan) -> dict[str, Any]:
+    """The recipients' identity numbers of ``plan``'s payments, as a ``personal_part`` (nothing else)."""
+    return {
+        "decision_id": plan.decision_id,
+        "references": [payment.reference for payment in plan.payments],
+        "payments": [{"personnummer": payment.personnummer} for payment in plan.payments],
+        "contact": Contact().model_dump(),
+    }
+
+
 def with_personal_part(plan: DecisionPlan, part: dict[str, Any]) -> DecisionPlan:
     """``plan`` (public) with its ``personal_part`` back; ``WorkItemError`` for another decision's."""
     references = [payment.reference for payment in plan.payments]
@@ -144,9 +155,13 @@ def with_personal_part(plan: DecisionPlan, part: dict[str, Any]) -> DecisionPlan
         raise WorkItemError(f"the sealed part of decision {plan.decision_id} belongs to another decision")
     try:
         payments = plan.payments
+        if any(not isinstance(fields, dict) or not fields for fields in part["payments"]):
+            raise ValueError("a payment's sealed fields are missing")
         if part["references"]:
             payments = tuple(
-                payment.model_copy(update={name: fields[name] for name in PERSONAL_PAYMENT_FIELDS})
+                payment.model_copy(
+                    update={name: fields[name] for name in PERSONAL_PAYMENT_FIELDS if name in fields}
+                )
                 for payment, fields in zip(plan.payments, part["payments"], strict=True)
             )
         contact = Contact.model_validate(part["contact"])
@@ -181,11 +196,16 @@ def seal_result(
     sealer: Sealer, item: DecisionItem, plan: DecisionPlan, result: DecisionResult, **extra: Any
 ) -> ResultItem:
     """The result of ``item``'s decision: its outcome, and who the household is (sealed) only when
-    a case worker must take it and its identity is not protected."""
+    a case worker must take it and its identity is not protected; a paid decision's recipients'
+    identity numbers (sealed), from which the reporter counts the money by legal sex."""
     human = result.outcome in (Outcome.MANUAL, Outcome.FAILED) and not plan.protected
     sealed = None
     if human and plan.contact != Contact():
         sealed = sealer.seal(personal_part(plan, payments=False))
+    elif result.outcome is Outcome.PAID and not plan.protected:
+        # The board's follow-up counts the money by legal sex, read from the recipients' identity
+        # numbers on the municipality's side: those numbers alone, sealed.
+        sealed = sealer.seal(identity_part(plan))
     return ResultItem(
         batch=item.batch,
         position=item.position,

@@ -117,7 +117,9 @@ def test_a_sealed_part_moved_to_another_decision_is_refused() -> None:
         open_decision(SEALER, swapped)
 
 
-def test_a_result_carries_the_outcome_and_a_sealed_contact_only_for_a_human() -> None:
+def test_a_result_carries_the_outcome_a_sealed_contact_only_for_a_human_and_sealed_recipients_if_paid() -> (
+    None
+):
     item = seal_decision(SEALER, BATCH, 1, planned())
     contact = Contact(applicant1_name="Anna Andersson", applicant1_personnummer=PNR)
     plan = planned().model_copy(update={"contact": contact})
@@ -129,9 +131,13 @@ def test_a_result_carries_the_outcome_and_a_sealed_contact_only_for_a_human() ->
     for outcome in (paid, manual, protected):
         text = json.dumps(outcome.model_dump(mode="json"))
         assert [value for value in PERSONAL if value in text] == []
-    assert paid.sealed is None and protected.sealed is None
+    assert protected.sealed is None
     assert open_result(SEALER, result_item(manual.model_dump(mode="json"))).contact == contact
-    assert open_result(SEALER, paid).contact == Contact()
+    # A paid decision: the recipients' identity numbers alone (the follow-up's legal sex), sealed.
+    opened = open_result(SEALER, result_item(paid.model_dump(mode="json")))
+    assert opened.contact == Contact()
+    assert [p.personnummer for p in opened.payments] == [p.personnummer for p in plan.payments]
+    assert all(p.name == "" and p.account is None for p in opened.payments)
 
 
 def test_a_result_item_is_not_taken_for_a_decision_and_the_other_way_round() -> None:
