@@ -17,6 +17,7 @@ from typing import Any
 
 import webcommon.settings
 from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS as DEFAULT_SESSION_IDLE_SECONDS
+from webcommon.settings import DEFAULT_SESSION_MAX_SECONDS as DEFAULT_SESSION_MAX_SECONDS
 from webcommon.settings import DEVELOPMENT as DEVELOPMENT
 from webcommon.settings import ENVIRONMENTS as ENVIRONMENTS
 from webcommon.settings import PRODUCTION as PRODUCTION
@@ -77,7 +78,10 @@ class Settings:
     port: int = DEFAULT_PORT
     secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
     users: tuple[User, ...] = ()
+    # The users file the app follows while it runs (None: the users above, e.g. the demo ones).
+    users_file: Path | None = None
     session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
+    session_max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
     max_previews: int = DEFAULT_MAX_PREVIEWS
     preview_timeout_seconds: int = DEFAULT_PREVIEW_TIMEOUT_SECONDS

@@ -16,6 +16,7 @@ from typing import Any
 
 from swedish_rules import InvalidAmount, parse_amount_ore
 from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS as DEFAULT_SESSION_IDLE_SECONDS
+from webcommon.settings import DEFAULT_SESSION_MAX_SECONDS as DEFAULT_SESSION_MAX_SECONDS
 from webcommon.settings import DEVELOPMENT as DEVELOPMENT
 from webcommon.settings import ENVIRONMENTS as ENVIRONMENTS
 from webcommon.settings import PRODUCTION as PRODUCTION
@@ -112,7 +113,10 @@ class Settings:
     secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
     api_token: str = field(default=DEV_API_TOKEN, repr=False)
     users: tuple[User, ...] = ()
+    # The users file the app follows while it runs (None: the users above, e.g. the demo ones).
+    users_file: Path | None = None
     session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
+    session_max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
     threads: int = DEFAULT_THREADS
     max_payment_ore: int | None = None  # --max-payment-kr: larger payments are refused; None = no ceiling
     faults: FaultSettings = FaultSettings()

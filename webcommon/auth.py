@@ -11,7 +11,6 @@ client address; the typed text is never logged or stored.
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -19,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from webcommon import throttle
-from webcommon.app import web_app
+from webcommon.app import live_users, web_app
 from webcommon.db import get_db, transaction
 from webcommon.files import printable
 from webcommon.security import current_user, end_session, flash, new_session, safe_next
@@ -39,11 +38,8 @@ LoginAnswer = Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
 def find_user(typed: str) -> User | None:
-    """The account with this username (any case), or None."""
-    for user in web_app().settings.users:
-        if hmac.compare_digest(user.username.casefold().encode(), typed.casefold().encode()):
-            return user
-    return None
+    """The account with this username (any case) as the users file says now, or None."""
+    return live_users().find(typed)
 
 
 def login_blueprint(import_name: str, *, login_path: str, logout_path: str) -> Blueprint:
@@ -90,7 +86,7 @@ def login() -> LoginAnswer:
         flash("error", LOGIN_FAILED)
         return _form(next_page, typed)
     throttle.clear(conn, keys)
-    new_session(username=user.username, role=user.role)
+    new_session(user)
     web.record_event(conn, user.username, "login")
     return redirect(next_page or url_for(web.home_endpoint), code=303)
 
