@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webcommon import demo_values
+
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
@@ -145,6 +147,11 @@ def load_users_file(path: Path, roles: tuple[str, ...], *, min_password_length: 
                     f"production mode refuses short passwords: user {username!r} in the users file {path} "
                     f"has a password under {min_password_length} characters"
                 )
+            if min_password_length and demo_values.looks_like_demo(entry["password"]):
+                raise SettingsError(
+                    f"production mode refuses demo passwords: user {username!r} in the users file {path} "
+                    "has one, or one close to one"
+                )
             password_hash = generate_password_hash(entry["password"])
         else:
             raise SettingsError(f"user {username!r} needs password_hash or password")
@@ -190,8 +197,9 @@ def refuse_weak_secret(
 ) -> None:
     """Production: SettingsError naming ``env_var`` unless ``value`` is set, not a default,
     at least ``min_length`` characters and not low in entropy (repeated or few characters)."""
-    if not value or value in defaults:
-        what, problem = f"the default {label}", "is not set" if not value else "is the demo value"
+    value = value.strip()
+    if not value or value in defaults or demo_values.looks_like_demo(value):
+        what, problem = f"the default {label}", "is not set" if not value else "is or resembles a demo value"
     elif len(value) < min_length:
         what, problem = f"a short {label}", f"is shorter than {min_length} characters"
     elif estimated_bits(value) < min_bits:
@@ -229,9 +237,14 @@ def refuse_weak_token(token: str, defaults: Sequence[str], env_var: str) -> None
 
 
 def refuse_demo_passwords(users: Sequence[User], demo_passwords: DemoPasswords) -> None:
-    """Production: SettingsError when any user's password is one of the demo passwords."""
+    """Production: SettingsError when any user's password is a demo password of either app."""
+    every_demo = {
+        **{name: (password, "") for name, password in demo_values.CONSOLE_PASSWORDS.items()},
+        **{f"payout:{name}": (password, "") for name, password in demo_values.PAYOUT_PASSWORDS.items()},
+        **demo_passwords,
+    }
     for user in users:
-        if is_demo_password(user.password_hash, demo_passwords):
+        if is_demo_password(user.password_hash, every_demo):
             raise SettingsError(f"production mode refuses demo passwords: user {user.username!r} has one")
 
 
