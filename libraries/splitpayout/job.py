@@ -21,6 +21,7 @@ from splitpayout.errors import ExportFileError
 from splitpayout.files import file_sha256
 from splitpayout.gateway import PayoutGateway
 from splitpayout.ledger import Ledger
+from splitpayout.ledger_key import open_ledger
 from splitpayout.models import (
     DecisionPlan,
     DecisionResult,
@@ -229,7 +230,7 @@ class SplitPayoutJob(NarratedJob):
 
     def register(self, gateway: PayoutGateway, *, worker_id: str) -> None:
         """Register every planned payment exactly once; decisions end paid, already_paid, manual or failed."""
-        ledger = Ledger(self.settings.ledger_path)
+        ledger = open_ledger(self.settings.ledger_path)
         try:
             loop = self.registration_loop(gateway, ledger, worker_id=worker_id, deferred=True)
             outcome = loop.run(enumerate(self.iter_plans(), start=1), self.record)

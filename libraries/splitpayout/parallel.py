@@ -26,7 +26,7 @@ from pathlib import Path
 
 from splitpayout.config import child_environment
 from splitpayout.job import SplitPayoutJob, dry_run_result
-from splitpayout.ledger import Ledger
+from splitpayout.ledger_key import open_ledger
 from splitpayout.local_adapter import NAME as APPENDING_ADAPTER
 from splitpayout.local_adapter import read_output_lines
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome
@@ -56,7 +56,7 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
     count = max(1, min(workers, job.planned))
     work = (settings.state_dir / WORKERS_FOLDER / job.run_id).resolve()  # workers run from ROOT
     batch = batch_of(job)
-    ledger = Ledger(settings.ledger_path)
+    ledger = open_ledger(settings.ledger_path)
     ledger.start_run(job.run_id, mode=job.mode, source_name=job.source_name, source_sha256=job.source_sha256)
     job.log.event("registration_started", step="register", workers=count)
     job.announce(f"Registering {job.planned} decisions with {count} browser workers")

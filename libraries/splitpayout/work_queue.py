@@ -14,7 +14,7 @@ from pathlib import Path
 from splitpayout.errors import ExportFileError
 from splitpayout.gateway import PayoutGateway
 from splitpayout.job import SplitPayoutJob
-from splitpayout.ledger import Ledger
+from splitpayout.ledger_key import open_ledger
 from splitpayout.models import DecisionPlan, DecisionResult
 from splitpayout.registration_loop import RegistrationLoop
 from splitpayout.workitems import (
@@ -125,7 +125,7 @@ class Consumer:
     def run(self) -> int:
         """Work through every input work item; returns how many decisions were handled."""
         job = self.job
-        ledger = Ledger(job.settings.ledger_path)
+        ledger = open_ledger(job.settings.ledger_path)
         self.job.log.event(
             "work_items_lookup", step="register", lookup="each" if self.look_up_each_payment else "prefetch"
         )

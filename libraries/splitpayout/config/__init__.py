@@ -28,6 +28,7 @@ from splitpayout.config.sections import (
     MAX_WORKERS,
     Credentials,
     InboxConfig,
+    LedgerKeyConfig,
     NotifyConfig,
     Places,
     ReconcileConfig,
@@ -49,6 +50,7 @@ SECTIONS: tuple[type[EnvSection], ...] = (
     ReconcileConfig,
     NotifyConfig,
     Credentials,
+    LedgerKeyConfig,
     RunnerConfig,
 )
 
@@ -89,6 +91,7 @@ class Config:
     notify = _Section(NotifyConfig)
     credentials = _Section(Credentials)
     runner = _Section(RunnerConfig)
+    ledger_key = _Section(LedgerKeyConfig)
 
 
 def variables() -> dict[str, tuple[type[EnvSection], str]]:
@@ -110,6 +113,7 @@ __all__ = [
     "Credentials",
     "EnvSection",
     "InboxConfig",
+    "LedgerKeyConfig",
     "MissingSecretError",
     "NotifyConfig",
     "Places",

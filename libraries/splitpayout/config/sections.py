@@ -193,6 +193,42 @@ class Credentials(EnvSection):
         return bool(self.secret_manager or self.control_room_vault)
 
 
+#: The robot's installation modes (``ROBOT_ENV``): production, the default, refuses a run
+#: without a ledger key; development makes one itself, outside the state folder.
+PRODUCTION = "production"
+DEVELOPMENT = "development"
+
+
+def _robot_env(raw: Any) -> Any:
+    word = raw.strip().lower() if isinstance(raw, str) else raw
+    if word not in (PRODUCTION, DEVELOPMENT):
+        raise ValueError(f"must be {PRODUCTION} or {DEVELOPMENT}, got {raw!r}")
+    return word
+
+
+class LedgerKeyConfig(Places):
+    """Where the key of the ledger's fingerprints comes from (``splitpayout.ledger_key``)."""
+
+    robot_env: Annotated[str, BeforeValidator(_robot_env)] = _var("ROBOT_ENV", PRODUCTION)
+    fingerprint_key: SecretStr = _var("LEDGER_FINGERPRINT_KEY", SecretStr(""))
+    secret_name: str = _var("LEDGER_SECRET", names.LEDGER_SECRET)
+    key_file: Annotated[Path | None, BlankIsNone] = _var("LEDGER_KEY_FILE")
+
+    @field_validator("fingerprint_key", mode="before")
+    @classmethod
+    def _strip(cls, raw: Any) -> Any:
+        return raw.strip() if isinstance(raw, str) else raw
+
+    @property
+    def development(self) -> bool:
+        return self.robot_env == DEVELOPMENT
+
+    @property
+    def development_key_file(self) -> Path:
+        """``LEDGER_KEY_FILE``, default ``~/.config/split-payout/ledger-fingerprint.key``."""
+        return self.key_file or Path.home() / names.DEVELOPMENT_KEY_FILE
+
+
 class RunnerConfig(Places):
     """The runner's own setting besides the folders."""
 
