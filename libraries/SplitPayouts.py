@@ -14,8 +14,8 @@ import os
 import socket
 from typing import TYPE_CHECKING, Never
 
-from robot.api import logger
 from robot.api.deco import keyword, library
+from robotglue import robot_log as logger
 from robotglue.keyword_library import JobLibrary, KeywordFailure
 from splitpayout.config import Settings
 from splitpayout.config import payout_system_credentials as payout_system_credentials

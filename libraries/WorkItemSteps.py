@@ -15,8 +15,8 @@ import socket
 import uuid
 from pathlib import Path
 
-from robot.api import logger
 from robot.api.deco import keyword, library
+from robotglue import robot_log as logger
 from splitpayout.config import Settings
 from splitpayout.errors import ExportFileError
 from splitpayout.work_queue import (

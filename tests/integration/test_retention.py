@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from splitpayout.ledger import Ledger
 from splitpayout.retention import REMOVED_MARK_FILE, RETENTION_FILE, RetentionSettings, run_retention
 from splitpayout.runs import list_runs
 
@@ -71,7 +72,7 @@ def place(tmp_path: Path) -> dict[str, Path]:
         folder.mkdir(parents=True)
         (folder / "input.json").write_text("[]", encoding="utf-8")
         age(folder / "input.json", moment)
-    (p["state"] / "ledger.sqlite3").write_bytes(b"ledger")
+    Ledger(p["state"] / "ledger.sqlite3").close()  # the file stays (its old rows lose their traces)
     age(p["state"] / "ledger.sqlite3")
     sent = p["state"] / "outbox" / "sent"
     sent.mkdir(parents=True)
