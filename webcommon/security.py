@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response
@@ -43,6 +43,8 @@ _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 EXPIRED_NOTICE = "Din session har gått ut. Logga in igen."
 EXPIRED_PARAMETER = "expired"
+# Query parameters that may hold personal data: never carried into the login page's next=.
+NEVER_IN_NEXT = frozenset({"personnummer"})
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,8 @@ def _return_target() -> str | None:
     if rule is None or "GET" not in (rule.methods or ()):
         return None  # a POST-only route (e.g. logout): after login, the start page
     if request.method == "GET" and request.query_string:
-        return safe_next(request.full_path)
+        kept = [(name, value) for name, value in request.args.items(multi=True) if name not in NEVER_IN_NEXT]
+        return safe_next(f"{request.path}?{urlencode(kept, safe='/:@!$()*,;~')}" if kept else request.path)
     return safe_next(request.path)
 
 

@@ -178,7 +178,7 @@ def test_attest_after_expiry_goes_to_login_and_then_home(
     response = attestant.post("/payments/U-100001/attest", data={"csrf_token": token})
     # /payments/<n>/attest takes only POST, so the login page must not send the user back there.
     assert response.status_code == 303 and response.headers["Location"] == "/login?expired=1"
-    login_page = attestant.get("/login")
+    login_page = attestant.get(response.headers["Location"])
     assert EXPIRED in login_page.get_data(as_text=True)
     back = attestant.post(
         "/login",
