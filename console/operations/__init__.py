@@ -14,6 +14,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from splitpayout.runs import read_progress
+from splitpayout.stops import RunStop
 from werkzeug.wrappers import Response
 
 from console import notices, reconciling, store
@@ -136,6 +137,7 @@ def run(run_name: str) -> str:
         error_code=error.get("code"),
         error_message=error.get("message"),
         artifacts=artifacts,
+        stop=RunStop.from_dict(summary.get("stop")),
         stopped_reason=summary.get("stopped_reason"),
         notices=notices.notices(view.run_dir),
         removed=notices.removed_by_retention(view.run_dir),

@@ -44,6 +44,7 @@ from splitpayout.reports import (
 )
 from splitpayout.results import ResultStore
 from splitpayout.runlog import RunLog
+from splitpayout.stops import RunStop
 from swedish_rules import format_amount
 
 # Decisions per log entry in a dry run.
@@ -96,7 +97,7 @@ class SplitPayoutJob(NarratedJob):
         self.source_name = settings.decisions_file.name if settings.decisions_file else ""
         self.source_sha256 = ""
         self.error: ExportFileError | None = None
-        self.stopped_reason = ""
+        self.stop: RunStop | None = None  # why the run stopped before its end, if it did
         self.decisions = 0  # decisions of the export (rows), known once planned
         self.planned = 0
         self.payout_dates: tuple[dt.date, dt.date] | None = None  # first and last of the planned payments
@@ -236,7 +237,7 @@ class SplitPayoutJob(NarratedJob):
             outcome = loop.run(enumerate(self.iter_plans(), start=1), self.record)
         finally:
             ledger.close()
-        self.stopped_reason = outcome.stopped
+        self.stop = outcome.stop
 
     def registration_loop(
         self, gateway: PayoutGateway, ledger: Ledger, *, worker_id: str, deferred: bool, **options: Any
@@ -314,6 +315,11 @@ class SplitPayoutJob(NarratedJob):
         )
 
     # -- report -----------------------------------------------------------------------------
+    @property
+    def stopped_reason(self) -> str:
+        """The stop's technical detail (English), or "" when the run did not stop."""
+        return self.stop.detail if self.stop is not None else ""
+
     @property
     def failed(self) -> int:
         return self.results.count(Outcome.FAILED)
@@ -408,6 +414,7 @@ class SplitPayoutJob(NarratedJob):
                 "columns": list(self.error.columns),
             },
             "stopped_reason": self.stopped_reason or None,
+            "stop": self.stop.as_dict() if self.stop is not None else None,
         }
         if self.missing_results:
             run["missing_decisions"] = self.missing_results

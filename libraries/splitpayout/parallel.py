@@ -36,6 +36,7 @@ from splitpayout.workitems import (
     ResultItem,
     WorkItemError,
     file_adapter_env,
+    first_stop,
     not_attempted,
     result_item,
 )
@@ -99,7 +100,7 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
                     process.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
         job.log.event("registration_finished", step="register", decisions=len(results), workers=count)
-    job.stopped_reason = next((item.stopped for item in results.values() if item.stopped), "") or ""
+    job.stop = first_stop(results.values())
     if job.stopped_reason:
         job.announce(f"STOPPED: {job.stopped_reason}; the rest is left for a later run")
     for position, plan in enumerate(job.iter_plans(), start=1):

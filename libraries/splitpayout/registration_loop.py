@@ -33,6 +33,7 @@ from splitpayout.models import DecisionPlan, DecisionResult, Outcome
 from splitpayout.narration import Say
 from splitpayout.registration import PayoutSystemUnavailable, RegistrationEngine
 from splitpayout.runlog import RunLog
+from splitpayout.stops import RunStop, StopCode
 
 Key = TypeVar("Key")  # how the caller knows a decision: its position, its work item
 
@@ -61,9 +62,14 @@ class LoopOutcome:
 
     handled: int = 0
     failed: int = 0
-    stopped: str = ""
+    stop: RunStop | None = None
     retried: int = 0  # decisions given a second pass
     counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def stopped(self) -> str:
+        """The stop's technical detail, or "" when the run did not stop."""
+        return self.stop.detail if self.stop is not None else ""
 
 
 class RegistrationLoop(Generic[Key]):
@@ -262,11 +268,13 @@ class RegistrationLoop(Generic[Key]):
             self._engine.prefetch_dates(*dates)
 
     def _stop(self, error: Exception) -> None:
-        self.outcome.stopped = str(error)
         if isinstance(error, LoginRefusedError):
+            stop = RunStop(StopCode.LOGIN_REFUSED, str(error))
             self._announce(f"STOPPED: {error}; check the robot's credentials. Nothing more is entered")
         else:
+            stop = RunStop(StopCode.PAYOUT_SYSTEM_DOWN, str(error))
             self._announce(
                 f"STOPPED: the payout system is unavailable ({error}); the rest is left for a later run"
             )
-        self._log.warning("run_stopped", step="register", error=self.outcome.stopped)
+        self.outcome.stop = stop
+        self._log.warning("run_stopped", step="register", code=stop.code.value, error=stop.detail)

@@ -25,6 +25,7 @@ from splitpayout.workitems import (
     WorkItemError,
     WorkItemQueue,
     decision_item,
+    first_stop,
     release_for,
     result_item,
 )
@@ -144,7 +145,7 @@ class Consumer:
         finally:
             ledger.close()
         self.stopped = outcome.stopped
-        job.stopped_reason = outcome.stopped
+        job.stop = outcome.stop
         job.announce(f"Handled {outcome.handled} decisions from work items")
         return outcome.handled
 
@@ -162,7 +163,7 @@ class Consumer:
             yield item, item.plan
 
     def _finish(self, item: DecisionItem, plan: DecisionPlan, result: DecisionResult) -> None:
-        stopped = (self._loop.stopped if self._loop is not None else "") or None
+        stop = self._loop.outcome.stop if self._loop is not None else None
         self.job.record(len(self.job.results) + 1, plan, result)
         self.queue.create_output(
             ResultItem(
@@ -171,10 +172,11 @@ class Consumer:
                 plan=plan,
                 result=result,
                 worker=self.worker_id,
-                stopped=stopped,
+                stopped=stop.detail if stop is not None else None,
+                stop_code=stop.code.value if stop is not None else None,
             ).model_dump(mode="json")
         )
-        self.queue.release(release_for(result, stopped))
+        self.queue.release(release_for(result, stop.detail if stop is not None else None))
 
     def _payout_dates(self, item: DecisionItem) -> tuple[dt.date, dt.date] | None:
         """A worker that shares the ledger searches the batch's payout dates once, up front."""
@@ -224,7 +226,7 @@ def collect_results(job: SplitPayoutJob, queue: WorkItemQueue) -> Batch:
     job.source_name = batch.source_name
     job.source_sha256 = batch.source_sha256
     job.missing_results = batch.decisions - len(ordered)
-    job.stopped_reason = next((item.stopped for item in ordered if item.stopped), "") or ""
+    job.stop = first_stop(ordered)
     for position, item in enumerate(ordered, start=1):
         job.record(position, item.plan, item.result)
     job.log.event(

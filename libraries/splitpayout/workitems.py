@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, payment_results
+from splitpayout.stops import RunStop, StopCode
 
 DecisionKind = Literal["splitpayout.decision/1"]
 ResultKind = Literal["splitpayout.result/1"]
@@ -75,6 +76,20 @@ class ResultItem(BaseModel):
     result: DecisionResult
     worker: str = ""
     stopped: str | None = None  # why the consumer stopped before this decision, if it did
+    stop_code: str | None = None  # that stop's code (splitpayout.stops.StopCode)
+
+    @property
+    def stop(self) -> RunStop | None:
+        """The consumer's stop before this decision, if it stopped."""
+        if not self.stopped:
+            return None
+        code = self.stop_code or StopCode.PAYOUT_SYSTEM_DOWN
+        return RunStop.from_dict({"code": code, "detail": self.stopped})
+
+
+def first_stop(items: Iterable[ResultItem]) -> RunStop | None:
+    """The first stop among results (a run over many consumers or workers stopped if one did)."""
+    return next((item.stop for item in items if item.stop is not None), None)
 
 
 def decision_item(payload: Any) -> DecisionItem:

@@ -116,6 +116,12 @@ def test_a_run_against_a_payout_system_that_is_down_tells_operators_and_case_wor
             r.recipients[0].split("@")[0] for r in server.received if r.recipients != ["drift@kommun.example"]
         )
         assert len(operators) == 1 and "(stopped)" in operators[0].message["Subject"]
+        # Why, in one Swedish sentence with the technical detail, in the summary and the e-mail alike.
+        assert summary["stop"]["code"] == "payout_system_down"
+        assert summary["stop"]["message_sv"].startswith("Utbetalningssystemet svarade inte.")
+        assert summary["stop"]["detail"] == summary["stopped_reason"]
+        assert summary["stop"]["message_sv"] in operators[0].text
+        assert "Teknisk detalj (payout_system_down)" in operators[0].text
         assert "korningar/2026-12-01T020005Z-schedule-abcdef" in operators[0].text
         wanted = {("bistand" if key == "fallback" else key): 1 for key in expected}
         assert dict(case_workers) == wanted

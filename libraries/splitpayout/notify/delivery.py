@@ -27,6 +27,7 @@ from splitpayout.notify.sender import DeliveryReport, deliver
 from splitpayout.reader import CASE_WORKER as CASE_WORKER_COLUMN
 from splitpayout.reader import iter_rows
 from splitpayout.reports import write_json_atomically
+from splitpayout.stops import RunStop
 
 CASE_WORKER, OPERATORS = "case_worker", "operators"
 # Consumers leave telling to the run that reports the whole export (the reporter, or the
@@ -174,7 +175,8 @@ def queue_operator_message(
     if what is None or not settings.operators:
         return None
     run_id = _run_key(task, record, artifacts)
-    outcomes = (read_json_object(artifacts / SUMMARY_FILE).get("totals") or {}).get("outcomes") or {}
+    summary = read_json_object(artifacts / SUMMARY_FILE)
+    outcomes = (summary.get("totals") or {}).get("outcomes") or {}
     folder = artifacts.resolve()
     run_url = ""
     if settings.console_url and folder.parent == settings.runs_dir.resolve():
@@ -187,6 +189,7 @@ def queue_operator_message(
         outcomes={str(k): v for k, v in outcomes.items() if isinstance(v, int)},
         log_location=str(folder),
         run_url=run_url,
+        stop=RunStop.from_dict(summary.get("stop")),
     )
     outbox = Outbox(settings.outbox_dir)
     if outbox.known(Message.make_id(run_id, OPERATORS, draft.recipient_id)):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
 from splitpayout.reports import MANUAL_WORKBOOK_FILE, REASON_TEXT
+from splitpayout.stops import RunStop
 
 SAFE_DECISION_ID = re.compile(r"[0-9A-Za-zÅÄÖåäöÉéÜü._-]{1,37}")
 SAFE_FIELD = re.compile(r"[0-9A-Za-zÅÄÖåäö ._-]{1,60}")
@@ -52,6 +53,11 @@ class Draft:
     subject: str
     body: str
     decisions: int = 0
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """Text on one line (no control characters), at most ``limit`` characters."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:limit]
 
 
 def _decision_label(plan: DecisionPlan) -> str:
@@ -145,15 +151,23 @@ def operator_message(
     outcomes: Mapping[str, int],
     log_location: str,
     run_url: str,
+    stop: RunStop | None = None,
 ) -> Draft:
-    """The operators' message about a run that failed, stopped or could not read its file."""
-    happened = OPERATOR_TEXT.get(what, f"Körningen slutade med felkoden {what}.")
+    """The operators' message about a run that failed, stopped or could not read its file.
+    A run that stopped says why in its stop's own sentence, with the technical detail."""
+    happened = (
+        stop.sentence
+        if stop is not None
+        else OPERATOR_TEXT.get(what, f"Körningen slutade med felkoden {what}.")
+    )
     lines = [
         f"Körningen {run_id} (uppgift {task}) behöver tillsyn.",
         "",
         happened,
         f"Slutstatus: {exit_status if exit_status is not None else 'okänd'}; orsak: {what}.",
     ]
+    if stop is not None:
+        lines.append(f"Teknisk detalj ({stop.code.value}): {_one_line(stop.detail)}")
     counted = ", ".join(f"{name} {count}" for name, count in outcomes.items() if count)
     if counted:
         lines.append(f"Beslut per utfall: {counted}.")
