@@ -13,7 +13,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
 from splitpayout.config import names
 from splitpayout.config.fields import (
@@ -23,6 +23,7 @@ from splitpayout.config.fields import (
     EnvSection,
     Flag,
     OptionalDate,
+    StrippedSecret,
     Text,
     seconds,
     whole,
@@ -176,16 +177,11 @@ class Credentials(EnvSection):
 
     payout_system_username: SecretStr = _var("PAYOUT_SYSTEM_USERNAME", SecretStr(""))
     payout_system_password: SecretStr = _var("PAYOUT_SYSTEM_PASSWORD", SecretStr(""))
-    payout_system_api_token: SecretStr = _var("PAYOUT_SYSTEM_API_TOKEN", SecretStr(""))
+    payout_system_api_token: StrippedSecret = _var("PAYOUT_SYSTEM_API_TOKEN", SecretStr(""))
     smtp_username: SecretStr = _var("SMTP_USERNAME", SecretStr(""))
     smtp_password: SecretStr = _var("SMTP_PASSWORD", SecretStr(""))
     secret_manager: str = _var("RPA_SECRET_MANAGER", "")
     control_room_vault: str = _var("RC_API_SECRET_HOST", "")
-
-    @field_validator("payout_system_api_token", mode="before")
-    @classmethod
-    def _strip(cls, raw: Any) -> Any:
-        return raw.strip() if isinstance(raw, str) else raw
 
     @property
     def vault_configured(self) -> bool:
@@ -210,14 +206,9 @@ class LedgerKeyConfig(Places):
     """Where the key of the ledger's fingerprints comes from (``splitpayout.ledger_key``)."""
 
     robot_env: Annotated[str, BeforeValidator(_robot_env)] = _var("ROBOT_ENV", PRODUCTION)
-    fingerprint_key: SecretStr = _var("LEDGER_FINGERPRINT_KEY", SecretStr(""))
+    fingerprint_key: StrippedSecret = _var("LEDGER_FINGERPRINT_KEY", SecretStr(""))
     secret_name: str = _var("LEDGER_SECRET", names.LEDGER_SECRET)
     key_file: Annotated[Path | None, BlankIsNone] = _var("LEDGER_KEY_FILE")
-
-    @field_validator("fingerprint_key", mode="before")
-    @classmethod
-    def _strip(cls, raw: Any) -> Any:
-        return raw.strip() if isinstance(raw, str) else raw
 
     @property
     def development(self) -> bool:
