@@ -182,6 +182,7 @@ def run_console(payout_url: str, demo_dir: Path, export: Path, port: int) -> int
     )
     print(f"demo: the console runs at http://127.0.0.1:{port}/")
     print("      case worker: anna / anna-demo-password    operator: olle / olle-demo-password")
+    print("      follow-up (uppfoljning): ulla / ulla-demo-password")
     print(f"      an export to upload: {export}")
     print("      Ctrl+C stops the console and the stand-in")
     try:

@@ -17,7 +17,11 @@ from pathlib import Path
 CONSOLE_SECRET_KEY = "dev-console-secret-key-not-for-production"  # noqa: S105 - the refused default
 PAYOUT_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105 - the refused default
 API_TOKEN = "dev-api-token"  # noqa: S105 - the refused default
-CONSOLE_PASSWORDS = {"anna": "anna-demo-password", "olle": "olle-demo-password"}
+CONSOLE_PASSWORDS = {
+    "anna": "anna-demo-password",
+    "olle": "olle-demo-password",
+    "ulla": "ulla-demo-password",
+}
 PAYOUT_PASSWORDS = {
     "robot": "robot-demo-password",
     "attestant": "attestant-demo-password",

@@ -297,6 +297,12 @@ def test_consumer_and_reporter_register_every_planned_payment_once_and_report_ev
         reference: numbers[reference] for reference in expected
     }
 
+    # The follow-up's statistics, kept by the reporter through the same hook as a single run.
+    statistics = json.loads((chain.reporter.artifacts / "statistics.json").read_text(encoding="utf-8"))
+    days = statistics["by_payout_date"]
+    assert sum(day["households"]["paid"] for day in days) == len(planned)
+    assert sum(day["payments_registered"] for day in days) == len(expected)
+
     # The case workers' workbook names every decision that needs a human.
     workbook = chain.reporter.artifacts / "manuell-hantering.xlsx"
     assert workbook.is_file()

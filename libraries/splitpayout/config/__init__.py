@@ -27,6 +27,7 @@ from splitpayout.config.sections import (
     DEFAULT_MAX_ATTEMPTS,
     MAX_WORKERS,
     Credentials,
+    FollowUpConfig,
     InboxConfig,
     LedgerKeyConfig,
     NotifyConfig,
@@ -48,6 +49,7 @@ SECTIONS: tuple[type[EnvSection], ...] = (
     InboxConfig,
     RetentionSettings,
     ReconcileConfig,
+    FollowUpConfig,
     NotifyConfig,
     Credentials,
     LedgerKeyConfig,
@@ -88,6 +90,7 @@ class Config:
     inbox = _Section(InboxConfig)
     retention = _Section(RetentionSettings)
     reconcile = _Section(ReconcileConfig)
+    follow_up = _Section(FollowUpConfig)
     notify = _Section(NotifyConfig)
     credentials = _Section(Credentials)
     runner = _Section(RunnerConfig)
@@ -112,6 +115,7 @@ __all__ = [
     "Config",
     "Credentials",
     "EnvSection",
+    "FollowUpConfig",
     "InboxConfig",
     "LedgerKeyConfig",
     "MissingSecretError",

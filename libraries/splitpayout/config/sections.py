@@ -155,6 +155,16 @@ class ReconcileConfig(EnvSection):
     reconcile_to: OptionalDate = _var("RECONCILE_TO")
 
 
+class FollowUpConfig(Places):
+    """The payout dates and run folders the ``Follow up`` task counts (docs/follow-up.md)."""
+
+    follow_up_from: OptionalDate = _var("FOLLOW_UP_FROM")
+    follow_up_to: OptionalDate = _var("FOLLOW_UP_TO")
+    extra_run_folders: Annotated[tuple[Path, ...], BeforeValidator(lambda raw: _paths(raw))] = _var(
+        "FOLLOW_UP_RUN_FOLDERS", ()
+    )
+
+
 class NotifyConfig(Places):
     """The notifier's settings as given; ``splitpayout.notify.config`` checks them."""
 
