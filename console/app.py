@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from console import db, display, security, store
 from console.history import RunBook
 from console.launcher import Launcher
-from console.settings import CASE_WORKER, FOLLOW_UP, Settings
+from console.settings import APP, CASE_WORKER, FOLLOW_UP, Settings
 from console.uploads import too_big_message
 from webcommon.app import Layout, WebApp, create_web_app
 from webcommon.files import private_dir
@@ -48,6 +48,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             500: "Ett tekniskt fel inträffade. Försök igen senare eller kontakta driften.",
         },
         max_content_length=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
+        identity=APP,
     )
     app = create_web_app(__name__, web)
     app.config.update(CONSOLE_SETTINGS=settings, CONSOLE_CLOCK=clock)

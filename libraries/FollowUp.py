@@ -8,8 +8,8 @@ writes holds personal data: counts and sums, small groups withheld.
 
 from __future__ import annotations
 
-from robot.api import logger
 from robot.api.deco import keyword, library
+from robotglue import robot_log as logger
 from splitpayout.config import Config
 from splitpayout.followup.job import FollowUpJob
 

@@ -17,8 +17,8 @@ import socket
 import uuid
 from pathlib import Path
 
-from robot.api import logger
 from robot.api.deco import keyword, library
+from robotglue import robot_log as logger
 from splitpayout.config import Settings, work_item_sealer
 from splitpayout.errors import ExportFileError
 from splitpayout.sealing import Sealer, WorkItemKeyError

@@ -13,6 +13,7 @@ from payout_system.app import create_app
 from payout_system.settings import (
     APP,
     DEFAULT_SESSION_IDLE_SECONDS,
+    DEFAULT_SESSION_MAX_SECONDS,
     DEMO_PASSWORDS,
     DEV_API_TOKEN,
     Settings,
@@ -39,6 +40,8 @@ users and the API token:
   PAYOUT_SECRET_KEY   signs session cookies (production: at least 32 random characters,
                       e.g. python -c "import secrets; print(secrets.token_urlsafe(32))").
   PAYOUT_SESSION_IDLE_SECONDS  idle time before a session expires (default {DEFAULT_SESSION_IDLE_SECONDS}).
+  PAYOUT_SESSION_MAX_SECONDS   a session ends this long after its login, however active
+                               (default {DEFAULT_SESSION_MAX_SECONDS}).
   PAYOUT_ENV=production refuses to start (exit 2, naming the setting) with the demo users,
   a password under 12 characters in the users file, the demo token, or a weak or default
   secret key or token. The session cookie is always Secure, and waitress trusts

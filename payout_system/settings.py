@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from swedish_rules import InvalidAmount, parse_amount_ore
+from webcommon import demo_values
 from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS as DEFAULT_SESSION_IDLE_SECONDS
+from webcommon.settings import DEFAULT_SESSION_MAX_SECONDS as DEFAULT_SESSION_MAX_SECONDS
 from webcommon.settings import DEVELOPMENT as DEVELOPMENT
 from webcommon.settings import ENVIRONMENTS as ENVIRONMENTS
 from webcommon.settings import PRODUCTION as PRODUCTION
@@ -30,13 +32,13 @@ ATTESTANT = "attestant"
 VIEWER = "viewer"
 ROLES = (REGISTRAR, ATTESTANT, VIEWER)
 
-DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105 - the refused default
-DEV_API_TOKEN = "dev-api-token"  # noqa: S105 - the refused default
+DEV_SECRET_KEY = demo_values.PAYOUT_SECRET_KEY
+DEV_API_TOKEN = demo_values.API_TOKEN
 DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
     # username: (password, role); development mode only
-    "robot": ("robot-demo-password", REGISTRAR),
-    "attestant": ("attestant-demo-password", ATTESTANT),
-    "viewer": ("viewer-demo-password", VIEWER),
+    "robot": (demo_values.PAYOUT_PASSWORDS["robot"], REGISTRAR),
+    "attestant": (demo_values.PAYOUT_PASSWORDS["attestant"], ATTESTANT),
+    "viewer": (demo_values.PAYOUT_PASSWORDS["viewer"], VIEWER),
 }
 DEFAULT_THREADS = 16
 DEFAULT_HOST = "127.0.0.1"
@@ -112,7 +114,10 @@ class Settings:
     secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
     api_token: str = field(default=DEV_API_TOKEN, repr=False)
     users: tuple[User, ...] = ()
+    # The users file the app follows while it runs (None: the users above, e.g. the demo ones).
+    users_file: Path | None = None
     session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
+    session_max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
     threads: int = DEFAULT_THREADS
     max_payment_ore: int | None = None  # --max-payment-kr: larger payments are refused; None = no ceiling
     faults: FaultSettings = FaultSettings()

@@ -288,6 +288,7 @@ def main() -> int:
         if args.console:
             return run_console(url, demo_dir, export, args.console_port)
         env = dict(os.environ)
+        env.setdefault("ROBOT_ENV", "development")  # the demo makes its own ledger key, and says where
         env.update(
             DECISIONS_FILE=str(export),
             DRY_RUN="true" if args.dry_run else "false",

@@ -33,6 +33,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from splitpayout.gateway import ApplicationError, BusinessError, LoginRefusedError
 from splitpayout.models import ReasonCode
 
+from robotglue import robot_log
 from robotglue.browser import (
     BROWSER_LIBRARY,
     PaymentRows,
@@ -41,6 +42,8 @@ from robotglue.browser import (
     fill_form,
     get_chromium_options,
     payment_form_values,
+    sandbox_note,
+    sandbox_unavailable,
     typed_field_names,
 )
 
@@ -181,11 +184,14 @@ class PayoutPages:
 
     @keyword
     def get_chromium_options(self, headless: bool, binary: str | None = None) -> ChromeOptions:
-        """Chromium options: headless (Debian's headless shell when installed), quiet.
+        """Chromium options: headless (Debian's headless shell when installed), quiet, sandboxed
+        wherever it can be (the log says whether it is, and if not, why).
 
         ``binary`` names another browser; empty, the robot chooses (``browser.chromium_binary``).
         """
-        return get_chromium_options(headless=headless, binary=binary or None)
+        reason = sandbox_unavailable()
+        robot_log.info(sandbox_note(reason))
+        return get_chromium_options(headless=headless, binary=binary or None, no_sandbox_reason=reason)
 
     @keyword
     def get_chromedriver_service(self, path: str | None = None) -> ChromeService | None:

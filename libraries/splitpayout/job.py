@@ -22,6 +22,7 @@ from splitpayout.files import file_sha256
 from splitpayout.followup.statistics import RunStatistics
 from splitpayout.gateway import PayoutGateway
 from splitpayout.ledger import Ledger
+from splitpayout.ledger_key import open_ledger
 from splitpayout.models import (
     DecisionPlan,
     DecisionResult,
@@ -29,7 +30,7 @@ from splitpayout.models import (
     PaymentStatus,
     payment_results,
 )
-from splitpayout.narration import NarratedJob, Narration
+from splitpayout.narration import Lines, NarratedJob, Narration
 from splitpayout.planner import plan_export, read_header
 from splitpayout.registration import RegistrationEngine
 from splitpayout.registration_loop import RegistrationLoop, RunIdentity
@@ -209,7 +210,7 @@ class SplitPayoutJob(NarratedJob):
         """What a real run would do, decision by decision (summary.json and run.jsonl). The log says
         it per block of ``DRY_RUN_BLOCK`` decisions: the planned ones counted, the others one line
         each, so that log.html stays small and costs no memory per decision, however long the file."""
-        block: list[str] = []
+        block: list[Lines] = []
         planned = payments = amount = 0
         first = 1
         for position, plan in enumerate(self.iter_plans(), start=1):
@@ -256,7 +257,7 @@ class SplitPayoutJob(NarratedJob):
         The robot's own storage failing stops the run (``stop``); any other error is kept as the
         run's ``failure`` and raised."""
         try:
-            ledger = Ledger(self.settings.ledger_path)
+            ledger = open_ledger(self.settings.ledger_path)
             try:
                 loop = self.registration_loop(gateway, ledger, worker_id=worker_id, deferred=True)
                 outcome = loop.run(enumerate(self.iter_plans(), start=1), self.record)
@@ -328,7 +329,7 @@ class SplitPayoutJob(NarratedJob):
             self.say(f"{where}: {_TOLD_EVENTS[event]} ({what}{attempt})")
 
     @staticmethod
-    def decision_text(result: DecisionResult) -> str:
+    def decision_text(result: DecisionResult) -> Lines:
         """A decision's entry: a line per payment with reference, method, amount, date, status and
         payment number. Nothing of a protected identity's decision but its number and outcome."""
         protected = any(r.code.value == "protected_identity" for r in result.reasons)
@@ -336,15 +337,15 @@ class SplitPayoutJob(NarratedJob):
         line = f"Decision {result.decision_id}: {result.outcome.value}"
         if reasons:
             line += f" ({reasons})"
+        lines = [line]
         if not protected:
             for p in result.payments:
-                line += (
-                    f"\n    {p.reference}  {p.method.value}  {format_amount(p.amount_ore)} kr  "
+                lines.append(
+                    f"    {p.reference}  {p.method.value}  {format_amount(p.amount_ore)} kr  "
                     f"{p.payout_date.isoformat()}  {p.status.value}"
+                    + (f"  {p.payment_number}" if p.payment_number else "")
                 )
-                if p.payment_number:
-                    line += f"  {p.payment_number}"
-        return line
+        return Lines(lines)
 
     def report_decision(self, result: DecisionResult, *, tell: bool = True) -> None:
         """The decision in run.jsonl and (``tell``) as its own entry in log.html."""
@@ -542,12 +543,12 @@ class SplitPayoutJob(NarratedJob):
 
 
 def _dry_run_block(
-    first: int, last: int, planned: int, payments: int, amount_ore: int, others: list[str]
-) -> str:
+    first: int, last: int, planned: int, payments: int, amount_ore: int, others: list[Lines]
+) -> Lines:
     head = f"Decisions {first}–{last} of the export: {planned} planned"
     if planned:
         head += f" ({payments} payments, {format_amount(amount_ore)} kr)"
-    return "\n".join([head, *others])
+    return Lines([head, *(line for other in others for line in other)])
 
 
 def hidden_if_protected(plan: DecisionPlan, result: DecisionResult) -> DecisionResult:

@@ -31,7 +31,7 @@ from cryptography.fernet import Fernet
 from splitpayout.config import child_environment
 from splitpayout.errors import StorageError
 from splitpayout.job import SplitPayoutJob, dry_run_result
-from splitpayout.ledger import Ledger
+from splitpayout.ledger_key import open_ledger
 from splitpayout.local_adapter import NAME as APPENDING_ADAPTER
 from splitpayout.local_adapter import read_output_lines
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome
@@ -67,7 +67,7 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
     sealer = Sealer([key])
     batch = batch_of(job, sealer)
     try:
-        ledger = Ledger(settings.ledger_path)
+        ledger = open_ledger(settings.ledger_path)
         ledger.start_run(
             job.run_id, mode=job.mode, source_name=job.source_name, source_sha256=job.source_sha256
         )

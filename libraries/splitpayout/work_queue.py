@@ -14,7 +14,7 @@ from pathlib import Path
 from splitpayout.errors import ExportFileError, StorageError
 from splitpayout.gateway import PayoutGateway
 from splitpayout.job import SplitPayoutJob, dry_run_result
-from splitpayout.ledger import Ledger
+from splitpayout.ledger_key import open_ledger
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome
 from splitpayout.registration_loop import RegistrationLoop
 from splitpayout.sealing import SEALED_SUFFIX, Sealer, WorkItemKeyError, open_file
@@ -176,7 +176,7 @@ class Consumer:
         try:
             if not job.room_to_start():  # before logging in: the work items are released failed
                 return self._none_attempted()
-            ledger = Ledger(job.settings.ledger_path)
+            ledger = open_ledger(job.settings.ledger_path)
         except StorageError as error:
             job.stop_on_storage(error)
             return self._none_attempted()

@@ -108,12 +108,14 @@ def check_identity(text: str, today: dt.date) -> tuple[str, str | None]:
 
 
 def _check_text(text: str, *, missing: str | None, subject: str, limit: int) -> str | None:
-    """A free-text field's error: ``missing`` when it is empty (None: it may be), or that
-    ``subject`` may be at most ``limit`` characters."""
+    """A free-text field's error: ``missing`` when it is empty (None: it may be), that ``subject``
+    may be at most ``limit`` characters, or that it may hold no control character."""
     if not text:
         return missing
     if len(text) > limit:
         return f"{subject} får vara högst {limit} tecken."
+    if not text.isprintable():  # CR, LF, NUL, tab and other control characters, as a real system refuses
+        return f"{subject} får inte innehålla radbrytningar, tabbar eller andra styrtecken."
     return None
 
 

@@ -338,7 +338,8 @@ def test_a_ledger_fingerprint_other_than_the_plan_is_a_recipient_difference(
     )
     with stand_in(world, tmp_path) as (server, state):
         register_reserved(world, server)
-        with Ledger(state / "ledger.sqlite3") as ledger:
+        key = os.environ["LEDGER_FINGERPRINT_KEY"].encode()  # the runs' key (tests/conftest.py)
+        with Ledger(state / "ledger.sqlite3", fingerprint_key=key) as ledger:
             number = ledger.get(planned.reference).payment_number  # type: ignore[union-attr]
             other = planned.model_copy(update={"account": "1" + (planned.account or "")[1:]})
             assert ledger.claim(other, "test:1", "test", 60) is not None

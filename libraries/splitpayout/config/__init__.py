@@ -30,6 +30,7 @@ from splitpayout.config.sections import (
     Credentials,
     FollowUpConfig,
     InboxConfig,
+    LedgerKeyConfig,
     NotifyConfig,
     Places,
     ReconcileConfig,
@@ -52,6 +53,7 @@ SECTIONS: tuple[type[EnvSection], ...] = (
     FollowUpConfig,
     NotifyConfig,
     Credentials,
+    LedgerKeyConfig,
     RunnerConfig,
 )
 
@@ -93,6 +95,7 @@ class Config:
     notify = _Section(NotifyConfig)
     credentials = _Section(Credentials)
     runner = _Section(RunnerConfig)
+    ledger_key = _Section(LedgerKeyConfig)
 
 
 def variables() -> dict[str, tuple[type[EnvSection], str]]:
@@ -115,6 +118,7 @@ __all__ = [
     "EnvSection",
     "FollowUpConfig",
     "InboxConfig",
+    "LedgerKeyConfig",
     "MissingSecretError",
     "NotifyConfig",
     "Places",

@@ -315,7 +315,9 @@ def ledger_unlike_plan(facts: Facts) -> Iterator[Keyed]:
     fingerprint = facts.fingerprint
     for ref_key, entry, held in _registered_in_ledger(facts):
         planned = facts.planned.get(ref_key)
-        if planned is None or fingerprint is None or entry.fingerprint == fingerprint(planned):
+        if planned is None or fingerprint is None or not entry.fingerprint:
+            continue  # an empty fingerprint (migrated or past retention) is not known to differ
+        if entry.fingerprint == fingerprint(planned):
             continue
         number = entry.payment_number or ""
         same_payment = [p for p in held if p.payment_number == number]
