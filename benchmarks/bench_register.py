@@ -546,7 +546,7 @@ def run_http(server: Any, payments: list[Any], rundir: Path) -> Result:
     durations: list[float] = []
     for payment in payments:
         payment_started = time.perf_counter()
-        numbers.append(gateway.register(payment))
+        numbers.append(gateway.register(payment).payment_number)
         durations.append(time.perf_counter() - payment_started)
     finished = time.perf_counter()
     gateway.log_out()
