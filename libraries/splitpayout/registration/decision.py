@@ -111,17 +111,30 @@ class DecisionWork:
 
     def _stop_on_stored_differently(self) -> None:
         """A payment the payout system stored other than entered stays with a human: the decision is
-        never reported paid and nothing of it is entered again (docs/rules.md §4.9)."""
+        never reported paid and nothing of it is entered again (docs/rules.md §4.9). Its other
+        payments are reported as the ledger has them."""
+        entries = {step.payment.reference: self._ledger.get(step.payment.reference) for step in self.steps}
+        wrong = [e for e in entries.values() if e is not None and e.state is EntryState.STORED_DIFFERENTLY]
+        if not wrong:
+            return
         for step in self.steps:
-            entry = self._ledger.get(step.payment.reference)
-            if entry is not None and entry.state is EntryState.STORED_DIFFERENTLY:
-                fields = tuple(filter(None, (entry.last_error or "").partition(":")[2].split(",")))
-                step.status = PaymentStatus.STORED_DIFFERENTLY
+            entry = entries[step.payment.reference]
+            if entry is not None and entry.state in (EntryState.STORED_DIFFERENTLY, EntryState.REGISTERED):
                 step.payment_number = entry.payment_number
-                number = entry.payment_number or "?"
-                raise Stop(
-                    Outcome.MANUAL, (stored_differently_reason(step.payment.reference, number, fields),)
+                step.status = (
+                    PaymentStatus.STORED_DIFFERENTLY
+                    if entry.state is EntryState.STORED_DIFFERENTLY
+                    else PaymentStatus.ALREADY_REGISTERED
                 )
+        reasons = tuple(
+            stored_differently_reason(
+                entry.reference,
+                entry.payment_number or "?",
+                tuple(filter(None, (entry.last_error or "").partition(":")[2].split(","))),
+            )
+            for entry in wrong
+        )
+        raise Stop(Outcome.MANUAL, reasons)
 
     def _cover_or_stop(self) -> None:
         """The decision's payout dates searched (once per run, usually by the prefetch)."""
