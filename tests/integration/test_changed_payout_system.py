@@ -98,7 +98,7 @@ def assert_fixed_run_completes_the_rest(
 
 
 def _unentered(
-    plans: list[DecisionPlan], decisions: set[str], results: dict[str, DecisionResult]
+    plans: list[DecisionPlan], decisions: frozenset[str], results: dict[str, DecisionResult]
 ) -> set[str]:
     """The references of ``decisions`` that were never entered (the rest of a decision with a human)."""
     return {
