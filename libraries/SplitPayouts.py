@@ -117,9 +117,9 @@ class SplitPayouts(JobLibrary[SplitPayoutJob, Never]):
     def check_that_every_decision_has_been_handled(self) -> None:
         """Fail when a decision ended ``failed`` or the run was stopped: a later run completes them."""
         job = self.job
-        if job.stopped_reason:
+        if job.stop is not None:
             raise AssertionError(
-                f"The run stopped because the payout system is unavailable; {job.failed} decisions "
+                f"The run stopped ({job.stop.code.value}: {job.stop.detail}); {job.failed} decisions "
                 "are left for a later run"
             )
         if job.failed:
