@@ -84,7 +84,7 @@ return Array.from(document.querySelectorAll(rowSelector), (row) => {
   const record = {};
   for (const [name, selector] of Object.entries(cells)) {
     const cell = row.querySelector(selector);
-    record[name] = cell === null ? "" : cell.textContent.trim();
+    record[name] = cell === null ? null : cell.textContent.trim();
   }
   return record;
 });

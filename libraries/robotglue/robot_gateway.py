@@ -77,7 +77,17 @@ def _optional(text: str) -> str | None:
 
 
 def to_registered_payment(row: dict[str, str]) -> RegisteredPayment:
-    """A search-result row (cell texts keyed as in the resource's ``RESULT_CELLS``) as a payment."""
+    """A search-result row (cell texts keyed as in the resource's ``RESULT_CELLS``) as a payment.
+
+    A cell that is not there (None) means the payout system has changed: PayoutSystemChanged.
+    """
+    missing = [name for name, text in row.items() if text is None]
+    if missing:
+        raise PayoutSystemChanged(
+            StopCode.ELEMENT_MISSING,
+            f"kolumnen {', '.join(missing)} i sökresultatet",
+            f"a search-result row lacks the cells {', '.join(missing)}",
+        )
     try:
         return RegisteredPayment(
             payment_number=row["payment_number"].strip(),
