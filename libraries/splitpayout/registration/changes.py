@@ -20,7 +20,10 @@ from splitpayout.stops import StopCode
 
 #: Decisions in a row whose payments the payout system refused on the same field, although planning
 #: had checked them by its documented rules, after which the refusals count as a changed application.
-REPEATED_REFUSALS = 3
+#: Small, because the refused decisions are held back meanwhile (nothing reaches the case workers),
+#: and not smaller, because an installation's own ceiling that the robot was not told about
+#: (PAYOUT_SYSTEM_MAX_PAYMENT_KR) refuses a few large decisions in a row now and then.
+REPEATED_REFUSALS = 5
 
 
 def form_change(inspection: FormInspection, ignored: Iterable[str] = ()) -> PayoutSystemChanged | None:
