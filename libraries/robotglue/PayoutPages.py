@@ -96,6 +96,11 @@ document.documentElement.setAttribute("data-robot-left", "");
 return document.querySelector(arguments[0]);
 """
 
+# The positions of the selectors that find nothing on the page.
+_MISSING_SCRIPT = """
+return arguments[0].flatMap((selector, index) => (document.querySelector(selector) === null ? [index] : []));
+"""
+
 # The texts of named elements, in one go; null for an element that is not there.
 _READ_TEXTS_SCRIPT = """
 const texts = {};
@@ -292,6 +297,15 @@ class PayoutPages:
         """The current page has an element ``locator``; a typed failure naming ``expected`` if not."""
         if not self._driver().find_elements("css selector", css(locator)):
             self._fail_because_of_current_page(expected)
+
+    @keyword
+    def page_should_have_elements(self, page: str, *locators: str) -> None:
+        """The current page is ``page`` and has every element of ``locators``: on the page that did
+        load, a missing one means the payout system has changed (named in the failure)."""
+        self.payout_system_should_show_page(page)
+        missing = self._driver().execute_script(_MISSING_SCRIPT, [css(locator) for locator in locators])
+        if missing:
+            self._missing(", ".join(locators[index] for index in missing), f"the {page} page")
 
     @keyword
     def click_quietly(self, locator: str, on_page: str = "") -> None:
