@@ -16,9 +16,10 @@ running needs:
 * stopping cleanly when the payout system is down (the engine's circuit breaker), refuses
   the robot's credentials or has changed under the robot (a new release, docs/rules.md §4.9):
   what is left is reported ``failed`` (not attempted);
-* holding back decisions the payout system refused until the next decision goes through: when
-  the refusals turn out to be a changed application (the same field refused decision after
-  decision), they end ``failed`` for a later run instead of going to the case workers.
+* with ``deferred``, holding back decisions the payout system refused until the next decision
+  goes through: when the refusals turn out to be a changed application (the same field refused
+  decision after decision), they end ``failed`` for a later run instead of going to the case
+  workers.
 
 ``deferred=True`` (a run over a whole export) keeps the waits and the second pass for the
 end, so one slow decision does not hold up the rest; ``deferred=False`` (a consumer, whose
@@ -258,7 +259,8 @@ class RegistrationLoop(Generic[Key]):
         result: DecisionResult,
         on_result: Callable[[Key, DecisionPlan, DecisionResult], None],
     ) -> None:
-        if _refused_only(result) and not self.stopped:
+        # A consumer releases each work item before it takes the next: it cannot hold one back.
+        if self._deferred and _refused_only(result) and not self.stopped:
             self._refused.append((key, plan, result))
             return
         self._release_refused(on_result)
