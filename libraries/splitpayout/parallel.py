@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from splitpayout.config import child_environment
+from splitpayout.errors import StorageError
 from splitpayout.job import SplitPayoutJob, dry_run_result
 from splitpayout.ledger import Ledger
 from splitpayout.local_adapter import NAME as APPENDING_ADAPTER
@@ -57,8 +58,14 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
     count = max(1, min(workers, job.planned))
     work = (settings.state_dir / WORKERS_FOLDER / job.run_id).resolve()  # workers run from ROOT
     batch = batch_of(job)
-    ledger = Ledger(settings.ledger_path)
-    ledger.start_run(job.run_id, mode=job.mode, source_name=job.source_name, source_sha256=job.source_sha256)
+    try:
+        ledger = Ledger(settings.ledger_path)
+        ledger.start_run(
+            job.run_id, mode=job.mode, source_name=job.source_name, source_sha256=job.source_sha256
+        )
+    except StorageError as error:  # no worker is started; the report counts every decision failed
+        job.stop_on_storage(error)
+        return
     job.log.event("registration_started", step="register", workers=count)
     job.announce(f"Registering {job.planned} decisions with {count} browser workers")
     processes: list[tuple[int, subprocess.Popen[bytes], Path]] = []
@@ -102,11 +109,15 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
         job.log.event("registration_finished", step="register", decisions=len(results), workers=count)
     job.stop = first_stop(results.values())
     if job.stopped_reason:
-        job.announce(f"STOPPED: {job.stopped_reason}; the rest is left for a later run")
+        job.announce(f"STOPPED: {job.stop.sentence if job.stop else ''} ({job.stopped_reason})")
     for position, plan in enumerate(job.iter_plans(), start=1):
         job.record(position, plan, _result_for(plan, position, results))
-    ledger.finish_run(job.run_id, status="stopped" if job.stopped_reason else "completed")
-    ledger.close()
+    try:
+        ledger.finish_run(job.run_id, status="stopped" if job.stopped_reason else "completed")
+    except StorageError as error:
+        job.stop_on_storage(error)
+    finally:
+        ledger.close()
 
 
 def _result_for(plan: DecisionPlan, position: int, results: dict[int, ResultItem]) -> DecisionResult:

@@ -11,11 +11,11 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from splitpayout.errors import ExportFileError
+from splitpayout.errors import ExportFileError, StorageError
 from splitpayout.gateway import PayoutGateway
-from splitpayout.job import SplitPayoutJob
+from splitpayout.job import SplitPayoutJob, dry_run_result
 from splitpayout.ledger import Ledger
-from splitpayout.models import DecisionPlan, DecisionResult
+from splitpayout.models import DecisionPlan, DecisionResult, Outcome
 from splitpayout.registration_loop import RegistrationLoop
 from splitpayout.workitems import (
     Batch,
@@ -26,6 +26,7 @@ from splitpayout.workitems import (
     WorkItemQueue,
     decision_item,
     first_stop,
+    not_attempted,
     release_for,
     result_item,
 )
@@ -126,7 +127,13 @@ class Consumer:
     def run(self) -> int:
         """Work through every input work item; returns how many decisions were handled."""
         job = self.job
-        ledger = Ledger(job.settings.ledger_path)
+        try:
+            if not job.room_to_start():  # before logging in: the work items are released failed
+                return self._none_attempted()
+            ledger = Ledger(job.settings.ledger_path)
+        except StorageError as error:
+            job.stop_on_storage(error)
+            return self._none_attempted()
         self.job.log.event(
             "work_items_lookup", step="register", lookup="each" if self.look_up_each_payment else "prefetch"
         )
@@ -149,6 +156,17 @@ class Consumer:
         job.announce(f"Handled {outcome.handled} decisions from work items")
         return outcome.handled
 
+    def _none_attempted(self) -> int:
+        """The run stopped before its first decision: every work item is released as not attempted."""
+        self.stopped = self.job.stopped_reason
+        handled = 0
+        for item, plan in self._decisions():
+            self._finish(
+                item, plan, not_attempted(plan) if plan.outcome is Outcome.PLANNED else dry_run_result(plan)
+            )
+            handled += 1
+        return handled
+
     def _decisions(self) -> Iterator[tuple[DecisionItem, DecisionPlan]]:
         """The decisions of the input work items; one that is not a decision is released as failed."""
         for payload in self.queue.inputs():
@@ -163,7 +181,7 @@ class Consumer:
             yield item, item.plan
 
     def _finish(self, item: DecisionItem, plan: DecisionPlan, result: DecisionResult) -> None:
-        stop = self._loop.outcome.stop if self._loop is not None else None
+        stop = self._loop.outcome.stop if self._loop is not None else self.job.stop
         self.job.record(len(self.job.results) + 1, plan, result)
         self.queue.create_output(
             ResultItem(
@@ -177,7 +195,11 @@ class Consumer:
                 stop_subject=stop.subject or None if stop is not None else None,
             ).model_dump(mode="json")
         )
-        self.queue.release(release_for(result, stop.detail if stop is not None else None))
+        self.queue.release(
+            release_for(
+                result, stop.detail if stop is not None else None, stop.code if stop is not None else None
+            )
+        )
 
     def _payout_dates(self, item: DecisionItem) -> tuple[dt.date, dt.date] | None:
         """A worker that shares the ledger searches the batch's payout dates once, up front."""

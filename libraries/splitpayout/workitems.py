@@ -125,9 +125,10 @@ class Release:
     message: str | None = None
 
 
-def release_for(result: DecisionResult, stopped: str | None = None) -> Release:
+def release_for(result: DecisionResult, stopped: str | None = None, stop_code: str | None = None) -> Release:
     """``DONE`` for paid and already paid; ``FAILED`` ``BUSINESS`` (reason code) for manual handling;
-    ``FAILED`` ``APPLICATION`` for technical failures, which a retry of the work item completes."""
+    ``FAILED`` ``APPLICATION`` for technical failures, which a retry of the work item completes (the
+    stop's code when the run stopped: the payout system unavailable, the robot's storage failing)."""
     if result.outcome in (Outcome.PAID, Outcome.ALREADY_PAID):
         return Release("DONE")
     if result.outcome is Outcome.MANUAL:
@@ -140,7 +141,8 @@ def release_for(result: DecisionResult, stopped: str | None = None) -> Release:
         return Release("FAILED", "BUSINESS", codes[0], message[:MESSAGE_LIMIT])
     if stopped:
         message = f"Decision {result.decision_id} was not attempted: {stopped}"
-        return Release("FAILED", "APPLICATION", "payout_system_unavailable", message[:MESSAGE_LIMIT])
+        code = "payout_system_unavailable" if stop_code in (None, StopCode.PAYOUT_SYSTEM_DOWN) else stop_code
+        return Release("FAILED", "APPLICATION", code, message[:MESSAGE_LIMIT])
     message = (
         f"Decision {result.decision_id}: a technical failure remained after retries; "
         "retry the work item to complete it (nothing is entered twice)"
