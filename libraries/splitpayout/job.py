@@ -19,6 +19,7 @@ from splitpayout.config import Settings
 from splitpayout.config.names import RUN_LOG_FILE
 from splitpayout.errors import ExportFileError, StorageError, StorageFolder, translated
 from splitpayout.files import file_sha256
+from splitpayout.followup.statistics import RunStatistics
 from splitpayout.gateway import PayoutGateway
 from splitpayout.ledger import Ledger
 from splitpayout.models import (
@@ -113,6 +114,7 @@ class SplitPayoutJob(NarratedJob):
         self._reports_wanted = True
         # Decisions of the export with no result (work items a reporter has not received).
         self.missing_results = 0
+        self.statistics = RunStatistics(self.mode)  # the board's follow-up: aggregates only
         self.log.event("run_started", step="start", mode=self.mode, started_by=self.started_by)
 
     # -- read -------------------------------------------------------------------------------
@@ -235,6 +237,7 @@ class SplitPayoutJob(NarratedJob):
         if self.results.failure is not None and failing is None:
             self.log.warning("results_in_memory", step="record", error=self.results.failure.detail)
         self._totals.add(hidden_if_protected(plan, result))
+        self.statistics.add(plan, result)
         self.report_decision(result, tell=tell)
 
     def room_to_start(self) -> bool:
@@ -418,6 +421,7 @@ class SplitPayoutJob(NarratedJob):
             workbook.unlink(missing_ok=True)
             self.stop_on_storage(error)
             human = self._write_summary(finished, totals)  # it must say the run stopped
+        self.statistics.write(artifacts, run_id=self.run_id, run_date=self.settings.run_date)
         notify.queue_run_messages(
             run_id=self.run_id,
             mode=self.mode,
