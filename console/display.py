@@ -90,6 +90,7 @@ REASON_LABELS = {
     "conflict_existing_payment": "Krockar med en registrerad utbetalning",
     "rejected_by_payout_system": "Utbetalningssystemet godtog inte uppgifterna",
     "registered_not_found": "Registrerad av roboten men syns inte längre i utbetalningssystemet",
+    "stored_differently": "Sparad annorlunda i utbetalningssystemet än roboten angav",
 }
 
 

@@ -158,6 +158,14 @@ class FormValues(Mapping[str, str]):
     __repr__ = __str__
 
 
+class MissingFormFieldError(AssertionError):
+    """The form lacks a field the robot fills in; ``name`` is the field's name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Expected the form field '{name}' on the page, found none.")
+        self.name = name
+
+
 class PaymentRows(list[dict[str, str]]):
     """Rows read from the search results, one dict of cell texts per payment. Personal data.
 
@@ -319,7 +327,7 @@ def fill_form(
     if not missing and slow:
         missing = _type(driver, slow, values)
     if missing:
-        raise AssertionError(f"Expected the form field '{missing}' on the page, found none.")
+        raise MissingFormFieldError(missing)
 
 
 def _type(driver: WebDriver, selectors: Mapping[str, str], values: Mapping[str, str]) -> str:

@@ -318,6 +318,7 @@ class SplitPayoutJob(NarratedJob):
             deferred=deferred,
             payout_dates=options.pop("payout_dates", lambda _: self.payout_dates),
             total=self.decisions or None,
+            ignored_fields=settings.ignored_fields,
         )
 
     def engine_event(self, event: str, values: dict[str, Any]) -> None:

@@ -94,6 +94,8 @@ class EntryState(StrEnum):
     FAILED = "failed"  # a technical failure remained after retries; a later run completes it
     REJECTED = "rejected"  # the payout system's validation refused it
     CONFLICT = "conflict"  # the payout system holds the reference with other content
+    # the payout system stored it (payment number) other than entered; never entered again
+    STORED_DIFFERENTLY = "stored_differently"
 
 
 _IN_PROGRESS = (EntryState.CLAIMED.value, EntryState.SUBMITTING.value)
@@ -451,6 +453,12 @@ class Ledger:
     def mark_conflict(self, reference: str, code: str = "conflict_existing_payment") -> None:
         """The payout system holds the reference with another amount or recipient."""
         self._finish(reference, EntryState.CONFLICT, payment_number=None, error=code)
+
+    def mark_stored_differently(self, reference: str, payment_number: str, fields: tuple[str, ...]) -> None:
+        """The payout system stored the payment under ``payment_number`` other than it was entered
+        (``fields`` names the fields that differ): it is never entered again, nor counted as done."""
+        error = "stored_differently:" + ",".join(fields)
+        self._finish(reference, EntryState.STORED_DIFFERENTLY, payment_number=payment_number, error=error)
 
     def release(self, reference: str, worker_id: str) -> None:
         """Give a claim back without a final state; the next worker may take it at once.

@@ -49,6 +49,10 @@ class ReasonCode(StrEnum):
     # The robot's ledger says the payment was registered (with its payment number), but the
     # payout system no longer shows it: a human must look; it is never entered again.
     REGISTERED_NOT_FOUND = "registered_not_found"
+    # The payout system stored the payment, read back from its confirmation, differently from what
+    # the robot entered (``fields`` names the fields, never the values): a human corrects or cancels
+    # it before it is attested; the robot never enters it again.
+    STORED_DIFFERENTLY = "stored_differently"
 
 
 class Reason(BaseModel):
@@ -162,6 +166,8 @@ class PaymentStatus(StrEnum):
     ALREADY_REGISTERED = "already_registered"  # found in the payout system, entered earlier
     NOT_ENTERED = "not_entered"  # the decision went to manual handling; nothing entered for this one
     FAILED = "failed"  # a technical failure remained after retries; a later run completes it
+    # the payout system holds it (payment number) but not as entered: a human corrects or cancels it
+    STORED_DIFFERENTLY = "stored_differently"
 
 
 class PaymentResult(BaseModel):

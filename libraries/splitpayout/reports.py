@@ -87,6 +87,11 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
         "raden (makulerad, ändrad eller flyttad). Roboten registrerar den aldrig igen: registrera den "
         "manuellt bara om den inte finns.",
     ),
+    ReasonCode.STORED_DIFFERENTLY: (
+        "Utbetalningssystemet sparade utbetalningen annorlunda än roboten angav (se fälten)",
+        "Jämför utbetalningen (U-numret i raden) med beslutet och rätta eller makulera utbetalningen i "
+        "utbetalningssystemet innan den attesteras. Roboten registrerar den aldrig igen.",
+    ),
 }
 FAILED_TEXT = (
     "Tekniskt fel i utbetalningssystemet",
@@ -94,7 +99,8 @@ FAILED_TEXT = (
 )
 
 
-_REGISTERED = (PaymentStatus.REGISTERED, PaymentStatus.ALREADY_REGISTERED)
+# What the payout system holds; a payment stored differently is held too (until a human corrects it).
+_REGISTERED = (PaymentStatus.REGISTERED, PaymentStatus.ALREADY_REGISTERED, PaymentStatus.STORED_DIFFERENTLY)
 
 
 @dataclass

@@ -248,6 +248,7 @@ class Consumer:
                 worker=self.worker_id,
                 stopped=stop.detail if stop is not None else None,
                 stop_code=stop.code.value if stop is not None else None,
+                stop_subject=stop.subject or None if stop is not None else None,
             ).model_dump(mode="json")
         )
         self.queue.release(

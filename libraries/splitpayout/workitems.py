@@ -101,6 +101,7 @@ class ResultItem(BaseModel):
     worker: str = ""
     stopped: str | None = None  # why the consumer stopped before this decision, if it did
     stop_code: str | None = None  # that stop's code (splitpayout.stops.StopCode)
+    stop_subject: str | None = None  # what that stop names (an element or field of a changed payout system)
     # Sealed: who the household is (a decision a case worker must take) or, for a paid decision,
     # its recipients' identity numbers (the board's follow-up).
     sealed: str | None = None
@@ -111,7 +112,7 @@ class ResultItem(BaseModel):
         if not self.stopped:
             return None
         code = self.stop_code or StopCode.PAYOUT_SYSTEM_DOWN
-        return RunStop.from_dict({"code": code, "detail": self.stopped})
+        return RunStop.from_dict({"code": code, "detail": self.stopped, "subject": self.stop_subject})
 
 
 def first_stop(items: Iterable[ResultItem]) -> RunStop | None:

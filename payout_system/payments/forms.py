@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
+from payout_system.release import FIELDS as FIELDS
 from payout_system.store import NewPayment
 from swedish_rules import (
     InvalidAccount,
@@ -20,19 +21,6 @@ from swedish_rules import (
     parse_amount_ore,
 )
 
-FIELDS = (
-    "personnummer",
-    "name",
-    "method",
-    "clearing",
-    "account",
-    "bankgiro",
-    "ocr",
-    "amount",
-    "payout_date",
-    "reference",
-    "message",
-)
 METHODS = ("KONTO", "AVI", "BANKGIRO")
 MAX_REFERENCE = 40
 MAX_NAME = 100

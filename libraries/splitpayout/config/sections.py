@@ -88,6 +88,9 @@ class Settings(Places):
     page_timeout_seconds: PositiveSeconds = _var("PAYOUT_SYSTEM_TIMEOUT", 30.0)
     fast_fill: Flag = _var("PAYOUT_FAST_FILL", True)
     typed_fields: Annotated[CommaList, AfterValidator(_known_fields)] = _var("PAYOUT_TYPED_FIELDS", ())
+    # Fields of the payment form outside the robot's contract that the payout system accepts left
+    # empty (docs/rules.md §4.9); any other field the form asks for stops the run before it enters anything.
+    ignored_fields: CommaList = _var("PAYOUT_SYSTEM_IGNORED_FIELDS", ())
     chrome_binary: Annotated[str | None, BlankIsNone] = _var("CHROME_BINARY")
     chromedriver_path: Annotated[str | None, BlankIsNone] = _var("CHROMEDRIVER_PATH")
     workers: Annotated[int, BeforeValidator(whole(1, MAX_WORKERS))] = _var("WORKERS", 1)

@@ -83,6 +83,7 @@ LEDGER_STATE_TEXT = {
     EntryState.FAILED: "tekniskt fel",
     EntryState.REJECTED: "avvisad av utbetalningssystemet",
     EntryState.CONFLICT: "konflikt med befintlig utbetalning",
+    EntryState.STORED_DIFFERENTLY: "sparad annorlunda än angiven",
 }
 
 
