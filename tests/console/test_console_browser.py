@@ -105,6 +105,7 @@ def console(workdir: Path, stand_in: PayoutServer) -> Iterator[Console]:
         CONSOLE_DATA_DIR=str(workdir / "console"),
         CONSOLE_RUNS_DIR=str(workdir / "runs"),
         CONSOLE_STATE_DIR=str(workdir / "state"),
+        ARCHIVE_DIR=str(workdir / "inbox-archive"),
         CONSOLE_PAYOUT_SYSTEM_URL=stand_in.url.rstrip("/"),
         CONSOLE_PAYOUT_SYSTEM_USERNAME="robot",
         CONSOLE_PAYOUT_SYSTEM_PASSWORD="robot-demo-password",
@@ -385,10 +386,14 @@ def test_operator_reads_the_history_opens_the_log_and_filters_failed_runs(
     assert cell_text(broken, "exit-status") != "0"
 
 
-def test_operator_starts_a_reconciliation_from_the_history(
+def test_operator_starts_a_reconciliation_from_its_own_page(
     real_run: Observed, browser: webdriver.Chrome, console: Console
 ) -> None:
     log_in(browser, console, "olle", "korningar")
+    by_id(browser, "reconcile-link").click()  # the history's first link after its heading
+    wait_for_page(browser, "reconcile")
+    ran = browser.find_elements(By.CSS_SELECTOR, '#reconcile-sources input[name="underlag"][data-ran="yes"]')
+    assert ran and all(box.is_selected() for box in ran)  # what was run is compared by default
     before = {path.name for path in console.runs_dir.iterdir()}
     by_id(browser, "reconcile-button").click()
     wait_for_page(browser, "history")
@@ -411,6 +416,7 @@ def test_the_reconciliation_finishes_with_its_report_in_the_history(
 ) -> None:
     log_in(browser, console, "olle", "korningar")
     if not browser.find_elements(By.CSS_SELECTOR, '#runs tr.run-row[data-kind="reconcile"]'):
+        browser.get(console.url + "avstamning")
         by_id(browser, "reconcile-button").click()
         wait_for_page(browser, "history")
     deadline = time.monotonic() + 60
@@ -440,7 +446,7 @@ def test_a_role_gets_403_on_the_other_roles_pages(
 
 
 def test_a_form_with_a_forged_csrf_token_is_refused(browser: webdriver.Chrome, console: Console) -> None:
-    log_in(browser, console, "olle", "korningar")
+    log_in(browser, console, "olle", "avstamning")
     before = {path.name for path in console.runs_dir.iterdir()}
     browser.execute_script(
         "document.querySelector('#reconcile-form input[name=csrf_token]').value = 'forged-token';"
@@ -584,6 +590,9 @@ def test_every_console_page_meets_wcag_21_aa_at_1366_and_320_px(
     browser.find_element(By.CSS_SELECTOR, '#runs tr.run-row[data-kind="real"] a.run-link').click()
     wait_for_page(browser, "run")
     problems += check_page(browser, "konsol-korning")
+    browser.get(console.url + "avstamning")
+    wait_for_page(browser, "reconcile")
+    problems += check_page(browser, "konsol-starta-avstamning")
     browser.get(console.url + "korningar?typ=reconcile")
     reconciliations = browser.find_elements(
         By.CSS_SELECTOR, '#runs tr.run-row[data-kind="reconcile"] a.run-link'

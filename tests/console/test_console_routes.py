@@ -48,6 +48,7 @@ ROUTES = {
     "operations.run": Route(("GET",), OPERATOR),
     "operations.artifact": Route(("GET",), OPERATOR),
     "operations.reconcile": Route(("POST",), OPERATOR),
+    "operations.reconcile_page": Route(("GET",), OPERATOR),
     "operations.history_csv": Route(("GET",), OPERATOR),
     "operations.lookup": Route(("GET",), OPERATOR),
 }
@@ -224,7 +225,7 @@ def test_every_post_needs_the_sessions_csrf_token(
     ("user", "method", "path", "allow"),
     [
         ("anna", "GET", "/logga-ut", "POST"),
-        ("olle", "GET", "/avstamning", "POST"),
+        ("olle", "DELETE", "/avstamning", "POST"),
         ("anna", "DELETE", "/filer", "GET"),
     ],
 )
