@@ -83,6 +83,12 @@ def mark_confirmed(conn: sqlite3.Connection, upload_id: str, username: str) -> N
     )
 
 
+def delete_upload(conn: sqlite3.Connection, upload_id: str) -> None:
+    """Forget an upload that never ran (its runs stay, as the operators' record, without it)."""
+    conn.execute("UPDATE runs SET upload_id = NULL WHERE upload_id = ?", (upload_id,))
+    conn.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
+
+
 # Runs --------------------------------------------------------------------------------------------
 
 

@@ -24,18 +24,19 @@ from flask import (
     send_file,
     url_for,
 )
+from splitpayout.config.names import LEDGER_FILE
 from splitpayout.runs import Progress, read_progress
 from werkzeug.wrappers import Response
 
 from console import store
 from console.db import get_db
-from console.facts import Hit, PreviewFacts, preview_facts, why_moved
+from console.facts import Hit, PreviewFacts, preview_facts, registered_references, why_moved
 from console.history import INTERRUPTED, OK, RUNNING, RunView, read_summary
 from console.launcher import PREVIEW_TIMEOUT, RunRefusedError, read_record
 from console.lookup import lookup_page
 from console.security import flash, launcher, role_required, runbook, settings, username
 from console.settings import CASE_WORKER
-from console.uploads import UPLOAD_ID, UploadRefusedError, store_upload, upload_path
+from console.uploads import UPLOAD_ID, UploadRefusedError, discard, store_upload, upload_path
 from console.workbook import MANUAL_WORKBOOK_FILE, ManualRow, read_manual_rows
 
 bp = Blueprint("casework", __name__, template_folder="templates")
@@ -109,6 +110,16 @@ NOT_SEEN = (
 STALE_CONFIRMATION = (
     "Bekräftelsen gällde inte den här förhandsgranskningen. Läs igenom den här nedan och bekräfta igen."
 )
+NOTHING_LEFT = (
+    "Det finns inget för roboten att registrera: allt i filen är redan registrerat av en tidigare körning "
+    "eller kräver manuell hantering."
+)
+WITHDRAWN = "Filen {name} är borttagen. Inget i den registrerades."
+NOT_WITHDRAWABLE = (
+    "Filen kan inte tas bort: den körs eller har körts. En körd fil finns kvar som underlag för "
+    "uppföljningen."
+)
+SAME_FILE_RUNS_READ = 2000  # the newest runs searched for an earlier real run of the same file
 FILE_CHANGED = "Filen har ändrats sedan förhandsgranskningen och körs därför inte. Ladda upp exporten igen."
 
 # The upload page's states (the live-progress script reloads the page when it changes).
@@ -288,6 +299,7 @@ def upload_page(upload_id: str) -> str:
     preview_rows, preview_total = _manual_rows(current.preview) if current.preview_ok else ([], 0)
     real_rows, real_total = _manual_rows(current.real)
     blocking = launcher().blocking_run(get_db()) if current.may_confirm else None
+    facts = _facts(current)
     workers = sorted(
         {row.handlaggare for row in (*preview_rows, *real_rows) if row.handlaggare}, key=str.casefold
     )
@@ -296,7 +308,8 @@ def upload_page(upload_id: str) -> str:
         chosen = ""
     return render_template(
         "casework/upload.html",
-        facts=_facts(current),
+        facts=facts,
+        same_file_runs=_same_file_runs(current),
         why_moved=why_moved,
         workers=workers,
         chosen_worker=chosen,
@@ -330,11 +343,25 @@ def _only(rows: list[ManualRow], worker: str) -> list[tuple[str, list[ManualRow]
 
 
 def _facts(current: UploadStatus) -> PreviewFacts | None:
-    """What the real run will register (or, after one, what is left), from the latest summary."""
+    """What the real run will register (or, after one, what is left), from the latest summary, with
+    what the robot's ledger says an earlier run already registered left out."""
     if not current.preview_ok or current.preview is None:
         return None
     source = current.real if current.real is not None and current.real.finished else current.preview
-    return preview_facts(read_summary(source.run_dir))
+    registered = registered_references(settings().state_dir / LEDGER_FILE)
+    return preview_facts(read_summary(source.run_dir), registered)
+
+
+def _same_file_runs(current: UploadStatus) -> list[RunView]:
+    """Real runs of a file with this upload's SHA-256 other than its own (another upload, the inbox)."""
+    if current.real is not None or not current.preview_ok:
+        return []
+    sha256 = current.upload.sha256
+    return [
+        view
+        for view in runbook().history(get_db(), limit=SAME_FILE_RUNS_READ)
+        if view.kind in ("real", "inbox") and view.record.source_sha256 == sha256
+    ]
 
 
 def _has_workbook(view: RunView | None) -> bool:
@@ -407,7 +434,32 @@ def _refusal(current: UploadStatus, user: str) -> str | None:
         return STALE_CONFIRMATION
     if preview.record.source_sha256 != current.upload.sha256:
         return FILE_CHANGED
+    facts = _facts(current)
+    if state == PREVIEW_DONE and facts is not None and facts.payments == 0:
+        return NOTHING_LEFT
     return None
+
+
+WITHDRAWABLE = frozenset({PREVIEW_MISSING, PREVIEW_FAILED_STATE, PREVIEW_DONE})
+
+
+@bp.post("/filer/<upload_id>/dra-tillbaka")
+@role_required(CASE_WORKER)
+def withdraw(upload_id: str) -> Response:
+    """Remove an upload that never ran: its file, its preview's workbook and its place in the list."""
+    current = _own_status(upload_id)
+    upload = current.upload
+    if current.state not in WITHDRAWABLE:
+        flash("error", NOT_WITHDRAWABLE)
+        return redirect(url_for(".upload_page", upload_id=upload.upload_id), code=303)
+    conn = get_db()
+    if current.preview is not None:
+        (current.preview.run_dir / MANUAL_WORKBOOK_FILE).unlink(missing_ok=True)  # personal data
+    discard(settings(), upload.upload_id)
+    store.delete_upload(conn, upload.upload_id)
+    store.add_event(conn, username(), "withdraw", upload_id=upload.upload_id)
+    flash("info", WITHDRAWN.format(name=upload.file_name))
+    return redirect(url_for(".home"), code=303)
 
 
 @bp.get("/filer/<upload_id>/arbetsbok/<which>")

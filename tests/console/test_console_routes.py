@@ -42,6 +42,7 @@ ROUTES = {
     "casework.upload_page": Route(("GET",), CASE_WORKER),
     "casework.status": Route(("GET",), CASE_WORKER),
     "casework.confirm": Route(("POST",), CASE_WORKER),
+    "casework.withdraw": Route(("POST",), CASE_WORKER),
     "casework.workbook": Route(("GET",), CASE_WORKER),
     "casework.lookup": Route(("GET",), CASE_WORKER),
     "operations.history": Route(("GET",), OPERATOR),
