@@ -397,6 +397,8 @@ def confirm(upload_id: str) -> Response:
     upload = current.upload
     user = username()
     back = redirect(url_for(".upload_page", upload_id=upload.upload_id), code=303)
+    if _own_run_going(current, user):
+        return back  # a second click: the same request, answered by the run that is going
     refusal = _refusal(current, user)
     if refusal is not None:
         flash("error", refusal)
@@ -407,12 +409,25 @@ def confirm(upload_id: str) -> Response:
             conn, upload=upload, console_user=user, file_path=upload_path(settings(), upload)
         )
     except (RunRefusedError, UploadRefusedError) as refused:
+        if _own_run_going(_own_status(upload_id), user):
+            return back  # two clicks at once: the other one started this upload's run
         store.add_event(conn, user, "confirm_refused", upload_id=upload.upload_id)
         flash("error", str(refused))
         return back
     store.add_event(conn, user, "confirm", upload_id=upload.upload_id)
     flash("info", REAL_STARTED)
     return back
+
+
+def _own_run_going(current: UploadStatus, user: str) -> bool:
+    """This upload's real run is going, started by this user (a repeated confirmation is hers)."""
+    real = current.real
+    return (
+        real is not None
+        and real.state == RUNNING
+        and real.console_run is not None
+        and real.console_run.started_by == user
+    )
 
 
 def _refusal(current: UploadStatus, user: str) -> str | None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask.testing import FlaskClient
@@ -104,3 +106,37 @@ def test_an_upload_that_ran_cannot_be_removed(anna: FlaskClient, export_file: Ex
     anna.post(f"/filer/{upload_id}/dra-tillbaka", data={"csrf_token": token})
     assert casework.NOT_WITHDRAWABLE in flashes(anna.get(f"/filer/{upload_id}"))
     assert anna.get(f"/filer/{upload_id}").status_code == 200
+
+
+def test_a_double_click_is_the_same_request_not_a_conflict(
+    anna: FlaskClient, export_file: Export, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload_id = previewed(anna, export_file)
+    page = anna.get(f"/filer/{upload_id}")
+    fields = dict(
+        re.findall(
+            r'<input type="hidden" name="(preview_run|sha256)" value="([^"]*)"', page.get_data(as_text=True)
+        )
+    )
+    data = {"csrf_token": csrf_from(page), **fields}
+    monkeypatch.setenv("FAKE_RUN_HOLD", "1")
+    barrier = threading.Barrier(2)
+
+    def click() -> int:
+        barrier.wait()
+        return anna.post(f"/filer/{upload_id}/kor", data=data).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: click(), range(2)))
+    third = anna.post(f"/filer/{upload_id}/kor", data=data)  # a late third click
+    assert answers == [303, 303] and third.status_code == 303
+    shown = anna.get(f"/filer/{upload_id}")
+    html = shown.get_data(as_text=True)
+    assert 'id="flash-error"' not in html and "pågår redan" not in html
+    assert "Körningen har startat" in flashes(shown)
+    with sqlite3.connect(settings.database_path) as conn:
+        (runs,) = conn.execute("SELECT COUNT(*) FROM runs WHERE kind = 'real'").fetchone()
+    assert runs == 1
+    for folder in settings.runs_dir.iterdir():
+        (folder / "release").touch()
+    wait_for_state(anna, upload_id, "real-done")
