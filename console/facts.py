@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
@@ -158,6 +159,44 @@ def preview_facts(summary: dict[str, Any], registered: Registered | None = None)
     facts.methods = sorted(methods.values(), key=lambda line: order.get(line.method, 9))
     facts.limit_ore = limit if isinstance(limit, int) else None
     return facts
+
+
+# The robot's events (run.jsonl) that say the payout system did not answer and the robot will try
+# again, and those that say it answers again.
+TROUBLE_EVENTS = frozenset({"attempt_failed", "log_in_failed", "second_pass"})
+ANSWERING_EVENTS = frozenset(
+    {"logged_in", "decision", "registration_finished", "run_finished", "run_stopped"}
+)
+TAIL_BYTES = 64 * 1024
+
+
+def waiting_for_payout_system(run_dir: Path) -> bool:
+    """Whether the robot's latest word is that the payout system did not answer (it waits and tries
+    again): read from the end of run.jsonl, which a run writes as it goes."""
+    try:
+        with (run_dir / "run.jsonl").open("rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - TAIL_BYTES))
+            lines = handle.read().decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    for line in reversed(lines):
+        try:
+            event = json.loads(line).get("event")
+        except (ValueError, AttributeError):
+            continue
+        if event in TROUBLE_EVENTS:
+            return True
+        if event in ANSWERING_EVENTS:
+            return False
+    return False
+
+
+def handled_decisions(outcomes: dict[str, int]) -> int:
+    """Decisions a finished run is done with: registered, already registered or for a case worker
+    (not those with a technical failure, nor those a stopped run never reached)."""
+    return sum(int(outcomes.get(name, 0) or 0) for name in ("paid", "already_paid", "manual"))
 
 
 def why_moved(day: dt.date) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from console.display import STATE_LABELS, TASK_LABELS, local_time, started_by
 from console.history import FAILED, INTERRUPTED, RunView
+from console.runstate import state_text
 
 PAGE_SIZE = 50
 MAX_TEXT = 100
@@ -152,7 +153,7 @@ def csv_document(views: Iterable[RunView]) -> str:
                 *(record.outcomes.get(outcome, "") for outcome in OUTCOMES),
                 "" if duration is None else round(duration),
                 "" if record.exit_status is None else record.exit_status,
-                STATE_LABELS.get(view.state, view.state),
+                state_text(view),
                 record.error_code or "",
                 view.name,
             )

@@ -26,11 +26,20 @@ from flask import (
 )
 from splitpayout.config.names import LEDGER_FILE
 from splitpayout.runs import Progress, read_progress
+from splitpayout.stops import RunStop
 from werkzeug.wrappers import Response
 
 from console import store
 from console.db import get_db
-from console.facts import Hit, PreviewFacts, preview_facts, registered_references, why_moved
+from console.facts import (
+    Hit,
+    PreviewFacts,
+    handled_decisions,
+    preview_facts,
+    registered_references,
+    waiting_for_payout_system,
+    why_moved,
+)
 from console.history import INTERRUPTED, OK, RUNNING, RunView, read_summary
 from console.launcher import PREVIEW_TIMEOUT, RunRefusedError, read_record
 from console.lookup import lookup_page
@@ -141,7 +150,9 @@ STATE_LABELS = {
     PREVIEW_DONE: "Väntar på din bekräftelse",
     "real-running": "Körs",
     "real-done": "Klar",
-    "real-failed": "Klar med fel",
+    "real-done-deviations": "Klar med avvikelser",
+    "real-failed": "Klar med tekniska fel",
+    "real-stopped": "Stoppad",
     "real-interrupted": "Avbruten",
 }
 
@@ -178,6 +189,12 @@ class UploadStatus:
 
     @property
     def state_label(self) -> str:
+        """The state in Swedish; a finished run whose decisions did not all get registered says so."""
+        real = self.real
+        if self.state == "real-done" and real is not None and real.record.outcomes.get("manual", 0):
+            return STATE_LABELS["real-done-deviations"]
+        if real is not None and real.finished and real.record.status == "stopped":
+            return STATE_LABELS["real-stopped"]
         return STATE_LABELS[self.state]
 
 
@@ -329,6 +346,11 @@ def upload_page(upload_id: str) -> str:
         file_error=_file_error(current.preview) if current.state == PREVIEW_FAILED_STATE else None,
         blocking=blocking,
         has_real_workbook=_has_workbook(current.real),
+        waiting=current.real is not None
+        and current.real.state == RUNNING
+        and waiting_for_payout_system(current.real.run_dir),
+        handled=handled_decisions(current.real.record.outcomes) if current.real is not None else 0,
+        stop=RunStop.from_dict(read_summary(current.real.run_dir).get("stop")) if current.real else None,
         has_preview_workbook=current.preview_ok and _has_workbook(current.preview),
     )
 
@@ -380,6 +402,7 @@ def status(upload_id: str) -> Response:
             return None
         return {
             "state": view.state,
+            "waiting": view.state == RUNNING and waiting_for_payout_system(view.run_dir),
             "decisions_done": progress.decisions_done,
             "decisions_total": progress.decisions_total,
             "payments_done": progress.payments_done,

@@ -359,7 +359,10 @@ def test_operator_reads_the_history_opens_the_log_and_filters_failed_runs(
     assert re.fullmatch(rf"export-\d{{4}}-\d\d-\d\d-{sha256[:12]}\.xlsx", cell_text(row, "file"))
     assert row.find_element(By.CSS_SELECTOR, "td.col-sha256 code").get_attribute("data-sha256") == sha256
     assert (cell_text(row, "paid"), cell_text(row, "manual"), cell_text(row, "failed")) == ("4", "2", "0")
-    assert cell_text(row, "exit-status") == "0" and cell_text(row, "state") == "Klar"
+    assert (
+        cell_text(row, "exit-status") == "0"
+        and cell_text(row, "state") == "Klar med avvikelser: beslut kräver manuell hantering"
+    )
     assert cell_text(row, "duration").endswith("s")
     page = browser.page_source
     leaked = [value for value in real_run.export.personal_data if len(value) >= 6 and value in page]

@@ -115,7 +115,7 @@ def test_an_operator_looks_up_a_decision_in_every_run_without_personal_data(
     html = page.get_data(as_text=True)
     runs = set(re.findall(r'<tr class="lookup-row" data-run="([^"]+)"', html))
     assert runs == {world.preview_run, world.real_run, world.scheduled_run}
-    assert "Ogiltigt bankkonto" in html and "<code>invalid_account</code>" in html
+    assert "Ogiltigt eller ofullständigt bankkonto" in html and "<code>invalid_account</code>" in html
     assert [value for value in personal_data(export_file) if value in html] == []
     missing = olle.get("/korningar/beslut?beslut=EB-FINNS-INTE").get_data(as_text=True)
     assert "Ingen körning har hanterat EB-FINNS-INTE" in missing
@@ -216,7 +216,7 @@ def test_a_reconciliation_compares_what_was_run_never_an_abandoned_preview_unles
 
     for run_dir in settings.runs_dir.glob("*avstamning*"):
         (run_dir / "release").touch()
-    wait_until(lambda: "Avstämningen pågår redan" not in reconcile(olle, valt="1", underlag=[abandoned]))
+    wait_until(lambda: "Avstämningen har startat" in reconcile(olle, valt="1", underlag=[abandoned]))
     assert linked_uploads(environment_seen) == {abandoned}
 
 

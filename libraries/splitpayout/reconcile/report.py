@@ -12,7 +12,7 @@ from typing import Any
 from splitpayout.ledger import EntryState
 from splitpayout.reconcile.errors import ReconcileInputError
 from splitpayout.reconcile.findings import Finding, FindingCode, Reconciliation
-from splitpayout.reports import LOCAL_ZONE, write_json_atomically
+from splitpayout.reports import LOCAL_ZONE, field_label, write_json_atomically
 from splitpayout.workbook import DATE, INTEGER, KRONOR, BoldRow, Column, Sheet, local_time_text
 from splitpayout.workbook import write_workbook as write_workbook_file
 
@@ -89,15 +89,11 @@ def advice(finding: Finding) -> str:
     return FINDING_TEXT[finding.code][1]
 
 
-# The fields a recipient comparison names (never their values), in English and Swedish.
-FIELD_TEXT = {
-    "method": "betalningssätt",
-    "personnummer": "personnummer",
-    "clearing": "clearingnummer",
-    "account": "kontonummer",
-    "bankgiro": "bankgironummer",
-    "ocr": "OCR-nummer",
-}
+def field_text(name: str) -> str:
+    """A field a recipient comparison names (never its value), in Swedish, as in a sentence."""
+    label = field_label(name)
+    return label if label.isupper() or "-" in label else label.lower()
+
 
 SOURCE_TEXT = {"payout_system": "utbetalningssystemet", "ledger": "robotens logg"}
 
@@ -206,7 +202,7 @@ def _finding_rows(findings: Iterable[Finding]) -> Iterator[tuple[object, ...]]:
             _kronor(finding.held_amount_ore),
             finding.planned_payout_date,
             held_dates,
-            ", ".join(FIELD_TEXT.get(name, name) for name in finding.fields),
+            ", ".join(field_text(name) for name in finding.fields),
             ", ".join(SOURCE_TEXT.get(name, name) for name in finding.sources),
             ledger_text,
             todo,
