@@ -284,7 +284,9 @@ def manual_rows(plan: DecisionPlan, result: DecisionResult) -> list[tuple[object
     status = STATUS_TEXT.get(result.outcome, "")
     if plan.protected:
         reason, todo = REASON_TEXT[ReasonCode.PROTECTED_IDENTITY]
-        return [("", plan.decision_id, None, None, "", "", "", "", status, reason, "", "", todo, "")]
+        # Its case worker sees it by number only (their sheet and filter), nothing of the household.
+        worker = plan.case_worker or ""
+        return [(worker, plan.decision_id, None, None, "", "", "", "", status, reason, "", "", todo, "")]
     contact = plan.contact
     numbers = ", ".join(p.payment_number for p in result.payments if p.payment_number)
     base = (

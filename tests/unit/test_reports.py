@@ -269,3 +269,30 @@ def test_the_workbook_tells_case_workers_in_swedish_what_to_do(tmp_path: Path) -
     assert refused["Felaktiga fält"] == "Belopp"  # the payout system's field, in Swedish
     assert "2026-0004/1 (U-100003)" in refused["Vad du behöver göra"]
     assert "registrera inte dessa igen" in refused["Vad du behöver göra"]
+
+
+def test_a_protected_decision_is_in_its_case_workers_sheet_by_number_only(tmp_path: Path) -> None:
+    from splitpayout.planning.parsing import protected_plan
+
+    protected = protected_plan("2026-0009", (4,), (), "hl7")
+    other = protected_plan("2026-0010", (5,), (), "hl8")
+    items = [
+        (plan, DecisionResult(decision_id=plan.decision_id, outcome=Outcome.MANUAL, reasons=plan.reasons))
+        for plan in (protected, other)
+    ]
+    path = tmp_path / "manuell-hantering.xlsx"
+    write_manual_workbook(
+        path, items, source_name="export.xlsx", run_id="r1", created=dt.datetime(2026, 11, 23)
+    )
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == ["Manuell hantering", "hl7", "hl8"]
+    rows = [[c for c in row] for row in workbook["hl7"].iter_rows(values_only=True)]
+    header_index = next(i for i, row in enumerate(rows) if "Beslutsnummer" in row)
+    (row,) = [dict(zip(rows[header_index], r, strict=False)) for r in rows[header_index + 1 :]]
+    assert (row["Handläggare"], row["Beslutsnummer"], row["Orsak"]) == (
+        "hl7",
+        "2026-0009",
+        "Skyddade personuppgifter",
+    )
+    shown = {key for key, value in row.items() if value not in (None, "")}
+    assert shown == {"Handläggare", "Beslutsnummer", "Status", "Orsak", "Vad du behöver göra"}

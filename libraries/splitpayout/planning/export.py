@@ -77,7 +77,7 @@ def _as_duplicate(plan: DecisionPlan, protected: bool) -> DecisionPlan:
         detail="the decision number occurs on more than one row",
     )
     if protected or plan.protected:
-        return protected_plan(plan.decision_id, plan.row_numbers, (duplicate,))
+        return protected_plan(plan.decision_id, plan.row_numbers, (duplicate,), plan.case_worker)
     others = tuple(reason for reason in plan.reasons if reason.code is not ReasonCode.DUPLICATE_DECISION)
     return plan.model_copy(
         update={"outcome": Outcome.MANUAL, "reasons": (duplicate, *others), "payments": ()}

@@ -80,7 +80,7 @@ def test_a_protected_row_protects_every_row_with_its_decision_number(tmp_path: P
             ReasonCode.PROTECTED_IDENTITY,
             ReasonCode.DUPLICATE_DECISION,
         }
-        assert (plan.amount_ore, plan.case_worker, plan.contact, plan.payments) == (0, None, Contact(), ())
+        assert (plan.amount_ore, plan.contact, plan.payments) == (0, Contact(), ())
     assert [p.row_numbers for p in plans] == [(2,), (3,)]
 
 
