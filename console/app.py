@@ -56,6 +56,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.extensions[security.RUNBOOK_KEY] = RunBook(settings, launcher)
     display.init_app(app)
     app.jinja_env.filters["state_text"] = runstate.state_text
+    app.jinja_env.filters["kind_text"] = runstate.kind_text
 
     from console.auth import bp as auth_bp
     from console.casework import bp as casework_bp

@@ -8,9 +8,10 @@ failures, or a reconciliation that could not be made. No personal data is read.
 
 from __future__ import annotations
 
+from splitpayout.retention import RETENTION_FILE
 from splitpayout.stops import RunStop
 
-from console.display import FILE_ERROR_LABELS, STATE_LABELS
+from console.display import FILE_ERROR_LABELS, STATE_LABELS, TASK_LABELS
 from console.history import FAILED, INTERRUPTED, OK, RUNNING, RunView, read_summary
 from webcommon.files import read_json_object
 
@@ -58,3 +59,13 @@ def state_text(view: RunView) -> str:
     if view.kind != "preview" and int(view.record.outcomes.get("manual", 0) or 0):
         return "Klar med avvikelser: beslut kräver manuell hantering"
     return STATE_LABELS[OK]
+
+
+TRIAL_RETENTION = "Gallring (provkörning: inget togs bort)"
+
+
+def kind_text(view: RunView) -> str:
+    """What kind of run it is, in Swedish; a retention dry run is told apart from a real one."""
+    if view.kind == "retention" and read_json_object(view.run_dir / RETENTION_FILE).get("dry_run") is True:
+        return TRIAL_RETENTION
+    return TASK_LABELS.get(view.kind, view.kind)

@@ -123,3 +123,35 @@ def test_every_kind_of_removal_has_a_swedish_label_on_the_retention_page() -> No
 
     assert set(RETENTION_LABELS) == set(CATEGORIES)
     assert RETENTION_LABELS["reconcile_sources"] == "Underlag för avstämning"
+
+
+def test_a_trial_retention_is_told_apart_from_a_real_one(
+    olle: FlaskClient, world: World, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = settings.runs_dir / world.real_run
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    record["finished_at"] = (dt.datetime.now(dt.UTC) - dt.timedelta(days=100)).isoformat()
+    (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    for name, value in {
+        "RETENTION_DAYS": "30",
+        "RETENTION_DRY_RUN": "true",
+        "RUNS_DIR": str(settings.runs_dir),
+        "STATE_DIR": str(settings.state_dir),
+        "CONSOLE_DATA_DIR": str(settings.data_dir),
+        "ARCHIVE_DIR": str(tmp_path / "archive"),
+        "REJECTED_DIR": str(tmp_path / "rejected"),
+        "ROBOT_ARTIFACTS": str(tmp_path / "retention-output"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    retention = Retention()
+    retention.remove_personal_data_older_than_the_retention_period()
+    retention.write_the_retention_report()
+    retention.record_the_retention_in_the_run_history()
+
+    assert (run_dir / "manuell-hantering.xlsx").is_file()  # a trial removes nothing
+    history = olle.get("/korningar").get_data(as_text=True)
+    [(name, row)] = [(n, r) for n, r in history_rows(history).items() if 'data-kind="retention"' in r]
+    assert cell(row, "kind") == "Gallring (provkörning: inget togs bort)"
+    assert "<h1>Gallring (provkörning: inget togs bort)" in olle.get(f"/korningar/{name}").get_data(
+        as_text=True
+    )

@@ -147,3 +147,25 @@ def test_progress_knows_when_the_payout_system_is_not_answering(
     lines = [json.dumps({"event": name, "step": "register"}) for name in events]
     (tmp_path / "run.jsonl").write_text("\n".join([*lines, '{"event": "half a li']), encoding="utf-8")
     assert waiting_for_payout_system(tmp_path) is waiting
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "words"),
+    [
+        ({"fran": "2026-13-01"}, "filter-from", "skriv datumet som ÅÅÅÅ-MM-DD"),
+        ({"till": "igår"}, "filter-to", "skriv datumet som ÅÅÅÅ-MM-DD"),
+        ({"fran": "2026-12-31", "till": "2026-12-01"}, "filter-from", "Byt plats på datumen"),
+    ],
+    ids=["bad-month", "not-a-date", "reversed"],
+)
+def test_an_invalid_or_reversed_date_filter_is_said_not_silently_ignored(
+    olle: FlaskClient, world: World, query: dict[str, str], field: str, words: str
+) -> None:
+    html = olle.get("/korningar", query_string=query).get_data(as_text=True)
+    assert re.search(r"<title>Fel: ", html)
+    summary = re.search(r'<div id="filter-errors".*?</div>', html, re.S)
+    assert summary is not None and words in summary.group(0) and f'href="#{field}"' in summary.group(0)
+    assert re.search(rf'<input id="{field}"[^>]*aria-invalid="true"', html)
+    assert len(history_rows(html)) == 3  # the dates filter nothing; every run is still listed
+    plain = olle.get("/korningar").get_data(as_text=True)
+    assert 'id="filter-errors"' not in plain
