@@ -532,7 +532,7 @@ def workbook(upload_id: str, which: str) -> Response:
 @role_required(CASE_WORKER)
 def lookup() -> str:
     """Where a decision number was handled in the user's own uploads: runs, outcomes, payment numbers."""
-    return lookup_page("casework/lookup.html", _own_finished_runs, run_link=_upload_link)
+    return lookup_page("casework/lookup.html", _own_finished_runs, run_link=_upload_link, show_amounts=True)
 
 
 def _own_finished_runs() -> Iterator[RunView]:

@@ -132,6 +132,25 @@ def test_a_case_worker_looks_up_only_their_own_uploads(
     assert f'href="/filer/{world.upload_id}"' in html
 
 
+def test_the_case_workers_look_up_shows_each_payments_amount_and_method(
+    as_user: Callable[[str], FlaskClient], world: World, settings: Settings
+) -> None:
+    summary = json.loads((settings.runs_dir / world.real_run / "summary.json").read_text(encoding="utf-8"))
+    paid = next(d for d in summary["decisions"] if d["outcome"] == "paid")
+    html = (
+        as_user("anna")
+        .get("/filer/beslut", query_string={"beslut": paid["decision_id"]})
+        .get_data(as_text=True)
+    )
+    amounts = re.findall(r'<td class="col-amounts number">(.*?)</td>', html, re.S)
+    methods = re.findall(r'<td class="col-methods">(.*?)</td>', html, re.S)
+    want = [f"{p['amount_ore'] // 100:,}".replace(",", " ") for p in paid["payments"]]
+    assert amounts and all(all(w in cell for w in want) for cell in amounts)
+    assert methods and all("(KONTO)" in cell or "(AVI)" in cell or "bankgiro" in cell for cell in methods)
+    operator = as_user("olle").get("/korningar/beslut", query_string={"beslut": paid["decision_id"]})
+    assert "col-amounts" not in operator.get_data(as_text=True)  # operators: references and numbers
+
+
 def test_a_reconciliation_without_a_run_export_is_refused_with_a_reason(
     olle: FlaskClient, settings: Settings
 ) -> None:
