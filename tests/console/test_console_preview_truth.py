@@ -140,3 +140,21 @@ def test_a_double_click_is_the_same_request_not_a_conflict(
     for folder in settings.runs_dir.iterdir():
         (folder / "release").touch()
     wait_for_state(anna, upload_id, "real-done")
+
+
+def test_after_retention_the_page_never_says_no_decision_needs_manual_handling(
+    anna: FlaskClient, export_file: Export, settings: Settings
+) -> None:
+    upload_id = previewed(anna, export_file)
+    confirm(anna, upload_id)
+    wait_for_state(anna, upload_id, "real-done")
+    before = anna.get(f"/filer/{upload_id}").get_data(as_text=True)
+    assert number(before, "real-manual-count") == number(before, "real-count-manual") == "2"
+    with sqlite3.connect(settings.database_path) as conn:
+        (real_run,) = conn.execute(
+            "SELECT run_name FROM runs WHERE kind = 'real' AND upload_id = ?", (upload_id,)
+        ).fetchone()
+    (settings.runs_dir / real_run / "manuell-hantering.xlsx").unlink()  # as retention does
+    html = anna.get(f"/filer/{upload_id}").get_data(as_text=True)
+    assert number(html, "real-manual-count") == number(html, "real-count-manual") == "2"
+    assert 'id="real-no-manual"' not in html and 'id="real-list-removed"' in html
