@@ -19,6 +19,7 @@ def lookup_page(
     run_link: Callable[[Hit], str],
     show_codes: bool = False,
     show_amounts: bool = False,
+    file_name: Callable[[Hit], str] | None = None,
     searched_runs: int | None = None,
 ) -> str:
     """The page for the searched decision number (``?beslut=``) and the runs that handled it.
@@ -36,5 +37,6 @@ def lookup_page(
         run_link=run_link,
         show_codes=show_codes,
         show_amounts=show_amounts,
+        file_name=file_name or (lambda hit: hit.run.record.source_name),
         searched_runs=searched_runs,
     )

@@ -119,7 +119,10 @@ class RunFilter:
     def active(self) -> bool:
         return any((self.first_day, self.last_day, self.kind, self.file, self.started_by, self.state))
 
-    def matches(self, view: RunView) -> bool:
+    def matches(self, view: RunView, upload_names: Mapping[str, str] | None = None) -> bool:
+        """Whether the run fits. ``upload_names`` (upload id -> the case worker's own file name) lets
+        the file filter find a console run by the name its case worker knows it by; the page still
+        shows only the label."""
         record = view.record
         if self.first_day or self.last_day:
             if record.started_at is None:
@@ -129,13 +132,20 @@ class RunFilter:
                 return False
         if self.kind and view.kind != self.kind:
             return False
-        if self.file and self.file.casefold() not in record.source_name.casefold():
+        if self.file and not self._file_matches(view, upload_names or {}):
             return False
         if self.started_by and self.started_by.casefold() not in started_by(record.started_by).casefold():
             return False
         if self.state == FAILED_FILTER:
             return view.state in (FAILED, INTERRUPTED)
         return not self.state or view.state == self.state
+
+    def _file_matches(self, view: RunView, upload_names: Mapping[str, str]) -> bool:
+        wanted = self.file.casefold()
+        if wanted in view.record.source_name.casefold():
+            return True
+        upload_id = view.console_run.upload_id if view.console_run is not None else None
+        return bool(upload_id) and wanted in upload_names.get(str(upload_id), "").casefold()
 
     def args(self, page: int | None = None) -> dict[str, str]:
         """The query string of this filter (for links to other pages and to the CSV)."""

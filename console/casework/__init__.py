@@ -532,7 +532,22 @@ def workbook(upload_id: str, which: str) -> Response:
 @role_required(CASE_WORKER)
 def lookup() -> str:
     """Where a decision number was handled in the user's own uploads: runs, outcomes, payment numbers."""
-    return lookup_page("casework/lookup.html", _own_finished_runs, run_link=_upload_link, show_amounts=True)
+    return lookup_page(
+        "casework/lookup.html",
+        _own_finished_runs,
+        run_link=_upload_link,
+        show_amounts=True,
+        file_name=_own_file_name,
+    )
+
+
+def _own_file_name(hit: Hit) -> str:
+    """The name the case worker gave her upload (she may see it; operators see the label only)."""
+    console_run = hit.run.console_run
+    upload = (
+        store.get_upload(get_db(), console_run.upload_id) if console_run and console_run.upload_id else None
+    )
+    return upload.file_name if upload is not None else hit.run.record.source_name
 
 
 def _own_finished_runs() -> Iterator[RunView]:

@@ -53,12 +53,19 @@ RECONCILE_RUNNING = "En avstämning pågår redan. Vänta tills den är klar."
 BAD_DATES = "Ange datumen som ÅÅÅÅ-MM-DD, och fråndatum före tilldatum."
 
 
+def _matching(chosen: RunFilter) -> list[RunView]:
+    """The runs the filter asks for, newest first."""
+    conn = get_db()
+    names = store.upload_names(conn) if chosen.file else {}
+    return [view for view in runbook().history(conn, limit=HISTORY_LIMIT) if chosen.matches(view, names)]
+
+
 @bp.get("/korningar")
 @role_required(OPERATOR)
 def history() -> str:
     """Every run, newest first, filtered (period, kind, file, started by, state) and paged."""
     chosen = RunFilter.from_args(request.args)
-    matching = [view for view in runbook().history(get_db(), limit=HISTORY_LIMIT) if chosen.matches(view)]
+    matching = _matching(chosen)
     pages = max(1, -(-len(matching) // PAGE_SIZE))
     page = min(chosen.page, pages)
     runs = matching[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -82,7 +89,7 @@ def history() -> str:
 def history_csv() -> Response:
     """The filtered history as CSV (UTF-8 with BOM, semicolons: opens as columns in a Swedish Excel)."""
     chosen = RunFilter.from_args(request.args)
-    matching = [view for view in runbook().history(get_db(), limit=HISTORY_LIMIT) if chosen.matches(view)]
+    matching = _matching(chosen)
     response = Response(csv_document(matching), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="korningar.csv"'
     return response

@@ -312,3 +312,25 @@ def test_only_a_reconciliations_workbook_is_served(
     (settings.runs_dir / world.real_run / "manuell-hantering.xlsx").write_bytes(b"never served")
     assert olle.get(f"/korningar/{world.real_run}/avstamning.xlsx").status_code == 404
     assert olle.get(f"/korningar/{world.real_run}/manuell-hantering.xlsx").status_code == 404
+
+
+def test_one_name_per_run_the_case_worker_sees_hers_and_operators_find_it_without_seeing_it(
+    as_user: Callable[[str], FlaskClient], world: World, export_file: Export
+) -> None:
+    anna_page = as_user("anna").get("/filer/beslut", query_string={"beslut": export_file.invalid_account_id})
+    names = re.findall(r'<span class="hint col-file-name">([^<]*)</span>', anna_page.get_data(as_text=True))
+    assert names and set(names) == {"beslut-november.xlsx"}  # her own file name, not the label
+    olle = as_user("olle")
+    found = olle.get("/korningar", query_string={"fil": "BESLUT-NOVEMBER"}).get_data(as_text=True)
+    rows = history_rows(found)
+    assert {world.preview_run, world.real_run} <= set(rows)  # the console's runs of it, found by her name
+    assert all(cell(rows[name], "file").startswith("export-") for name in (world.preview_run, world.real_run))
+    operator_lookup = olle.get("/korningar/beslut", query_string={"beslut": export_file.invalid_account_id})
+    shown = dict(
+        re.findall(
+            r'<tr class="lookup-row" data-run="([^"]+)".*?<span class="hint col-file-name">([^<]*)</span>',
+            operator_lookup.get_data(as_text=True),
+            re.S,
+        )
+    )
+    assert shown[world.real_run].startswith("export-")  # operators: the label only
