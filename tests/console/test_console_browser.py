@@ -410,6 +410,26 @@ def test_operator_starts_a_reconciliation_from_its_own_page(
     assert cell_text(row, "started-by") == "driftansvarig olle"
 
 
+def test_the_history_shows_every_column_at_1366_px_and_says_a_bad_filter(
+    real_run: Observed, browser: webdriver.Chrome, console: Console
+) -> None:
+    browser.set_window_size(1366, 900)
+    log_in(browser, console, "olle", "korningar")
+    wait_for_page(browser, "history")
+    region, last = browser.execute_script(
+        "var table = document.getElementById('runs');"
+        "var wrap = table.closest('.table-wrap');"
+        "var th = table.querySelector('thead th:last-child');"
+        "return [wrap.getBoundingClientRect().right, th.getBoundingClientRect().right];"
+    )
+    assert last <= region + 1, f"the last column ends at {last} px, past the table's region ({region} px)"
+    browser.get(console.url + "korningar?fran=2026-12-31&till=2026-12-01")
+    summary = wait_for(browser, "#filter-errors")
+    assert "Byt plats på datumen" in summary.text
+    assert browser.switch_to.active_element == summary  # focus on the summary, as for every form error
+    assert browser.title.startswith("Fel: ")
+
+
 @pytest.mark.skipif(
     not (ROOT / "tasks" / "reconcile.robot").exists(),
     reason="needs the Reconcile task (tasks/reconcile.robot), which is not in this tree yet",
