@@ -72,7 +72,7 @@ STATE_LABELS = {
 }
 STATUS_LABELS = {
     "completed": "Genomförd",
-    "stopped": "Stoppad: utbetalningssystemet svarade inte",
+    "stopped": "Stoppad (se orsaken)",
     "file_error": "Filen kunde inte läsas",
     "running": "Pågår",
 }

@@ -169,3 +169,19 @@ def test_an_invalid_or_reversed_date_filter_is_said_not_silently_ignored(
     assert len(history_rows(html)) == 3  # the dates filter nothing; every run is still listed
     plain = olle.get("/korningar").get_data(as_text=True)
     assert 'id="filter-errors"' not in plain
+
+
+def test_the_workbooks_run_id_is_shown_to_the_case_worker_and_the_operator(
+    as_user: Callable[[str], FlaskClient], world: World, settings_runs: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(settings_runs / world.real_run / "manuell-hantering.xlsx").worksheets[0]
+    facts = str(sheet.cell(row=2, column=1).value)
+    found = re.search(r"Körning (\S+),", facts)
+    assert found is not None, facts
+    run_id = found.group(1)
+    anna = as_user("anna").get(f"/filer/{world.upload_id}").get_data(as_text=True)
+    assert f'<code id="real-run-id">{run_id}</code>' in anna
+    olle = as_user("olle").get(f"/korningar/{world.real_run}").get_data(as_text=True)
+    assert f'<code id="run-id">{run_id}</code>' in olle or f'<code id="run-name">{run_id}</code>' in olle
