@@ -67,16 +67,16 @@ def test_the_run_page_and_history_show_who_was_notified_and_what_failed(
     assert cell(history_rows(history)[world.preview_run], "notified") == ""
 
 
-def test_retention_removes_an_old_runs_workbook_and_both_pages_say_so(
-    olle: FlaskClient, world: World, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _retention_of_an_old_run(
+    run_dir: Path, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, dry_run: bool
 ) -> None:
-    run_dir = settings.runs_dir / world.real_run
-    assert (run_dir / "manuell-hantering.xlsx").is_file()
+    """Make ``run_dir`` 100 days old and set up a retention run (30 days) over the test's folders."""
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     record["finished_at"] = (dt.datetime.now(dt.UTC) - dt.timedelta(days=100)).isoformat()
     (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
     for name, value in {
         "RETENTION_DAYS": "30",
+        "RETENTION_DRY_RUN": "true" if dry_run else "false",
         "RUNS_DIR": str(settings.runs_dir),
         "STATE_DIR": str(settings.state_dir),
         "CONSOLE_DATA_DIR": str(settings.data_dir),
@@ -85,8 +85,14 @@ def test_retention_removes_an_old_runs_workbook_and_both_pages_say_so(
         "ROBOT_ARTIFACTS": str(tmp_path / "retention-output"),
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("RETENTION_DRY_RUN", raising=False)
 
+
+def test_retention_removes_an_old_runs_workbook_and_both_pages_say_so(
+    olle: FlaskClient, world: World, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = settings.runs_dir / world.real_run
+    assert (run_dir / "manuell-hantering.xlsx").is_file()
+    _retention_of_an_old_run(run_dir, settings, tmp_path, monkeypatch, dry_run=False)
     retention = Retention()
     retention.remove_personal_data_older_than_the_retention_period()
     retention.write_the_retention_report()
@@ -129,20 +135,7 @@ def test_a_trial_retention_is_told_apart_from_a_real_one(
     olle: FlaskClient, world: World, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_dir = settings.runs_dir / world.real_run
-    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    record["finished_at"] = (dt.datetime.now(dt.UTC) - dt.timedelta(days=100)).isoformat()
-    (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
-    for name, value in {
-        "RETENTION_DAYS": "30",
-        "RETENTION_DRY_RUN": "true",
-        "RUNS_DIR": str(settings.runs_dir),
-        "STATE_DIR": str(settings.state_dir),
-        "CONSOLE_DATA_DIR": str(settings.data_dir),
-        "ARCHIVE_DIR": str(tmp_path / "archive"),
-        "REJECTED_DIR": str(tmp_path / "rejected"),
-        "ROBOT_ARTIFACTS": str(tmp_path / "retention-output"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    _retention_of_an_old_run(run_dir, settings, tmp_path, monkeypatch, dry_run=True)
     retention = Retention()
     retention.remove_personal_data_older_than_the_retention_period()
     retention.write_the_retention_report()
