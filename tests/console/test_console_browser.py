@@ -30,11 +30,10 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
+from tests.console.browser_helpers import by_id, cell_text, wait_for, wait_for_page
 from tests.console.console_testdata import PASSWORDS, Export, export_without_columns, small_export
 from tests.support.accessibility import check_page, hidden_past_region, set_width
 from tests.support.payout_server import PayoutServer, free_port, running_payout_system
@@ -163,21 +162,6 @@ def browser(downloads: Path) -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
-def by_id(driver: webdriver.Chrome, element_id: str) -> WebElement:
-    return driver.find_element(By.ID, element_id)
-
-
-def wait_for(driver: webdriver.Chrome, css: str, timeout: float = 15) -> WebElement:
-    element: WebElement = WebDriverWait(driver, timeout).until(
-        ec.presence_of_element_located((By.CSS_SELECTOR, css))
-    )
-    return element
-
-
-def wait_for_page(driver: webdriver.Chrome, name: str, timeout: float = 15) -> None:
-    wait_for(driver, f'main#main[data-page="{name}"]', timeout)
-
-
 def log_in(driver: webdriver.Chrome, console: Console, username: str, path: str = "") -> None:
     driver.delete_all_cookies()
     driver.get(console.url + path)
@@ -187,10 +171,6 @@ def log_in(driver: webdriver.Chrome, console: Console, username: str, path: str 
     by_id(driver, "login-button").click()
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "current-user"))
     assert by_id(driver, "current-user").text == username
-
-
-def cell_text(row: WebElement, column: str) -> str:
-    return row.find_element(By.CSS_SELECTOR, f"td.col-{column}").text.strip()
 
 
 @pytest.fixture(scope="module")
