@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from console import db, display, runstate, security, store
 from console.history import RunBook
 from console.launcher import Launcher
-from console.settings import CASE_WORKER, Settings
+from console.settings import CASE_WORKER, FOLLOW_UP, Settings
 from console.uploads import too_big_message
 from webcommon.app import Layout, WebApp, create_web_app
 from webcommon.files import private_dir
@@ -60,9 +60,10 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
     from console.auth import bp as auth_bp
     from console.casework import bp as casework_bp
+    from console.followup import bp as followup_bp
     from console.operations import bp as operations_bp
 
-    for blueprint in (auth_bp, casework_bp, operations_bp):
+    for blueprint in (auth_bp, casework_bp, operations_bp, followup_bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", home)
     return app
@@ -75,4 +76,6 @@ def home() -> Response:
     assert user is not None
     if user["role"] == CASE_WORKER:
         return redirect(url_for("casework.home"), code=303)
+    if user["role"] == FOLLOW_UP:
+        return redirect(url_for("followup.page"), code=303)
     return redirect(url_for("operations.history"), code=303)

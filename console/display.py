@@ -72,7 +72,9 @@ STATE_LABELS = {
 }
 STATUS_LABELS = {
     "completed": "Genomförd",
-    "stopped": "Stoppad (se orsaken)",
+    "stopped": "Stoppad innan den var klar (se orsaken)",
+    "failed": "Avbruten av ett fel (se orsaken)",
+    "incomplete": "Ofullständig: resultat saknas",
     "file_error": "Filen kunde inte läsas",
     "running": "Pågår",
 }

@@ -28,13 +28,16 @@ from webcommon.settings import to_int as _to_int
 
 CASE_WORKER = "handläggare"
 OPERATOR = "driftansvarig"
-ROLES = (CASE_WORKER, OPERATOR)
+# Read-only: the unit's management and analysts see the follow-up page and nothing else.
+FOLLOW_UP = "uppfoljning"
+ROLES = (CASE_WORKER, OPERATOR, FOLLOW_UP)
 
 DEV_SECRET_KEY = "dev-console-secret-key-not-for-production"  # noqa: S105 - the refused default
 DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
     # username: (password, role); development mode only
     "anna": ("anna-demo-password", CASE_WORKER),
     "olle": ("olle-demo-password", OPERATOR),
+    "ulla": ("ulla-demo-password", FOLLOW_UP),
 }
 # The stand-in payout system's development accounts (payout_system/settings.py); refused in production.
 DEMO_PAYOUT_USERNAME = "robot"

@@ -94,12 +94,18 @@ class SplitPayouts(JobLibrary[SplitPayoutJob, Never]):
         if job.settings.dry_run:
             job.record_dry_run()
             return
-        if job.settings.workers > 1:
-            from splitpayout.parallel import register_in_parallel
-
-            register_in_parallel(job, job.settings.workers)
+        if not job.room_to_start():  # before logging in anywhere
             return
-        job.register(self.open_gateway(), worker_id=f"{socket.gethostname()}:{os.getpid()}")
+        try:
+            if job.settings.workers > 1:
+                from splitpayout.parallel import register_in_parallel
+
+                register_in_parallel(job, job.settings.workers)
+                return
+            job.register(self.open_gateway(), worker_id=f"{socket.gethostname()}:{os.getpid()}")
+        except Exception as error:
+            job.fail(error)
+            raise
 
     @keyword
     def write_the_run_reports(self) -> None:
@@ -117,9 +123,10 @@ class SplitPayouts(JobLibrary[SplitPayoutJob, Never]):
     def check_that_every_decision_has_been_handled(self) -> None:
         """Fail when a decision ended ``failed`` or the run was stopped: a later run completes them."""
         job = self.job
-        if job.stopped_reason:
+        cause = job.cause
+        if cause is not None:
             raise AssertionError(
-                f"The run stopped because the payout system is unavailable; {job.failed} decisions "
+                f"The run {job.status}: {cause.sentence} ({cause.detail}); {job.failed} decisions "
                 "are left for a later run"
             )
         if job.failed:
@@ -136,9 +143,15 @@ class SplitPayouts(JobLibrary[SplitPayoutJob, Never]):
         self.close_gateway()
         if self._job is None:
             return
-        if self._job.reports_pending:
-            self._job.write_reports()
-        self._job.close()
+        try:
+            if self._job.reports_pending:
+                # The task did not get as far as its reports: whatever the results say, it did not complete.
+                self._job.fail(
+                    "the run ended before its reports were written (see the failed step in log.html)"
+                )
+                self._job.write_reports()
+        finally:
+            self._job.close()
 
 
 _CONSOLE = {"started": False}

@@ -17,8 +17,9 @@ from typing import Any, Unpack
 from splitpayout import notify
 from splitpayout.config import Settings
 from splitpayout.config.names import RUN_LOG_FILE
-from splitpayout.errors import ExportFileError
+from splitpayout.errors import ExportFileError, StorageError, StorageFolder, translated
 from splitpayout.files import file_sha256
+from splitpayout.followup.statistics import RunStatistics
 from splitpayout.gateway import PayoutGateway
 from splitpayout.ledger import Ledger
 from splitpayout.models import (
@@ -42,8 +43,10 @@ from splitpayout.reports import (
     write_summary,
 )
 from splitpayout.results import ResultStore
-from splitpayout.runlog import RunLog
-from splitpayout.stops import RunStop
+from splitpayout.runlog import RunLog, mask_text
+from splitpayout.stops import RunStop, StopCode
+from splitpayout.storage import SummaryReserve, check_room
+from splitpayout.workitems import not_attempted
 from swedish_rules import format_amount
 
 # Decisions per log entry in a dry run.
@@ -97,16 +100,21 @@ class SplitPayoutJob(NarratedJob):
         self.source_sha256 = ""
         self.error: ExportFileError | None = None
         self.stop: RunStop | None = None  # why the run stopped before its end, if it did
+        self.failure: RunStop | None = None  # an error that ended the run (``run_failed``), if one did
+        self._reserve = SummaryReserve(settings.artifacts_dir)
         self.decisions = 0  # decisions of the export (rows), known once planned
         self.planned = 0
         self.payout_dates: tuple[dt.date, dt.date] | None = None  # first and last of the planned payments
         self.results = ResultStore()
+        if self.results.failure is not None:
+            self.log.warning("results_in_memory", step="start", error=self.results.failure.detail)
         self._totals = Totals()
         self._handed_plans: list[DecisionPlan] | None = None
         self.reports_written = False
         self._reports_wanted = True
         # Decisions of the export with no result (work items a reporter has not received).
         self.missing_results = 0
+        self.statistics = RunStatistics(self.mode)  # the board's follow-up: aggregates only
         self.log.event("run_started", step="start", mode=self.mode, started_by=self.started_by)
 
     # -- read -------------------------------------------------------------------------------
@@ -224,19 +232,58 @@ class SplitPayoutJob(NarratedJob):
         """Keep one decision's final result and report it in the logs (``tell``: in log.html too)."""
         if position in self.results:
             raise ValueError(f"decision at position {position} already has a result")
+        failing = self.results.failure
         self.results.put(position, result)
+        if self.results.failure is not None and failing is None:
+            self.log.warning("results_in_memory", step="record", error=self.results.failure.detail)
         self._totals.add(hidden_if_protected(plan, result))
+        self.statistics.add(plan, result)
         self.report_decision(result, tell=tell)
 
-    def register(self, gateway: PayoutGateway, *, worker_id: str) -> None:
-        """Register every planned payment exactly once; decisions end paid, already_paid, manual or failed."""
-        ledger = Ledger(self.settings.ledger_path)
+    def room_to_start(self) -> bool:
+        """Before a real run logs in: are STATE_DIR and ROBOT_ARTIFACTS writable, with room for the
+        export (``splitpayout.storage``)? If not, the run stops here, before anything is entered."""
         try:
-            loop = self.registration_loop(gateway, ledger, worker_id=worker_id, deferred=True)
-            outcome = loop.run(enumerate(self.iter_plans(), start=1), self.record)
-        finally:
-            ledger.close()
+            check_room(self.settings.state_dir, self.settings.artifacts_dir, self.decisions)
+        except StorageError as error:
+            self.stop_on_storage(error)
+            return False
+        return True
+
+    def register(self, gateway: PayoutGateway, *, worker_id: str) -> None:
+        """Register every planned payment exactly once; decisions end paid, already_paid, manual or failed.
+
+        The robot's own storage failing stops the run (``stop``); any other error is kept as the
+        run's ``failure`` and raised."""
+        try:
+            ledger = Ledger(self.settings.ledger_path)
+            try:
+                loop = self.registration_loop(gateway, ledger, worker_id=worker_id, deferred=True)
+                outcome = loop.run(enumerate(self.iter_plans(), start=1), self.record)
+            finally:
+                ledger.close()
+        except StorageError as error:
+            self.stop_on_storage(error)
+            return
+        except Exception as error:
+            self.fail(error)
+            raise
         self.stop = outcome.stop
+
+    def stop_on_storage(self, error: StorageError) -> None:
+        """The robot's own storage failed: the run stops (the first cause found is the one told)."""
+        if self.stop is None:
+            self.stop = error.stop
+            self.announce(f"STOPPED: {self.stop.sentence}")
+            self.log.warning("run_stopped", step="storage", code=self.stop.code.value, error=self.stop.detail)
+
+    def fail(self, error: BaseException | str) -> None:
+        """An error ended the run before its end: the run is ``failed``, whatever its results say."""
+        if self.failure is not None or self.error is not None:  # a file error says all there is
+            return
+        detail = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        self.failure = RunStop(StopCode.RUN_FAILED, mask_text(" ".join(detail.split()))[:500])
+        self.log.warning("run_failed", step="finish", code=self.failure.code.value, error=self.failure.detail)
 
     def registration_loop(
         self, gateway: PayoutGateway, ledger: Ledger, *, worker_id: str, deferred: bool, **options: Any
@@ -347,12 +394,49 @@ class SplitPayoutJob(NarratedJob):
         return self._reports_wanted and not self.reports_written
 
     def write_reports(self) -> Totals:
-        """summary.json always; the workbook when a decision needs a human."""
+        """summary.json always; the workbook when a decision needs a human.
+
+        Decisions of a real run that the run never got to are counted ``failed`` first, so the
+        control totals are the whole file's. The artifacts folder failing stops the run, and the
+        summary is written again, short (without its per-decision list) if need be."""
+        self._count_decisions_not_reached()
         artifacts = self.settings.artifacts_dir
         totals = self.totals()
         if len(self.results):
             totals.check()
         finished = dt.datetime.now(dt.UTC)
+        human = self._write_summary(finished, totals)
+        workbook = artifacts / MANUAL_WORKBOOK_FILE
+        try:
+            with translated(StorageFolder.ARTIFACTS, artifacts):
+                if human:
+                    write_manual_workbook(
+                        workbook, human, source_name=self.source_name, run_id=self.run_id, created=finished
+                    )
+                    workbook.chmod(0o600)  # personal data: its owner's only
+                elif workbook.exists():
+                    workbook.unlink()  # a workbook from an earlier run must not be mistaken for this one's
+        except StorageError as error:
+            workbook.unlink(missing_ok=True)
+            self.stop_on_storage(error)
+            human = self._write_summary(finished, totals)  # it must say the run stopped
+        self.statistics.write(artifacts, run_id=self.run_id, run_date=self.settings.run_date)
+        notify.queue_run_messages(
+            run_id=self.run_id,
+            mode=self.mode,
+            artifacts_dir=artifacts,
+            items=human,
+            export=(self.settings.decisions_file, self.source_sha256),
+        )
+        self.reports_written = True
+        self.log.event("reports_written", step="report", status=self.status, **_flat_totals(totals))
+        return totals
+
+    def _write_summary(
+        self, finished: dt.datetime, totals: Totals
+    ) -> list[tuple[DecisionPlan, DecisionResult]]:
+        """summary.json; when the artifacts folder is full, a short one in the space kept back for it.
+        Returns the decisions that need a human."""
         human: list[tuple[DecisionPlan, DecisionResult]] = []
 
         def decisions() -> Iterator[dict[str, Any]]:
@@ -363,42 +447,73 @@ class SplitPayoutJob(NarratedJob):
                     human.append((plan, result))
                 yield public_result(result, plan.protected, plan.case_worker, plan.requested_payout_date)
 
-        write_summary(
-            artifacts / SUMMARY_FILE, run=self._run_facts(finished), totals=totals, decisions=decisions()
-        )
-        workbook = artifacts / MANUAL_WORKBOOK_FILE
-        if human:
-            write_manual_workbook(
-                workbook, human, source_name=self.source_name, run_id=self.run_id, created=finished
-            )
-            workbook.chmod(0o600)  # personal data: its owner's only
-        elif workbook.exists():
-            workbook.unlink()  # a workbook from an earlier run must not be mistaken for this one's
-        notify.queue_run_messages(
-            run_id=self.run_id,
-            mode=self.mode,
-            artifacts_dir=artifacts,
-            items=human,
-            export=(self.settings.decisions_file, self.source_sha256),
-        )
-        self.reports_written = True
-        self.log.event("reports_written", step="report", status=self._status(), **_flat_totals(totals))
-        return totals
+        path = self.settings.artifacts_dir / SUMMARY_FILE
+        try:
+            write_summary(path, run=self._run_facts(finished), totals=totals, decisions=decisions())
+            return human
+        except StorageError as error:
+            self.stop_on_storage(error)
+        self._reserve.release()
+        run = self._run_facts(finished)
+        run["decisions_omitted"] = len(self.results)  # the list did not fit; run.jsonl has each one
+        write_summary(path, run=run, totals=totals, decisions=())
+        return []
 
-    def _status(self) -> str:
+    def _count_decisions_not_reached(self) -> None:
+        """A real run over an export that ended before every decision had a result (it stopped, or
+        an error ended it): each decision without one is ``failed`` (safe to run again), and a run
+        that ended so without a stop or an error known is ``failed`` itself."""
+        if self.mode != "real" or self.error is not None or self._handed_plans is not None:
+            return
+        if len(self.results) >= self.decisions:
+            return
+        if self.stop is None:
+            self.fail("the run ended before every decision of the export was handled")
+        missing = 0
+        try:
+            for position, plan in enumerate(self.iter_plans(), start=1):
+                if position not in self.results:
+                    self.record(
+                        position,
+                        plan,
+                        not_attempted(plan) if plan.outcome is Outcome.PLANNED else dry_run_result(plan),
+                        tell=False,
+                    )
+                    missing += 1
+        except ExportFileError as error:
+            self.fail(error.message)
+        self.log.warning("decisions_not_reached", step="report", decisions=missing)
+        self.say(
+            f"{missing} decisions were not reached; they are counted failed and a later run completes them"
+        )
+
+    @property
+    def cause(self) -> RunStop | None:
+        """Why the run did not end as it should: its stop, else the error that ended it."""
+        return self.stop or self.failure
+
+    @property
+    def status(self) -> str:
+        """The run's final status, decided here only, from what happened: ``file_error`` (the export
+        could not be read), ``stopped`` (the run stopped itself: the payout system, its credentials,
+        its own storage), ``failed`` (an error ended it), ``incomplete`` (results missing), else
+        ``completed``."""
         if self.error is not None:
             return "file_error"
-        if self.stopped_reason:
+        if self.stop is not None:
             return "stopped"
+        if self.failure is not None:
+            return "failed"
         if self.missing_results:
             return "incomplete"
         return "completed"
 
     def _run_facts(self, finished: dt.datetime) -> dict[str, object]:
+        cause = self.cause
         run: dict[str, object] = {
             "run_id": self.run_id,
             "mode": self.mode,
-            "status": self._status(),
+            "status": self.status,
             "started_by": self.started_by,
             "started_at": self.started_at.isoformat(timespec="seconds"),
             "finished_at": finished.isoformat(timespec="seconds"),
@@ -412,17 +527,18 @@ class SplitPayoutJob(NarratedJob):
                 "message": self.error.message,
                 "columns": list(self.error.columns),
             },
-            "stopped_reason": self.stopped_reason or None,
-            "stop": self.stop.as_dict() if self.stop is not None else None,
+            "stopped_reason": cause.detail if cause is not None else None,
+            "stop": cause.as_dict() if cause is not None else None,
         }
         if self.missing_results:
             run["missing_decisions"] = self.missing_results
         return run
 
     def close(self) -> None:
-        self.log.event("run_finished", step="finish", failed=self.failed)
+        self.log.event("run_finished", step="finish", status=self.status, failed=self.failed)
         self.log.close()
         self.results.close()
+        self._reserve.release()
 
 
 def _dry_run_block(

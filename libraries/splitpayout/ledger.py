@@ -30,11 +30,12 @@ import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from splitpayout.errors import StorageFolder, translated
 from splitpayout.models import PlannedPayment
 
 SCHEMA_VERSION = 1
@@ -202,9 +203,17 @@ class Ledger:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._key = fingerprint_key
         self._clock = clock
+        with translated(StorageFolder.STATE, self.path):
+            self._conn = self._open()
+
+    # -- plumbing -------------------------------------------------------------------------
+    # A storage failure (full, read-only, missing, locked beyond BUSY_TIMEOUT_MS, not a database)
+    # is raised as splitpayout.errors.StorageError naming STATE_DIR: the run stops on it.
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         if self.path.stat().st_uid == os.getuid():
             self.path.chmod(0o600)  # the robot's own record: its owner's only
@@ -217,19 +226,25 @@ class Ledger:
                 if statement.strip():
                     self._conn.execute(statement)
             self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    # -- plumbing -------------------------------------------------------------------------
+        return self._conn
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that holds the database's write lock from its first statement."""
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        with translated(StorageFolder.STATE, self.path):
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._roll_back()
+                raise
+            self._conn.execute("COMMIT")
+
+    def _roll_back(self) -> None:
+        """Undo the open transaction; SQLite has already undone it after some failures (a full disk)."""
+        if self._conn.in_transaction:
+            with suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
 
     def close(self) -> None:
         self._conn.close()
@@ -402,7 +417,8 @@ class Ledger:
                 raise LedgerError(f"reference {reference!r} was never claimed")
 
     def get(self, reference: str) -> LedgerEntry | None:
-        row = self._conn.execute("SELECT * FROM payments WHERE reference = ?", (reference,)).fetchone()
+        with translated(StorageFolder.STATE, self.path):
+            row = self._conn.execute("SELECT * FROM payments WHERE reference = ?", (reference,)).fetchone()
         return None if row is None else _entry(row)
 
     def entries(self, *, decision_id: str | None = None, run_id: str | None = None) -> list[LedgerEntry]:
@@ -418,7 +434,8 @@ class Ledger:
             params.append(run_id)
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        rows = self._conn.execute(sql + " ORDER BY reference", params).fetchall()
+        with translated(StorageFolder.STATE, self.path):
+            rows = self._conn.execute(sql + " ORDER BY reference", params).fetchall()
         return [_entry(row) for row in rows]
 
 

@@ -149,6 +149,9 @@ class DecisionPlan(BaseModel):
     contact: Contact = Contact()  # personal data: only the manual workbook reads it
     # Utbetalningsdatum as the export has it (before moving to a bank day); None when it cannot be read.
     requested_payout_date: dt.date | None = None
+    # Sökande 1's share in hundredths of a percent when the decision is split (5000: 50/50); None
+    # when it is not split or could not be read. Counted by the follow-up, never reported per decision.
+    share1_bp: int | None = None
 
 
 class PaymentStatus(StrEnum):

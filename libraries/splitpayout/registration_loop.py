@@ -12,7 +12,9 @@ running needs:
 * a second pass for decisions that ended ``failed`` for technical reasons: after a pause,
   with a fresh log-in, each is tried once more before it is reported ``failed``;
 * stopping cleanly when the payout system is down (the engine's circuit breaker) or refuses
-  the robot's credentials: what is left is reported ``failed`` (not attempted).
+  the robot's credentials, or when the robot's own storage fails (``StorageError``: the ledger,
+  the run's log, checked before each decision): what is left is reported ``failed`` (not
+  attempted), the decision the storage failed in ``failed`` as far as it got.
 
 ``deferred=True`` (a run over a whole export) keeps the waits and the second pass for the
 end, so one slow decision does not hold up the rest; ``deferred=False`` (a consumer, whose
@@ -27,11 +29,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from splitpayout.errors import StorageError
 from splitpayout.gateway import ApplicationError, LoginRefusedError, PayoutGateway
 from splitpayout.ledger import Ledger
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome
 from splitpayout.narration import Say
-from splitpayout.registration import PayoutSystemUnavailable, RegistrationEngine
+from splitpayout.registration import DecisionInterrupted, PayoutSystemUnavailable, RegistrationEngine
 from splitpayout.runlog import RunLog
 from splitpayout.stops import RunStop, StopCode
 
@@ -119,12 +122,15 @@ class RegistrationLoop(Generic[Key]):
     ) -> LoopOutcome:
         """Bring every decision to its end state; ``on_result`` gets each final result once."""
         run = self._run
-        self._ledger.start_run(
-            run.run_id, mode=run.mode, source_name=run.source_name, source_sha256=run.source_sha256
-        )
         self._log.event("registration_started", step="register", workers=1)
         later: list[tuple[Key, DecisionPlan, DecisionResult]] = []
         try:
+            try:
+                self._ledger.start_run(
+                    run.run_id, mode=run.mode, source_name=run.source_name, source_sha256=run.source_sha256
+                )
+            except StorageError as error:
+                self._stop_on_storage(error)
             for key, plan in decisions:
                 result = self._handle(key, plan)
                 if self._deferred and self._worth_another_look(plan, result):
@@ -139,14 +145,24 @@ class RegistrationLoop(Generic[Key]):
             if self._logged_in:
                 self._gateway.log_out()
             self._log.event("registration_finished", step="register", decisions=self.outcome.handled)
-            self._ledger.finish_run(run.run_id, status="stopped" if self.stopped else "completed")
+            self._finish_run()
         return self.outcome
+
+    def _finish_run(self) -> None:
+        """The run's end in the ledger; a ledger that cannot record it stops the run (when nothing
+        else has) and the run's report says so."""
+        try:
+            self._ledger.finish_run(self._run.run_id, status="stopped" if self.stopped else "completed")
+        except StorageError as error:
+            self._stop_on_storage(error)
 
     # -- one decision --------------------------------------------------------------------
 
     def _handle(self, key: Key, plan: DecisionPlan) -> DecisionResult:
         if plan.outcome is not Outcome.PLANNED:
             return self._engine.process(plan)
+        if self._log.failure is not None:
+            self._stop_on_storage(self._log.failure)
         if self.stopped:
             return self._engine.not_attempted(plan)
         try:
@@ -155,6 +171,9 @@ class RegistrationLoop(Generic[Key]):
         except (PayoutSystemUnavailable, LoginRefusedError) as error:
             self._stop(error)
             return self._engine.not_attempted(plan)
+        except DecisionInterrupted as interrupted:
+            self._stop_on_storage(interrupted.cause)
+            return interrupted.result
 
     def _worth_another_look(self, plan: DecisionPlan, result: DecisionResult) -> bool:
         held = plan.decision_id in self._engine.held_elsewhere
@@ -209,6 +228,8 @@ class RegistrationLoop(Generic[Key]):
             self._finish(key, plan, result, on_result)
 
     def _retry(self, plan: DecisionPlan, earlier: DecisionResult) -> DecisionResult:
+        if self._log.failure is not None:
+            self._stop_on_storage(self._log.failure)
         if self.stopped:
             return earlier
         try:
@@ -217,6 +238,9 @@ class RegistrationLoop(Generic[Key]):
         except (PayoutSystemUnavailable, LoginRefusedError) as error:
             self._stop(error)
             return earlier
+        except DecisionInterrupted as interrupted:
+            self._stop_on_storage(interrupted.cause)
+            return interrupted.result
 
     def _pause_before_second_pass(self, count: int) -> None:
         pause = self._backoff * SECOND_PASS_PAUSE_FACTOR
@@ -276,5 +300,14 @@ class RegistrationLoop(Generic[Key]):
             self._announce(
                 f"STOPPED: the payout system is unavailable ({error}); the rest is left for a later run"
             )
+        self.outcome.stop = stop
+        self._log.warning("run_stopped", step="register", code=stop.code.value, error=stop.detail)
+
+    def _stop_on_storage(self, error: StorageError) -> None:
+        """The robot's own storage failed: nothing more is entered (the first cause is the one told)."""
+        if self.outcome.stop is not None:
+            return
+        stop = error.stop
+        self._announce(f"STOPPED: {stop.detail}. Nothing more is entered; a later run completes the rest")
         self.outcome.stop = stop
         self._log.warning("run_stopped", step="register", code=stop.code.value, error=stop.detail)

@@ -19,6 +19,7 @@ from typing import Any
 
 from splitpayout.config.names import MANUAL_WORKBOOK_FILE as MANUAL_WORKBOOK_FILE
 from splitpayout.config.names import SUMMARY_FILE as SUMMARY_FILE
+from splitpayout.errors import StorageFolder, translated
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
 from splitpayout.workbook import DATE, INTEGER, KRONOR, Column, Sheet, local_time_text, write_workbook
 from swedish_rules import format_identity, previous_bank_day
@@ -215,23 +216,29 @@ def write_summary(
     decisions: Iterable[dict[str, Any]],
 ) -> None:
     """Write summary.json: run facts, totals, then one entry per decision, streamed (the decisions
-    are written as they come, never held as a list)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    are written as they come, never held as a list). A folder that cannot take it raises
+    ``StorageError`` (``ROBOT_ARTIFACTS``) and leaves the summary that was there, if any."""
     document = dict(run)
     document["totals"] = totals.as_dict()
     head = json.dumps(document, ensure_ascii=False, indent=2)
     temporary = path.with_suffix(path.suffix + ".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(head[: head.rindex("}")].rstrip() + ',\n  "decisions": [')
-        separator = "\n"
-        for decision in decisions:
-            item = json.dumps(decision, ensure_ascii=False, indent=2).replace("\n", "\n    ")
-            handle.write(f"{separator}    {item}")
-            separator = ",\n"
-        handle.write("\n  ]\n}\n" if separator == ",\n" else "]\n}\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
+    with translated(StorageFolder.ARTIFACTS, path.parent):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with temporary.open("w", encoding="utf-8") as handle:
+                handle.write(head[: head.rindex("}")].rstrip() + ',\n  "decisions": [')
+                separator = "\n"
+                for decision in decisions:
+                    item = json.dumps(decision, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+                    handle.write(f"{separator}    {item}")
+                    separator = ",\n"
+                handle.write("\n  ]\n}\n" if separator == ",\n" else "]\n}\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            temporary.unlink(missing_ok=True)  # a part-written summary takes room and tells nothing
+            raise
+        temporary.replace(path)
 
 
 MANUAL_SHEET = "Manuell hantering"

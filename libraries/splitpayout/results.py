@@ -3,11 +3,15 @@
 A small SQLite file in a private temporary folder, one row per decision keyed by its
 position in the export (1-based). Results hold no personal data (``DecisionResult`` has
 none), so nothing here needs protecting beyond the folder being the run's own. A result
-put again for the same position replaces the earlier one (a second pass, say).
+put again for the same position replaces the earlier one (a second pass, say). A temporary
+folder that cannot be written (full, read-only) costs the run nothing but memory: from its
+first failure (kept in ``failure``, a ``StorageError`` naming ``TMPDIR``) results are kept in
+memory, so the run and its reports go on.
 """
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 import tempfile
 from array import array
@@ -15,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from splitpayout.errors import StorageError, StorageFolder, translated
 from splitpayout.models import DecisionResult, Outcome
 
 _OUTCOMES = tuple(Outcome)
@@ -24,13 +29,27 @@ class ResultStore:
     """Decision results by position, in a temporary SQLite file removed by ``close``."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix="results-", dir=folder)
-        self._conn = sqlite3.connect(Path(self._folder.name) / "results.sqlite3", isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode = OFF")
-        self._conn.execute("PRAGMA synchronous = OFF")
-        self._conn.execute(
-            "CREATE TABLE results (position INTEGER PRIMARY KEY, outcome TEXT NOT NULL, body TEXT NOT NULL)"
-        )
+        self._path = Path(folder or tempfile.gettempdir())
+        self.failure: StorageError | None = None
+        # Results kept in memory once the temporary folder failed (its first failure in ``failure``).
+        self._in_memory: dict[int, str] = {}
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._conn: sqlite3.Connection | None = None
+        try:
+            with translated(StorageFolder.TEMP, self._path):
+                self._folder = tempfile.TemporaryDirectory(prefix="results-", dir=folder)
+                self._path = Path(self._folder.name) / "results.sqlite3"
+                self._conn = sqlite3.connect(self._path, isolation_level=None)
+                # A rollback journal in memory: a write the full disk refuses is undone, and what was
+                # kept before stays readable (no journal at all would leave the file damaged).
+                self._conn.execute("PRAGMA journal_mode = MEMORY")
+                self._conn.execute("PRAGMA synchronous = OFF")
+                self._conn.execute(
+                    "CREATE TABLE results"
+                    " (position INTEGER PRIMARY KEY, outcome TEXT NOT NULL, body TEXT NOT NULL)"
+                )
+        except StorageError as error:
+            self.failure = error
         self._outcomes: Counter[str] = Counter()
         self._count = 0
         # The outcome of each position (index = position), one byte per decision: -1 when none.
@@ -40,6 +59,18 @@ class ResultStore:
         """Store (or replace) the result of the decision at ``position`` (1 or more)."""
         if position < 1:
             raise ValueError(f"positions start at 1, got {position}")
+        body = result.model_dump_json()
+        if self._conn is not None and self.failure is None:
+            try:
+                with translated(StorageFolder.TEMP, self._path):
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO results (position, outcome, body) VALUES (?, ?, ?)",
+                        (position, result.outcome.value, body),
+                    )
+            except StorageError as error:
+                self.failure = error
+        if self.failure is not None:
+            self._in_memory[position] = body
         if position >= len(self._by_position):
             self._by_position.extend([-1] * (position + 1 - len(self._by_position)))
         earlier = self._by_position[position]
@@ -48,12 +79,12 @@ class ResultStore:
         self._by_position[position] = _OUTCOMES.index(result.outcome)
         self._outcomes[result.outcome.value] += 1
         self._count += earlier < 0
-        self._conn.execute(
-            "INSERT OR REPLACE INTO results (position, outcome, body) VALUES (?, ?, ?)",
-            (position, result.outcome.value, result.model_dump_json()),
-        )
 
     def get(self, position: int) -> DecisionResult | None:
+        if position in self._in_memory:
+            return DecisionResult.model_validate_json(self._in_memory[position])
+        if self._conn is None:
+            return None
         row = self._conn.execute("SELECT body FROM results WHERE position = ?", (position,)).fetchone()
         return None if row is None else DecisionResult.model_validate_json(row[0])
 
@@ -77,11 +108,20 @@ class ResultStore:
 
     def __iter__(self) -> Iterator[tuple[int, DecisionResult]]:
         """Every result in export order, read in batches."""
+        for position, body in heapq.merge(self._stored(), sorted(self._in_memory.items())):
+            yield position, DecisionResult.model_validate_json(body)
+
+    def _stored(self) -> Iterator[tuple[int, str]]:
+        if self._conn is None:
+            return
         cursor = self._conn.execute("SELECT position, body FROM results ORDER BY position")
         while rows := cursor.fetchmany(500):
             for position, body in rows:
-                yield position, DecisionResult.model_validate_json(body)
+                if position not in self._in_memory:  # replaced after the folder failed
+                    yield position, body
 
     def close(self) -> None:
-        self._conn.close()
-        self._folder.cleanup()
+        if self._conn is not None:
+            self._conn.close()
+        if self._folder is not None:
+            self._folder.cleanup()

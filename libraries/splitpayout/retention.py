@@ -5,8 +5,9 @@ What goes, for runs and files older than the period:
 
 - the case workers' workbooks (every ``.xlsx``) in each run folder of ``RUNS_DIR`` (previews
   and real runs, scheduled or from the console), and in the run folders named by
-  ``RETENTION_RUN_FOLDERS``; the run's operator record (``summary.json``, ``log.html``,
-  ``run.json``, ``run.jsonl``, ``output.xml``, ``report.html``) stays, and the folder gets
+  ``RETENTION_RUN_FOLDERS``; the run's operator record (``summary.json``, ``statistics.json``
+  with the follow-up's aggregates, ``log.html``, ``run.json``, ``run.jsonl``, ``output.xml``,
+  ``report.html``) stays, and the folder gets
   ``retention.json`` saying what went and when;
 - the exports in the inbox archive (``ARCHIVE_DIR``) and the rejected folder (``REJECTED_DIR``)
   with their notes;

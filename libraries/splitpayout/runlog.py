@@ -5,16 +5,24 @@ reference, step, duration and outcome, so it correlates with ``log.html``. A
 masking processor is the last safety net: anything that looks like an identity
 number or a bank account number is replaced before the line is written. Callers
 must still never pass personal data.
+
+A line that cannot be written (the artifacts folder is full, read-only or gone) does not
+raise where it is logged, in the middle of a payment: the first failure is kept as
+``failure`` (a ``StorageError`` naming ``ROBOT_ARTIFACTS``), the lines after it are dropped,
+and the registration loop stops the run on it before the next decision.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import MutableMapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
+
+from splitpayout.errors import StorageError, StorageFolder, storage_error, translated
 
 # 10 or 12 digits with an optional -/+ separator before the last four (identity numbers),
 # and any run of 8 or more digits (account numbers, some identity formats).
@@ -53,9 +61,11 @@ class RunLog:
     """Opens ``run.jsonl`` for one run and hands out bound loggers."""
 
     def __init__(self, path: Path, run_id: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._handle: TextIO = path.open("a", encoding="utf-8")
+        self.failure: StorageError | None = None
+        with translated(StorageFolder.ARTIFACTS, path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle: TextIO = path.open("a", encoding="utf-8")
         # WriteLogger writes each line under a lock and flushes it: nothing lost on a crash.
         self._logger = structlog.wrap_logger(
             structlog.WriteLogger(self._handle),
@@ -71,10 +81,19 @@ class RunLog:
         return self._logger.bind(**values)
 
     def event(self, event: str, **values: Any) -> None:
-        self._logger.info(event, **values)
+        self._write(self._logger.info, event, values)
 
     def warning(self, event: str, **values: Any) -> None:
-        self._logger.warning(event, **values)
+        self._write(self._logger.warning, event, values)
+
+    def _write(self, method: Any, event: str, values: dict[str, Any]) -> None:
+        if self.failure is not None:
+            return
+        try:
+            method(event, **values)
+        except OSError as error:
+            self.failure = storage_error(error, StorageFolder.ARTIFACTS, self.path)
 
     def close(self) -> None:
-        self._handle.close()
+        with suppress(OSError):  # a line not flushed on a full disk is already in ``failure``
+            self._handle.close()

@@ -10,9 +10,16 @@ Every run also leaves ``run.json`` in its artifacts: the task, who started it
 (``RUN_STARTED_BY``), when it started and finished, and its exit status, which is
 what a run history (``splitpayout.runs``) reads besides ``summary.json``.
 
+For the tasks that write ``summary.json``, ``run.json`` also carries the run's final
+``status`` and ``stop`` (cause) from it; a run that ended without one is ``failed``.
+
 Once ``run.json`` is final, the e-mail outbox is sent (``splitpayout.notify``, when a
 mail server is configured): a mail server that is down or slow never changes the
 run's outcome or its exit status.
+
+When the artifacts folder cannot be written at all (missing and not creatable, read-only,
+full), nothing can be recorded there: the runner says so on standard error, in Swedish and
+English, and exits with ``NO_ARTIFACTS_EXIT``.
 """
 
 from __future__ import annotations
@@ -21,15 +28,22 @@ import datetime as dt
 import json
 import os
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 from robot.run import run as run_robot
 
 from splitpayout import notify
 from splitpayout.config import Config
-from splitpayout.config.names import RUN_RECORD_FILE
+from splitpayout.config.names import RUN_RECORD_FILE, SUMMARY_FILE
+from splitpayout.errors import StorageError, StorageFolder, translated
+from splitpayout.stops import RunStop, StopCode
 
 ROOT = Path(__file__).resolve().parents[2]
+# The exit status when the artifacts folder cannot be written (Robot Framework never uses 254).
+NO_ARTIFACTS_EXIT = 254
+# The tasks whose summary.json tells the run's final status.
+SUMMARY_TASKS = frozenset({"split_payouts", "report_work_items"})
 
 TASKS = {
     "split_payouts": "split_payouts.robot",
@@ -39,6 +53,7 @@ TASKS = {
     "consume_work_items": "consume_work_items.robot",
     "report_work_items": "report_work_items.robot",
     "retention": "retention.robot",
+    "follow_up": "follow_up.robot",
 }
 
 
@@ -66,11 +81,8 @@ def main(argv: list[str]) -> int:
     config = Config.load()
     runner = config.runner
     artifacts = runner.artifacts_dir
-    artifacts.mkdir(parents=True, exist_ok=True)
-    for folder in (artifacts, runner.state_dir):
-        owner_only(folder)
     suite = ROOT / "tasks" / TASKS[argv[0]]
-    record = {
+    record: dict[str, object] = {
         "task": argv[0],
         "started_by": runner.started_by,
         "pid": os.getpid(),
@@ -78,13 +90,25 @@ def main(argv: list[str]) -> int:
         "finished_at": None,
         "exit_status": None,
     }
-    _write_record(artifacts, record)
+    try:
+        with translated(StorageFolder.ARTIFACTS, artifacts):
+            owner_only(artifacts)
+        _write_record(artifacts, record)
+    except StorageError as error:
+        return _cannot_record(error)
+    with suppress(OSError):  # a state folder that cannot be made: the task's own check says so
+        owner_only(runner.state_dir)
     status = 255
     try:
         status = int(run_robot(str(suite), **robot_options(artifacts, colours=not runner.ci)))
     finally:
         record.update(finished_at=_now(), exit_status=status)
-        _write_record(artifacts, record)
+        if argv[0] in SUMMARY_TASKS:
+            record.update(_final_status(artifacts, status, str(record["started_at"])))
+        try:
+            _write_record(artifacts, record)
+        except StorageError as error:
+            status = _cannot_record(error)
     # After the run is recorded: its messages go out (or wait in the outbox); never changes the status.
     notify.after_run(argv[0], record, artifacts, config.env)
     return status
@@ -103,8 +127,37 @@ def _now() -> str:
 
 def _write_record(artifacts: Path, record: dict[str, object]) -> None:
     temporary = artifacts / f"{RUN_RECORD_FILE}.tmp"
-    temporary.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    temporary.replace(artifacts / RUN_RECORD_FILE)
+    with translated(StorageFolder.ARTIFACTS, artifacts):
+        try:
+            temporary.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            raise
+        temporary.replace(artifacts / RUN_RECORD_FILE)
+
+
+def _final_status(artifacts: Path, exit_status: int, started_at: str) -> dict[str, object]:
+    """``status`` and ``stop`` of the run, as its summary.json has them; without a summary of this
+    run (none, or an earlier run's) the run is ``failed``: it ended before it could write one."""
+    try:
+        summary = json.loads((artifacts / SUMMARY_FILE).read_text(encoding="utf-8"))
+        if (
+            isinstance(summary, dict)
+            and summary.get("status")
+            and str(summary.get("started_at") or "") >= started_at
+        ):
+            return {"status": summary["status"], "stop": summary.get("stop")}
+    except (OSError, ValueError):
+        pass
+    stop = RunStop(StopCode.RUN_FAILED, f"the run ended with exit status {exit_status} and no summary.json")
+    return {"status": "failed", "stop": stop.as_dict()}
+
+
+def _cannot_record(error: StorageError) -> int:
+    """Nothing can be written among the artifacts: the operator reads why where the run was started."""
+    stop = error.stop
+    print(f"{stop.sentence}\n{stop.detail}", file=sys.stderr)
+    return NO_ARTIFACTS_EXIT
 
 
 if __name__ == "__main__":

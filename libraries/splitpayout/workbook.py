@@ -74,6 +74,7 @@ class Sheet:
     freeze_first_column: bool = False
     autofilter: bool = True
     header: bool = True  # the columns' titles as the table's (printed, filtered) header row
+    charts: Sequence[tuple[Any, str]] = ()  # native charts (openpyxl.chart) and the cell each is anchored at
     rows_written: int = field(default=0, init=False)
 
 
@@ -162,6 +163,8 @@ def _write_sheet(workbook: Workbook, spec: Sheet, taken: set[str]) -> None:
         written += 1
         number += 1
     spec.rows_written = written
+    for chart, anchor in spec.charts:
+        sheet.add_chart(chart, anchor)
     if spec.header and spec.autofilter:
         sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(written, 1)}"
 

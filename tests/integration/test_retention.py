@@ -22,7 +22,15 @@ from tests.support.robot_env import REPO_ROOT, clean_robot_env
 
 NOW = dt.datetime.now(dt.UTC)
 OLD = NOW - dt.timedelta(days=100)
-RECORD_FILES = ("run.json", "summary.json", "log.html", "report.html", "output.xml", "run.jsonl")
+RECORD_FILES = (
+    "run.json",
+    "summary.json",
+    "log.html",
+    "report.html",
+    "output.xml",
+    "run.jsonl",
+    "statistics.json",  # the follow-up's aggregates: no personal data, kept with the record
+)
 
 
 def age(path: Path, moment: dt.datetime = OLD) -> Path:

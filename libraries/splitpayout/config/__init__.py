@@ -22,11 +22,13 @@ from splitpayout.config.secrets import (
     payout_system_credentials,
     smtp_credentials,
     vault_secret,
+    work_item_sealer,
 )
 from splitpayout.config.sections import (
     DEFAULT_MAX_ATTEMPTS,
     MAX_WORKERS,
     Credentials,
+    FollowUpConfig,
     InboxConfig,
     NotifyConfig,
     Places,
@@ -47,6 +49,7 @@ SECTIONS: tuple[type[EnvSection], ...] = (
     InboxConfig,
     RetentionSettings,
     ReconcileConfig,
+    FollowUpConfig,
     NotifyConfig,
     Credentials,
     RunnerConfig,
@@ -86,6 +89,7 @@ class Config:
     inbox = _Section(InboxConfig)
     retention = _Section(RetentionSettings)
     reconcile = _Section(ReconcileConfig)
+    follow_up = _Section(FollowUpConfig)
     notify = _Section(NotifyConfig)
     credentials = _Section(Credentials)
     runner = _Section(RunnerConfig)
@@ -109,6 +113,7 @@ __all__ = [
     "Config",
     "Credentials",
     "EnvSection",
+    "FollowUpConfig",
     "InboxConfig",
     "MissingSecretError",
     "NotifyConfig",
@@ -126,4 +131,5 @@ __all__ = [
     "smtp_credentials",
     "variables",
     "vault_secret",
+    "work_item_sealer",
 ]

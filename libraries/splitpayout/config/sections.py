@@ -154,6 +154,16 @@ class ReconcileConfig(EnvSection):
     reconcile_to: OptionalDate = _var("RECONCILE_TO")
 
 
+class FollowUpConfig(Places):
+    """The payout dates and run folders the ``Follow up`` task counts (docs/follow-up.md)."""
+
+    follow_up_from: OptionalDate = _var("FOLLOW_UP_FROM")
+    follow_up_to: OptionalDate = _var("FOLLOW_UP_TO")
+    extra_run_folders: Annotated[tuple[Path, ...], BeforeValidator(lambda raw: _paths(raw))] = _var(
+        "FOLLOW_UP_RUN_FOLDERS", ()
+    )
+
+
 class NotifyConfig(Places):
     """The notifier's settings as given; ``splitpayout.notify.config`` checks them."""
 
@@ -179,6 +189,9 @@ class Credentials(EnvSection):
     payout_system_api_token: SecretStr = _var("PAYOUT_SYSTEM_API_TOKEN", SecretStr(""))
     smtp_username: SecretStr = _var("SMTP_USERNAME", SecretStr(""))
     smtp_password: SecretStr = _var("SMTP_PASSWORD", SecretStr(""))
+    # The work-item key(s), newest first: never in Control Room's vault (splitpayout.sealing).
+    work_item_keys: SecretStr = _var("WORK_ITEM_KEYS", SecretStr(""))
+    work_item_key_file: Annotated[Path | None, BlankIsNone] = _var("WORK_ITEM_KEY_FILE")
     secret_manager: str = _var("RPA_SECRET_MANAGER", "")
     control_room_vault: str = _var("RC_API_SECRET_HOST", "")
 

@@ -160,7 +160,9 @@ class Inbox:
         )
         if run_status == "file_error":
             self._reject_unreadable(row_id, staged, entry, summary)
-        elif run_status in ("completed", "stopped"):
+        elif run_status in ("completed", "stopped", "failed"):
+            # A run that stopped or failed (its storage full, say) needs attention: its cause's code.
+            entry.error_code = str((summary.get("stop") or {}).get("code") or "")
             self._archive(row_id, staged, entry)
         else:
             location = self._put_back(row_id, staged, exit_status=exit_status, result=FileOutcome.RUN_ERROR)

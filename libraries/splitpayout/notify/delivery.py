@@ -23,7 +23,7 @@ from splitpayout.notify.messages import (
     operator_message,
 )
 from splitpayout.notify.outbox import MERGED, PENDING, Message, Outbox, record_in_run
-from splitpayout.notify.sender import DeliveryReport, deliver
+from splitpayout.notify.sender import DeliveryReport, build_email, deliver, open_connection
 from splitpayout.reader import CASE_WORKER as CASE_WORKER_COLUMN
 from splitpayout.reader import iter_rows
 from splitpayout.reports import write_json_atomically
@@ -167,13 +167,10 @@ def _run_key(task: str, record: Mapping[str, Any], artifacts: Path) -> str:
     return f"{started}-{task}-{artifacts.resolve().name}"
 
 
-def queue_operator_message(
-    settings: NotifySettings, task: str, record: Mapping[str, Any], artifacts: Path
-) -> Message | None:
-    """The operators' message for a run that failed, stopped or could not read its file."""
-    what = operator_reason(task, record, artifacts)
-    if what is None or not settings.operators:
-        return None
+def _operator_draft(
+    settings: NotifySettings, task: str, record: Mapping[str, Any], artifacts: Path, what: str
+) -> tuple[str, Draft]:
+    """The run's key and the operators' message about it."""
     run_id = _run_key(task, record, artifacts)
     summary = read_json_object(artifacts / SUMMARY_FILE)
     outcomes = (summary.get("totals") or {}).get("outcomes") or {}
@@ -191,6 +188,17 @@ def queue_operator_message(
         run_url=run_url,
         stop=RunStop.from_dict(summary.get("stop")),
     )
+    return run_id, draft
+
+
+def queue_operator_message(
+    settings: NotifySettings, task: str, record: Mapping[str, Any], artifacts: Path
+) -> Message | None:
+    """The operators' message for a run that failed, stopped or could not read its file."""
+    what = operator_reason(task, record, artifacts)
+    if what is None or not settings.operators:
+        return None
+    run_id, draft = _operator_draft(settings, task, record, artifacts, what)
     outbox = Outbox(settings.outbox_dir)
     if outbox.known(Message.make_id(run_id, OPERATORS, draft.recipient_id)):
         return None
@@ -224,7 +232,13 @@ def after_run(
             _warn(settings.warning)
         if not settings.enabled or task in SILENT_TASKS:
             return
-        queue_operator_message(settings, task, record, artifacts)
+        try:
+            queue_operator_message(settings, task, record, artifacts)
+        except OSError:  # the outbox (in STATE_DIR) cannot be written, full say: tell the operators now
+            _send_without_outbox(
+                settings, task, record, artifacts, smtp_credentials(settings.secret_name, env)
+            )
+            return
         outbox = Outbox(settings.outbox_dir)
         with _sending_lock(settings) as acquired:
             if not acquired:
@@ -234,6 +248,28 @@ def after_run(
         _record(outbox, report, _run_key(task, record, artifacts), artifacts)
     except Exception as error:  # a notification must never fail the run
         _warn(f"sending failed ({type(error).__name__}); the outbox keeps the messages")
+
+
+def _send_without_outbox(
+    settings: NotifySettings,
+    task: str,
+    record: Mapping[str, Any],
+    artifacts: Path,
+    credentials: tuple[str, str] | None,
+) -> None:
+    """The operators' message sent at once, once, when the outbox cannot keep it (a full or read-only
+    state folder, the very thing they must hear of); nothing is recorded of it but the log line."""
+    what = operator_reason(task, record, artifacts)
+    if what is None or not settings.operators:
+        return
+    run_id, draft = _operator_draft(settings, task, record, artifacts, what)
+    message = _message(draft, run_id, artifacts, OPERATORS, list(settings.operators))
+    smtp = open_connection(settings, credentials)
+    try:
+        smtp.send_message(build_email(message, settings.sender))
+    finally:
+        smtp.quit()
+    _warn("the outbox in STATE_DIR cannot be written: the operators' message was sent without it")
 
 
 @contextlib.contextmanager

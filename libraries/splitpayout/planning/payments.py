@@ -105,6 +105,7 @@ def plan_decision(
         protected=False,
         contact=_contact(case),
         requested_payout_date=decision.payout_date,
+        share1_bp=decision.share1_bp if decision.split else None,
     )
 
 

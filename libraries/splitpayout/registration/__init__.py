@@ -10,6 +10,7 @@ carry names, identity or account numbers.
 """
 
 from splitpayout.registration.engine import (
+    DecisionInterrupted,
     EventLogger,
     PayoutSystemUnavailable,
     RegistrationEngine,
@@ -20,6 +21,7 @@ from splitpayout.registration.retry import DEFAULT_RELOGIN_KINDS
 
 __all__ = [
     "DEFAULT_RELOGIN_KINDS",
+    "DecisionInterrupted",
     "EventLogger",
     "PayoutSystemUnavailable",
     "RegistrationEngine",

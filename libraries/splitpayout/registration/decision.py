@@ -315,10 +315,12 @@ class DecisionWork:
 
     def _registered(self, step: Step, payment_number: str, attempt: int, started: float) -> None:
         payment = step.payment
-        self._ledger.mark_registered(payment.reference, payment_number)
-        step.claim = None
+        # Registered in the payout system whatever happens next: a ledger that cannot record it
+        # (its storage failing) leaves ``submitting``, which makes the next run look it up.
         step.status = PaymentStatus.REGISTERED
         step.payment_number = payment_number
+        self._ledger.mark_registered(payment.reference, payment_number)
+        step.claim = None
         self._retry.consecutive_failures = 0
         self._s.holdings.remember(RegisteredPayment.of(payment, payment_number, status="registrerad"))
         self._s.event(

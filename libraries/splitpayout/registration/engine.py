@@ -9,10 +9,12 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from typing import Any, Protocol
 
 import structlog
 
+from splitpayout.errors import StorageError
 from splitpayout.gateway import ApplicationError, PayoutGateway
 from splitpayout.ledger import Ledger
 from splitpayout.models import (
@@ -31,6 +33,18 @@ from splitpayout.registration.retry import DEFAULT_RELOGIN_KINDS, RetryPolicy
 
 class PayoutSystemUnavailable(Exception):  # noqa: N818 - the name callers and docs use
     """The payout system failed too many times in a row: stop and report the rest as not attempted."""
+
+
+class DecisionInterrupted(Exception):  # noqa: N818 - it is what happened, not a fault of the decision
+    """The robot's own storage failed while a decision was worked on: the run stops.
+
+    ``cause`` names the folder and what to do; ``result`` is the decision's result as far as it got.
+    """
+
+    def __init__(self, cause: StorageError, result: DecisionResult) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.result = result
 
 
 class EventLogger(Protocol):
@@ -172,10 +186,17 @@ class RegistrationEngine:
         steps = [Step(payment) for payment in plan.payments]
         try:
             outcome, reasons = DecisionWork(self._shared, plan, steps).run()
-        finally:
-            for step in steps:  # a claim still held here was neither finished nor sent
-                if step.claim is not None:
-                    self._ledger.release(step.payment.reference, self.worker_id)
+        except StorageError as error:
+            with suppress(StorageError):  # the storage is failing: the claims' leases run out
+                self._release_held(steps)
+            raise DecisionInterrupted(error, self._interrupted(plan, steps)) from error
+        except BaseException:
+            self._release_held(steps)
+            raise
+        try:
+            self._release_held(steps)
+        except StorageError as error:
+            raise DecisionInterrupted(error, self._interrupted(plan, steps)) from error
         result = self._finish(plan, outcome, reasons, steps)
         self._event(
             "decision_done",
@@ -184,6 +205,21 @@ class RegistrationEngine:
             duration_ms=round((self._clock() - started) * 1000),
         )
         return result
+
+    def _release_held(self, steps: list[Step]) -> None:
+        for step in steps:  # a claim still held here was neither finished nor sent
+            if step.claim is not None:
+                self._ledger.release(step.payment.reference, self.worker_id)
+                step.claim = None
+
+    def _interrupted(self, plan: DecisionPlan, steps: list[Step]) -> DecisionResult:
+        """A decision the robot's storage failed in the middle of: ``failed`` (a later run completes
+        it), its payments as far as they got (one registered before the failure says so)."""
+        for step in steps:
+            if step.status is PaymentStatus.NOT_ENTERED:
+                step.status = PaymentStatus.FAILED
+        self._event("decision_interrupted", decision_id=plan.decision_id, outcome=Outcome.FAILED.value)
+        return self._finish(plan, Outcome.FAILED, (), steps)
 
     def not_attempted(self, plan: DecisionPlan) -> DecisionResult:
         """The result for a decision the run did not get to (the payout system was unavailable)."""
