@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
-from console import db, display, security, store
+from console import db, display, runstate, security, store
 from console.history import RunBook
 from console.launcher import Launcher
 from console.settings import APP, CASE_WORKER, FOLLOW_UP, Settings
@@ -56,6 +56,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.extensions[security.LAUNCHER_KEY] = launcher
     app.extensions[security.RUNBOOK_KEY] = RunBook(settings, launcher)
     display.init_app(app)
+    app.jinja_env.filters["state_text"] = runstate.state_text
+    app.jinja_env.filters["kind_text"] = runstate.kind_text
 
     from console.auth import bp as auth_bp
     from console.casework import bp as casework_bp

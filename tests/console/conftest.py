@@ -74,6 +74,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def settings(tmp_path: Path, dry_run_template: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("FAKE_RUN_TEMPLATE", str(dry_run_template))
+    monkeypatch.setenv("ARCHIVE_DIR", str(tmp_path / "inbox-archive"))  # the reconciliation's inbox archive
     for name in ("FAKE_RUN_HOLD", "FAKE_RUN_FILE_ERROR", "FAKE_RUN_EXIT"):
         monkeypatch.delenv(name, raising=False)
     return Settings(

@@ -42,12 +42,14 @@ ROUTES = {
     "casework.upload_page": Route(("GET",), CASE_WORKER),
     "casework.status": Route(("GET",), CASE_WORKER),
     "casework.confirm": Route(("POST",), CASE_WORKER),
+    "casework.withdraw": Route(("POST",), CASE_WORKER),
     "casework.workbook": Route(("GET",), CASE_WORKER),
     "casework.lookup": Route(("GET",), CASE_WORKER),
     "operations.history": Route(("GET",), OPERATOR),
     "operations.run": Route(("GET",), OPERATOR),
     "operations.artifact": Route(("GET",), OPERATOR),
     "operations.reconcile": Route(("POST",), OPERATOR),
+    "operations.reconcile_page": Route(("GET",), OPERATOR),
     "operations.history_csv": Route(("GET",), OPERATOR),
     "operations.lookup": Route(("GET",), OPERATOR),
     "followup.page": Route(("GET",), (OPERATOR, FOLLOW_UP)),
@@ -227,7 +229,7 @@ def test_every_post_needs_the_sessions_csrf_token(
     ("user", "method", "path", "allow"),
     [
         ("anna", "GET", "/logga-ut", "POST"),
-        ("olle", "GET", "/avstamning", "POST"),
+        ("olle", "DELETE", "/avstamning", "POST"),
         ("anna", "DELETE", "/filer", "GET"),
     ],
 )
