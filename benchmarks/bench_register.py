@@ -1,7 +1,7 @@
 """Benchmark: the robot's payments per second (1, 2, 4 workers) beside bare loops and HTTP; a Malmö month.
 
     .venv/bin/python benchmarks/bench_register.py [--decisions 30] [--modes robot selenium http ...]
-                                                  [--workers 1 2 4] [--rounds 1] [--malmo]
+                                                  [--workers 1 2 4] [--rounds 1] [--malmo] [--before TREE]
                                                   [--malmo-workers 2] [--json] [--workdir DIR] [--keep]
 
 One export of ``--decisions`` valid decisions (``devdata/generate_export.py``, a fixed seed,
@@ -22,6 +22,12 @@ planned payments in a fresh payout-system stand-in with a fresh database:
                    that sets each field's ``value`` and fires bubbling ``input`` and ``change``
                    events (what the robot's fast fill does, written here by hand);
 ``http``           the same form posted over HTTP by ``HttpGateway`` (the stand-in's own limit).
+
+``--before TREE`` adds the row ``robot (before)``: the same ``robot`` mode (one worker) run from
+another checkout of the robot, e.g. the code before a change (``git archive <commit> | tar -x -C
+TREE``), side by side in the same run, with the same export and stand-in. The verdict then says
+whether the robot of this tree keeps at least 90 % of that rate (reading every payment back from
+its confirmation page may cost at most 10 %).
 
 ``reg s`` is the wall time of the registration phase. For the robot it is read from its
 ``run.jsonl`` in the artifacts folder: from ``registration_started`` to
@@ -117,7 +123,9 @@ MALMO_TIMEOUT_SECONDS = 7200  # a month that takes longer than this misses its t
 MODES = ("robot", "robot-typed", "selenium", "selenium-fast", "http")
 BASELINES = ("selenium", "selenium-fast", "http")
 # How the table names a mode where its command-line name says less.
-LABELS = {"selenium": "selenium-typed"}
+LABELS = {"selenium": "selenium-typed", "robot-before": "robot (before)"}
+BEFORE_MODE = "robot-before"
+TARGET_READ_BACK_SHARE = 0.9  # the robot keeps at least this share of the rate of the code before
 DEFAULT_WORKERS = (1, 2, 4)
 # Environment variables that would make the stand-in inject faults or refuse payments.
 STAND_IN_RULES = ("PAYOUT_FAULT_", "PAYOUT_MAX_PAYMENT_KR")
@@ -287,10 +295,13 @@ def run_robot(
     meter: CpuMeter,
     workers: int = 1,
     timeout: float = ROBOT_TIMEOUT_SECONDS,
+    tree: Path | None = None,
 ) -> Result:
-    """The ``Split payouts`` task as robot.yaml runs it, in its own process, with ``workers`` workers."""
+    """The ``Split payouts`` task as robot.yaml runs it, in its own process, with ``workers`` workers;
+    from ``tree`` (another checkout) instead of this one when given."""
     artifacts = rundir / "artifacts"
-    mode = "robot" if fast else "robot-typed"
+    mode = BEFORE_MODE if tree is not None else "robot" if fast else "robot-typed"
+    tree = tree or ROOT
     name = label(mode, workers)
     # Nothing of the caller's robot configuration leaks in: only what is set here is measured.
     robot_settings = ("ROBOT_", "PAYOUT_", "RPA_WORKITEMS", "LOOK_UP_EACH_PAYMENT", "MAX_", "RETRY_")
@@ -307,12 +318,12 @@ def run_robot(
         WORKERS=str(workers),
         STATE_DIR=str(rundir / "state"),
         ROBOT_ARTIFACTS=str(artifacts),
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
+        PYTHONPATH=os.pathsep.join([str(tree), str(tree / "libraries")]),
     )
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "splitpayout.runner", "split_payouts"],
-        cwd=ROOT,
+        cwd=tree,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -546,7 +557,7 @@ def run_http(server: Any, payments: list[Any], rundir: Path) -> Result:
     durations: list[float] = []
     for payment in payments:
         payment_started = time.perf_counter()
-        numbers.append(gateway.register(payment))
+        numbers.append(gateway.register(payment).payment_number)
         durations.append(time.perf_counter() - payment_started)
     finished = time.perf_counter()
     gateway.log_out()
@@ -577,8 +588,10 @@ def run_mode(
     *,
     workers: int = 1,
     timeout: float = ROBOT_TIMEOUT_SECONDS,
+    before: Path | None = None,
 ) -> Result:
-    """One mode against a fresh stand-in with a fresh database in ``rundir``."""
+    """One mode against a fresh stand-in with a fresh database in ``rundir`` (``before``: the tree
+    the ``robot-before`` mode runs from)."""
     from tests.support.payout_server import running_payout_system
 
     rundir.mkdir(parents=True)
@@ -592,6 +605,9 @@ def run_mode(
         "selenium": lambda server, meter: run_selenium(server, payments, rundir, fast=False, meter=meter),
         "selenium-fast": lambda server, meter: run_selenium(server, payments, rundir, fast=True, meter=meter),
         "http": lambda server, meter: run_http(server, payments, rundir),
+        BEFORE_MODE: lambda server, meter: run_robot(
+            server, export, payments, rundir, fast=True, meter=meter, timeout=timeout, tree=before
+        ),
     }
     with running_payout_system(rundir / "payout-system.sqlite3") as server:
         if server.api_payments():
@@ -694,7 +710,25 @@ def targets(best: dict[str, Result], malmo: tuple[Result, dict[str, int]] | None
         )
     else:
         checks.append({"target": month, "measured": "not measured (--malmo)", "ok": None})
+    checks.append(read_back_check(best))
     return checks
+
+
+def read_back_check(best: dict[str, Result]) -> dict[str, Any]:
+    """The robot (one worker) keeps at least ``TARGET_READ_BACK_SHARE`` of the rate of ``--before``'s."""
+    target = f"robot at least {TARGET_READ_BACK_SHARE:.0%} of the rate of the robot before (--before)"
+    robot, before = best.get(label("robot", 1)), best.get(label(BEFORE_MODE, 1))
+    if robot is None or before is None:
+        return {"target": target, "measured": "not measured (--before TREE --workers 1)", "ok": None}
+    share = robot.rate / before.rate
+    medians = ""
+    if robot.median_ms is not None and before.median_ms is not None:
+        medians = f"; median payment {robot.median_ms:.0f} ms against {before.median_ms:.0f} ms"
+    return {
+        "target": target,
+        "measured": f"{robot.rate:.2f}/s against {before.rate:.2f}/s before ({share:.1%}{medians})",
+        "ok": share >= TARGET_READ_BACK_SHARE,
+    }
 
 
 def print_table(best: dict[str, Result], rounds: int) -> None:
@@ -823,6 +857,12 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     parser.add_argument("--workdir", type=Path, help="where exports and stand-in databases go (a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (artifacts, logs)")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="TREE",
+        help="also run the robot from TREE, another checkout (row 'robot (before)')",
+    )
     args = parser.parse_args()
     if args.decisions < 1 or args.rounds < 1:
         parser.error("--decisions and --rounds must be at least 1")
@@ -837,6 +877,10 @@ def main() -> int:
         for mode in modes
         for workers in (dict.fromkeys(args.workers) if mode == "robot" else (1,))
     ]
+    if args.before is not None:
+        if not (args.before / "libraries" / "splitpayout").is_dir():
+            parser.error(f"--before {args.before}: not a checkout of the robot")
+        entries.insert(0, (BEFORE_MODE, 1))
     for name in [name for name in os.environ if name.startswith(STAND_IN_RULES)]:
         say(f"ignoring {name}: the stand-in runs without faults or payment rules here")
         del os.environ[name]
@@ -858,7 +902,7 @@ def main() -> int:
                 rundir = workdir / f"{mode}-w{workers}-{number}"
                 if rundir.exists():
                     shutil.rmtree(rundir)
-                result = run_mode(mode, export, payments, rundir, workers=workers)
+                result = run_mode(mode, export, payments, rundir, workers=workers, before=args.before)
                 rounds[name].append(result)
                 say(
                     f"round {number} {name}: {result.payments} payments in {result.seconds:.1f} s "

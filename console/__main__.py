@@ -23,6 +23,7 @@ from console.settings import (
     DEFAULT_PREVIEW_TIMEOUT_SECONDS,
     DEFAULT_RUNS_DIR,
     DEFAULT_SESSION_IDLE_SECONDS,
+    DEFAULT_SESSION_MAX_SECONDS,
     DEFAULT_STATE_DIR,
     DEFAULT_THREADS,
     DEMO_PASSWORDS,
@@ -70,6 +71,8 @@ settings (flags win over the environment):
                                       (default {DEFAULT_STATE_DIR})
   CONSOLE_SESSION_IDLE_SECONDS        idle time before a session expires
                                       (default {DEFAULT_SESSION_IDLE_SECONDS})
+  CONSOLE_SESSION_MAX_SECONDS         a session ends this long after its login, however active
+                                      (default {DEFAULT_SESSION_MAX_SECONDS})
   CONSOLE_MAX_UPLOAD_MB               largest export accepted (default {DEFAULT_MAX_UPLOAD_MB})
   CONSOLE_MAX_PREVIEWS                previews (dry runs) at once (default {DEFAULT_MAX_PREVIEWS})
   CONSOLE_PREVIEW_TIMEOUT_SECONDS     a preview still going after this long is stopped, and its

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
-from console import db, display, security, store
+from console import db, display, runstate, security, store
 from console.history import RunBook
 from console.launcher import Launcher
-from console.settings import CASE_WORKER, Settings
+from console.settings import APP, CASE_WORKER, FOLLOW_UP, Settings
 from console.uploads import too_big_message
 from webcommon.app import Layout, WebApp, create_web_app
 from webcommon.files import private_dir
@@ -48,6 +48,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             500: "Ett tekniskt fel inträffade. Försök igen senare eller kontakta driften.",
         },
         max_content_length=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
+        identity=APP,
     )
     app = create_web_app(__name__, web)
     app.config.update(CONSOLE_SETTINGS=settings, CONSOLE_CLOCK=clock)
@@ -55,12 +56,15 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.extensions[security.LAUNCHER_KEY] = launcher
     app.extensions[security.RUNBOOK_KEY] = RunBook(settings, launcher)
     display.init_app(app)
+    app.jinja_env.filters["state_text"] = runstate.state_text
+    app.jinja_env.filters["kind_text"] = runstate.kind_text
 
     from console.auth import bp as auth_bp
     from console.casework import bp as casework_bp
+    from console.followup import bp as followup_bp
     from console.operations import bp as operations_bp
 
-    for blueprint in (auth_bp, casework_bp, operations_bp):
+    for blueprint in (auth_bp, casework_bp, operations_bp, followup_bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", home)
     return app
@@ -73,4 +77,6 @@ def home() -> Response:
     assert user is not None
     if user["role"] == CASE_WORKER:
         return redirect(url_for("casework.home"), code=303)
+    if user["role"] == FOLLOW_UP:
+        return redirect(url_for("followup.page"), code=303)
     return redirect(url_for("operations.history"), code=303)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask
+from splitpayout.reports import REASON_TEXT, field_label
 
 from swedish_rules import format_amount
 
@@ -77,20 +78,22 @@ STATUS_LABELS = {
     "file_error": "Filen kunde inte läsas",
     "running": "Pågår",
 }
-REASON_LABELS = {
-    "invalid_row": "Ofullständig eller felaktig rad",
-    "duplicate_decision": "Beslutsnumret förekommer flera gånger",
-    "protected_identity": "Skyddade personuppgifter",
-    "missing_partner": "Uppgifter om sökande 2 saknas",
-    "invalid_identity": "Ogiltigt person- eller samordningsnummer",
-    "invalid_account": "Ogiltigt bankkonto",
-    "invalid_bankgiro": "Ogiltigt bankgironummer",
-    "amount_above_limit": "Beloppet överstiger gränsen",
-    "payout_date_passed": "Utbetalningsdagen har passerat",
-    "conflict_existing_payment": "Krockar med en registrerad utbetalning",
-    "rejected_by_payout_system": "Utbetalningssystemet godtog inte uppgifterna",
-    "registered_not_found": "Registrerad av roboten men syns inte längre i utbetalningssystemet",
-}
+# Why a decision needs manual handling: the robot's own Swedish table (splitpayout.reports.REASON_TEXT),
+# the one the workbook and the e-mail use too; never a copy of its own.
+REASON_LABELS = {str(code): text for code, (text, _) in REASON_TEXT.items()}
+UNKNOWN_REASON = "Annan orsak"
+
+
+def reason_label(code: str) -> str:
+    """A reason code in Swedish (a code this console does not know yet: "Annan orsak")."""
+    return REASON_LABELS.get(code, UNKNOWN_REASON)
+
+
+def field_labels(names: str | list[str] | tuple[str, ...] | None) -> str:
+    """Fields a reason names, in Swedish (splitpayout.reports.FIELD_LABELS), comma-separated."""
+    if isinstance(names, str):
+        names = [part.strip() for part in names.split(",") if part.strip()]
+    return ", ".join(field_label(str(name)) for name in names or ())
 
 
 def amount(ore: int | None) -> str:
@@ -164,6 +167,8 @@ FILTERS = {
     "started_by": started_by,
     "kronor": kronor,
     "file_error": file_error,
+    "reason": reason_label,
+    "fields": field_labels,
 }
 
 

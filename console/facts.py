@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from splitpayout.registration import reference_key
 from splitpayout.runs import SUMMARY_FILE
 
 from console.history import RunView, read_summary
@@ -39,7 +42,7 @@ class MethodLine:
 
 @dataclass
 class PreviewFacts:
-    """What a preview says the real run will register."""
+    """What a preview says the real run will register (what is already registered left out)."""
 
     dates: list[DateLine]
     methods: list[MethodLine]
@@ -47,6 +50,51 @@ class PreviewFacts:
     amount_ore: int
     decisions: int
     limit_ore: int | None
+    already_decisions: int = 0  # every payment already registered by an earlier run
+    already_payments: int = 0
+    already_amount_ore: int = 0
+    conflicts: int = 0  # decisions with a reference registered with another amount: manual handling
+
+
+# The robot's ledger as the preview needs it: reference_key -> amount in öre, of every reference a
+# run registered (no personal data).
+Registered = dict[str, int]
+
+
+def registered_references(ledger_path: Path) -> Registered:
+    """Every reference the robot's ledger says is registered, read-only ({} without a ledger)."""
+    if not ledger_path.is_file():
+        return {}
+    try:
+        conn = sqlite3.connect(f"{ledger_path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return {}
+    try:
+        query = "SELECT reference, amount_ore FROM payments WHERE state = 'registered'"
+        rows = conn.execute(query).fetchall()
+    except sqlite3.Error:
+        return {}
+    finally:
+        conn.close()
+    return {reference_key(str(reference)): int(amount) for reference, amount in rows}
+
+
+def _split_registered(
+    payments: list[dict[str, Any]], registered: Registered
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+    """(still to enter, already registered with this amount, a reference registered otherwise)."""
+    left: list[dict[str, Any]] = []
+    done: list[dict[str, Any]] = []
+    conflict = False
+    for payment in payments:
+        amount = registered.get(reference_key(str(payment.get("reference") or "")))
+        if amount is None:
+            left.append(payment)
+        elif amount == int(payment.get("amount_ore") or 0):
+            done.append(payment)
+        else:
+            conflict = True
+    return left, done, conflict
 
 
 def _date(text: object) -> dt.date | None:
@@ -67,22 +115,34 @@ def _to_register(decision: dict[str, Any]) -> Iterable[dict[str, Any]]:
     ]
 
 
-def preview_facts(summary: dict[str, Any]) -> PreviewFacts:
-    """Per payout date (moves to a bank day marked) and per method: payments and amounts to register."""
+def preview_facts(summary: dict[str, Any], registered: Registered | None = None) -> PreviewFacts:
+    """Per payout date (moves to a bank day marked) and per method: payments and amounts to register.
+
+    ``registered`` (the robot's ledger) takes out what an earlier run already registered: such
+    payments are counted apart, and a decision with a reference registered with another amount
+    goes to manual handling in a real run (``conflict_existing_payment``), so it registers nothing.
+    """
+    facts = PreviewFacts([], [], 0, 0, 0, None)
     dates: dict[dt.date, DateLine] = {}
     methods: dict[str, MethodLine] = {}
-    decisions = payments = amount = 0
     for decision in summary.get("decisions") or ():
-        chosen = list(_to_register(decision))
+        chosen, done, conflict = _split_registered(list(_to_register(decision)), registered or {})
+        if conflict:
+            facts.conflicts += 1
+            continue
+        facts.already_payments += len(done)
+        facts.already_amount_ore += sum(int(p.get("amount_ore") or 0) for p in done)
+        if done and not chosen:
+            facts.already_decisions += 1
         if not chosen:
             continue
-        decisions += 1
+        facts.decisions += 1
         requested = _date(decision.get("requested_payout_date"))
         for payment in chosen:
             day = _date(payment.get("payout_date"))
             ore = int(payment.get("amount_ore") or 0)
-            payments += 1
-            amount += ore
+            facts.payments += 1
+            facts.amount_ore += ore
             if day is not None:
                 line = dates.setdefault(day, DateLine(day))
                 line.payments += 1
@@ -95,14 +155,48 @@ def preview_facts(summary: dict[str, Any]) -> PreviewFacts:
             by_method.amount_ore += ore
     order = {"KONTO": 0, "AVI": 1, "BANKGIRO": 2}
     limit = summary.get("amount_limit_ore")
-    return PreviewFacts(
-        dates=[dates[day] for day in sorted(dates)],
-        methods=sorted(methods.values(), key=lambda line: order.get(line.method, 9)),
-        payments=payments,
-        amount_ore=amount,
-        decisions=decisions,
-        limit_ore=limit if isinstance(limit, int) else None,
-    )
+    facts.dates = [dates[day] for day in sorted(dates)]
+    facts.methods = sorted(methods.values(), key=lambda line: order.get(line.method, 9))
+    facts.limit_ore = limit if isinstance(limit, int) else None
+    return facts
+
+
+# The robot's events (run.jsonl) that say the payout system did not answer and the robot will try
+# again, and those that say it answers again.
+TROUBLE_EVENTS = frozenset({"attempt_failed", "log_in_failed", "second_pass"})
+ANSWERING_EVENTS = frozenset(
+    {"logged_in", "decision", "registration_finished", "run_finished", "run_stopped"}
+)
+TAIL_BYTES = 64 * 1024
+
+
+def waiting_for_payout_system(run_dir: Path) -> bool:
+    """Whether the robot's latest word is that the payout system did not answer (it waits and tries
+    again): read from the end of run.jsonl, which a run writes as it goes."""
+    try:
+        with (run_dir / "run.jsonl").open("rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - TAIL_BYTES))
+            lines = handle.read().decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    for line in reversed(lines):
+        try:
+            event = json.loads(line).get("event")
+        except (ValueError, AttributeError):
+            continue
+        if event in TROUBLE_EVENTS:
+            return True
+        if event in ANSWERING_EVENTS:
+            return False
+    return False
+
+
+def handled_decisions(outcomes: dict[str, int]) -> int:
+    """Decisions a finished run is done with: registered, already registered or for a case worker
+    (not those with a technical failure, nor those a stopped run never reached)."""
+    return sum(int(outcomes.get(name, 0) or 0) for name in ("paid", "already_paid", "manual"))
 
 
 def why_moved(day: dt.date) -> str:

@@ -40,8 +40,8 @@ from splitpayout.runs import RUN_LOG_FILE, RUN_RECORD_FILE, new_run_dir, parse_t
 
 from console import db, store
 from console.display import local_time
-from console.settings import CASE_WORKER, Settings
-from webcommon.files import open_private, private_dir, read_json_object
+from console.settings import CASE_WORKER, DEVELOPMENT, Settings
+from webcommon.files import open_private, private_dir, private_file, read_json_object
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = logging.getLogger(__name__)
@@ -193,6 +193,8 @@ class Launcher:
             STATE_DIR=str(settings.state_dir.resolve()),
             PAYOUT_SYSTEM_URL=settings.payout_system_url,
         )
+        if settings.env == DEVELOPMENT:  # a development console's runs are development ones (ROBOT_ENV)
+            env.setdefault("ROBOT_ENV", DEVELOPMENT)
         if settings.payout_system_username is not None and settings.payout_system_password is not None:
             env["PAYOUT_SYSTEM_USERNAME"] = settings.payout_system_username
             env["PAYOUT_SYSTEM_PASSWORD"] = settings.payout_system_password
@@ -313,8 +315,9 @@ class Launcher:
 
     @contextlib.contextmanager
     def _real_run_slot(self) -> Iterator[None]:
-        self._settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with self._lock, (self._settings.data_dir / "real-run.lock").open("a+") as handle:
+        private_dir(self._settings.data_dir)
+        lock_file = private_file(self._settings.data_dir / "real-run.lock")  # owner-only, like the rest
+        with self._lock, lock_file.open("a+") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             try:
                 yield

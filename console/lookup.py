@@ -18,12 +18,15 @@ def lookup_page(
     *,
     run_link: Callable[[Hit], str],
     show_codes: bool = False,
+    show_amounts: bool = False,
+    file_name: Callable[[Hit], str] | None = None,
     searched_runs: int | None = None,
 ) -> str:
     """The page for the searched decision number (``?beslut=``) and the runs that handled it.
 
     ``runs`` (newest first) is read only when there is a number to look for; ``show_codes``
-    adds the reason codes beside their labels; ``searched_runs`` says how many runs a search reads.
+    adds the reason codes beside their labels; ``show_amounts`` each payment's amount and method
+    (for the case worker, whose own decisions they are); ``searched_runs`` says how many runs a search reads.
     """
     decision_id = clean_decision_id(request.args.get("beslut"))
     hits = find_decision(runs(), decision_id) if decision_id else []
@@ -33,5 +36,7 @@ def lookup_page(
         hits=hits,
         run_link=run_link,
         show_codes=show_codes,
+        show_amounts=show_amounts,
+        file_name=file_name or (lambda hit: hit.run.record.source_name),
         searched_runs=searched_runs,
     )

@@ -32,6 +32,7 @@ RETENTION_LABELS = {
     "console_uploads": "Uppladdade exporter",
     "reconcile_sources": "Underlag för avstämning",
     "console_upload_records": "Filnamn i konsolens databas",
+    "ledger_fingerprints": "Fingeravtryck och belopp i betalningsliggaren",
 }
 
 

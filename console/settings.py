@@ -8,15 +8,16 @@ production mode refuses to start with any of them (``Settings.validate``).
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import webcommon.settings
+from webcommon import demo_values
 from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS as DEFAULT_SESSION_IDLE_SECONDS
+from webcommon.settings import DEFAULT_SESSION_MAX_SECONDS as DEFAULT_SESSION_MAX_SECONDS
 from webcommon.settings import DEVELOPMENT as DEVELOPMENT
 from webcommon.settings import ENVIRONMENTS as ENVIRONMENTS
 from webcommon.settings import PRODUCTION as PRODUCTION
@@ -28,18 +29,21 @@ from webcommon.settings import to_int as _to_int
 
 CASE_WORKER = "handläggare"
 OPERATOR = "driftansvarig"
-ROLES = (CASE_WORKER, OPERATOR)
+# Read-only: the unit's management and analysts see the follow-up page and nothing else.
+FOLLOW_UP = "uppfoljning"
+ROLES = (CASE_WORKER, OPERATOR, FOLLOW_UP)
 
-DEV_SECRET_KEY = "dev-console-secret-key-not-for-production"  # noqa: S105 - the refused default
+DEV_SECRET_KEY = demo_values.CONSOLE_SECRET_KEY
 DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
     # username: (password, role); development mode only
-    "anna": ("anna-demo-password", CASE_WORKER),
-    "olle": ("olle-demo-password", OPERATOR),
+    "anna": (demo_values.CONSOLE_PASSWORDS["anna"], CASE_WORKER),
+    "olle": (demo_values.CONSOLE_PASSWORDS["olle"], OPERATOR),
+    "ulla": (demo_values.CONSOLE_PASSWORDS["ulla"], FOLLOW_UP),
 }
 # The stand-in payout system's development accounts (payout_system/settings.py); refused in production.
 DEMO_PAYOUT_USERNAME = "robot"
-DEMO_PAYOUT_PASSWORD = "robot-demo-password"  # noqa: S105 - the refused default
-DEMO_PAYOUT_API_TOKEN = "dev-api-token"  # noqa: S105 - the refused default
+DEMO_PAYOUT_PASSWORD = demo_values.PAYOUT_PASSWORDS["robot"]
+DEMO_PAYOUT_API_TOKEN = demo_values.API_TOKEN
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
@@ -77,7 +81,10 @@ class Settings:
     port: int = DEFAULT_PORT
     secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
     users: tuple[User, ...] = ()
+    # The users file the app follows while it runs (None: the users above, e.g. the demo ones).
+    users_file: Path | None = None
     session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
+    session_max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
     max_previews: int = DEFAULT_MAX_PREVIEWS
     preview_timeout_seconds: int = DEFAULT_PREVIEW_TIMEOUT_SECONDS
@@ -183,12 +190,12 @@ class Settings:
             )
         if self.env != PRODUCTION:
             return
-        if self.payout_system_password == DEMO_PAYOUT_PASSWORD:
+        if self.payout_system_password and demo_values.looks_like_demo(self.payout_system_password):
             raise SettingsError(
                 "production mode refuses the stand-in's demo password for the payout system: "
                 "set CONSOLE_PAYOUT_SYSTEM_PASSWORD or use the vault"
             )
-        if self.payout_system_api_token == DEMO_PAYOUT_API_TOKEN:
+        if self.payout_system_api_token and demo_values.looks_like_demo(self.payout_system_api_token):
             raise SettingsError(
                 "production mode refuses the stand-in's demo API token: set CONSOLE_PAYOUT_SYSTEM_API_TOKEN"
             )
@@ -216,42 +223,33 @@ def _payout_credentials(env: str, environ: Mapping[str, str]) -> tuple[str | Non
     return username, password, api_token
 
 
-DEMO_SECRETS = (DEMO_PAYOUT_PASSWORD, DEMO_PAYOUT_API_TOKEN)
-
-
 def refuse_demo_credentials_for_runs(environ: Mapping[str, str]) -> None:
-    """Production: SettingsError when the runs would get the stand-in's demo credentials from the
-    console's environment (``PAYOUT_SYSTEM_PASSWORD``, ``PAYOUT_SYSTEM_API_TOKEN``) or from the
-    vault file (``RPA_SECRET_FILE``, e.g. ``devdata/vault.json``)."""
-    for name in ("PAYOUT_SYSTEM_PASSWORD", "PAYOUT_SYSTEM_API_TOKEN"):
-        if environ.get(name) in DEMO_SECRETS:
+    """Production: SettingsError when the runs would get a demo value (of any app, however
+    written: ``webcommon.demo_values``) from the console's environment (``PAYOUT_SYSTEM_PASSWORD``,
+    ``PAYOUT_SYSTEM_API_TOKEN``, ``LEDGER_FINGERPRINT_KEY``) or from the vault file
+    (``RPA_SECRET_FILE``, JSON or YAML as the vault reads it; a file that cannot be read so is
+    refused too)."""
+    for name in ("PAYOUT_SYSTEM_PASSWORD", "PAYOUT_SYSTEM_API_TOKEN", "LEDGER_FINGERPRINT_KEY"):
+        if demo_values.looks_like_demo(environ.get(name) or ""):
             raise SettingsError(f"production mode refuses the stand-in's demo credentials in {name}")
-    vault = environ.get("RPA_SECRET_FILE")
+    vault = (environ.get("RPA_SECRET_FILE") or "").strip()
     if not vault:
         return
     # Runs start in the project folder: a relative path is read from there (and from here).
     for path in dict.fromkeys((Path(vault), PROJECT_ROOT / vault)):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # the run says what is wrong with its vault
-        if any(value in DEMO_SECRETS for value in _strings(data)):
+            data = demo_values.read_secret_file(path)
+        except OSError:
+            continue  # the run says what is wrong with a missing vault
+        except demo_values.SecretFileError as error:
+            raise SettingsError(
+                f"production mode refuses a vault file it cannot check: RPA_SECRET_FILE={vault} ({error})"
+            ) from None
+        if any(demo_values.looks_like_demo(value) for value in demo_values.strings(data)):
             raise SettingsError(
                 "production mode refuses the stand-in's demo credentials in the vault file "
                 f"RPA_SECRET_FILE={vault}"
             )
-
-
-def _strings(data: object) -> Iterator[str]:
-    """Every string value inside parsed JSON."""
-    if isinstance(data, str):
-        yield data
-    elif isinstance(data, dict):
-        for value in data.values():
-            yield from _strings(value)
-    elif isinstance(data, list):
-        for value in data:
-            yield from _strings(value)
 
 
 def _folder(option: object, environ: Mapping[str, str], own: str, shared: str, default: str) -> Path:

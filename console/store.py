@@ -69,6 +69,14 @@ def uploads_of(conn: sqlite3.Connection, username: str, limit: int = 50) -> list
     return [upload for upload in map(_upload, rows) if upload is not None]
 
 
+def upload_names(conn: sqlite3.Connection) -> dict[str, str]:
+    """Upload id -> the file name its case worker gave it (never shown on the operators' pages)."""
+    return {
+        str(row["upload_id"]): str(row["file_name"])
+        for row in conn.execute("SELECT upload_id, file_name FROM uploads")
+    }
+
+
 def mark_preview_seen(conn: sqlite3.Connection, upload_id: str, username: str) -> None:
     conn.execute(
         "UPDATE uploads SET preview_seen_by = ?, preview_seen_at = ? WHERE upload_id = ?",
@@ -81,6 +89,12 @@ def mark_confirmed(conn: sqlite3.Connection, upload_id: str, username: str) -> N
         "UPDATE uploads SET confirmed_by = ?, confirmed_at = ? WHERE upload_id = ?",
         (username, now_iso(), upload_id),
     )
+
+
+def delete_upload(conn: sqlite3.Connection, upload_id: str) -> None:
+    """Forget an upload that never ran (its runs stay, as the operators' record, without it)."""
+    conn.execute("UPDATE runs SET upload_id = NULL WHERE upload_id = ?", (upload_id,))
+    conn.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
 
 
 # Runs --------------------------------------------------------------------------------------------

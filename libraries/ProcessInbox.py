@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from robot.api import logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
+from robotglue import robot_log as logger
 from robotglue.keyword_library import JobLibrary
 from robotglue.keyword_library import announce as _announce
 from splitpayout.config import SettingsError

@@ -8,8 +8,8 @@ reach the log.
 
 from __future__ import annotations
 
-from robot.api import logger
 from robot.api.deco import keyword, library
+from robotglue import robot_log as logger
 from robotglue.keyword_library import JobLibrary, KeywordFailure
 from robotglue.keyword_library import announce as _announce
 from splitpayout.config import Config, MissingSecretError

@@ -15,8 +15,8 @@ import json
 import secrets
 import shutil
 
-from robot.api import logger
 from robot.api.deco import keyword, library
+from robotglue import robot_log as logger
 from splitpayout.config import Config
 from splitpayout.reports import write_json_atomically
 from splitpayout.retention import (

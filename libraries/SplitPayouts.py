@@ -14,13 +14,14 @@ import os
 import socket
 from typing import TYPE_CHECKING, Never
 
-from robot.api import logger
 from robot.api.deco import keyword, library
+from robotglue import robot_log as logger
 from robotglue.keyword_library import JobLibrary, KeywordFailure
 from splitpayout.config import Settings
 from splitpayout.config import payout_system_credentials as payout_system_credentials
 from splitpayout.errors import ExportFileError
 from splitpayout.job import SplitPayoutJob
+from splitpayout.ledger_key import fingerprint_key
 
 from swedish_rules import format_amount
 
@@ -45,6 +46,8 @@ class SplitPayouts(JobLibrary[SplitPayoutJob, Never]):
 
     def build_job(self) -> SplitPayoutJob:
         settings = self.settings()
+        if not settings.dry_run:  # a real run without its ledger key does not start (ROBOT_ENV)
+            fingerprint_key(self.config.ledger_key, say=logger.info)
         job = SplitPayoutJob(settings, say=logger.info, announce=_announce, started_by=settings.started_by)
         logger.info(f"Run {job.run_id} ({job.mode})")
         return job

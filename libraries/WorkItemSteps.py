@@ -4,7 +4,9 @@
 Each is a thin layer over ``splitpayout.work_queue`` and shares the business steps of
 ``SplitPayouts`` (reading, planning, reports). Work items are reached through
 ``splitpayout.workitems.WorkItemQueue``, never through RPA.Robocorp.WorkItems' keywords,
-whose log messages would carry the payloads' personal data.
+whose log messages would carry the payloads. Their personal part is sealed with the
+work-item key (``splitpayout.sealing``): without a key that opens them, a step takes
+nothing and gives its input back, failing with a plain sentence.
 """
 
 from __future__ import annotations
@@ -15,20 +17,38 @@ import socket
 import uuid
 from pathlib import Path
 
-from robot.api import logger
 from robot.api.deco import keyword, library
-from splitpayout.config import Settings
+from robotglue import robot_log as logger
+from splitpayout.config import Settings, work_item_sealer
 from splitpayout.errors import ExportFileError
+from splitpayout.sealing import Sealer, WorkItemKeyError
 from splitpayout.work_queue import (
     Consumer,
     WorkQueueError,
     collect_results,
     export_from_input,
+    give_back,
+    key_release,
     produce,
     release_export_error,
 )
 from splitpayout.workitems import Release, WorkItemQueue
 from SplitPayouts import SplitPayouts
+
+
+def key_failure(error: WorkItemKeyError) -> AssertionError:
+    """The task's failure when the work-item key is missing or wrong: a plain sentence, then the detail."""
+    logger.error(f"{error.plain} ({error})")
+    return AssertionError(f"{error.plain} Detail: {error}.")
+
+
+def sealer_or_give_back(queue: WorkItemQueue) -> Sealer:
+    """The work-item key(s); without a usable one, the next input goes back and the task fails."""
+    try:
+        return work_item_sealer()
+    except WorkItemKeyError as error:
+        give_back(queue, error)
+        raise key_failure(error) from None
 
 
 @library(scope="SUITE", auto_keywords=False)
@@ -41,6 +61,7 @@ class ProduceWorkItems(SplitPayouts):
         self._export: Path | None = None
         self._download: Path | None = None  # where the attached export was saved, if it was
         self._released = False
+        self._sealer: Sealer | None = None
 
     @property
     def queue(self) -> WorkItemQueue:
@@ -59,9 +80,16 @@ class ProduceWorkItems(SplitPayouts):
     def get_the_export_from_the_input_work_item(self) -> None:
         """Take the export attached to the input work item (locally: ``DECISIONS_FILE`` when none is)."""
         base = self.config.run
+        self._released = True  # without a key the input is given back at once
+        self._sealer = sealer_or_give_back(self.queue)
+        self._released = False
         folder = self._download = base.state_dir / "exports" / uuid.uuid4().hex[:12]
         try:
-            self._export = export_from_input(self.queue, folder, base.decisions_file)
+            self._export = export_from_input(self.queue, folder, base.decisions_file, self._sealer)
+        except WorkItemKeyError as error:
+            self.queue.release(key_release(error))
+            self._released = True
+            raise key_failure(error) from None
         except WorkQueueError as error:
             release_export_error(self.queue, error)
             self._released = True
@@ -71,7 +99,8 @@ class ProduceWorkItems(SplitPayouts):
     @keyword
     def create_one_work_item_per_decision(self) -> None:
         """One output work item per decision, with its plan, for the consumers."""
-        produce(self.job, self.queue)
+        assert self._sealer is not None  # the export was taken with it
+        produce(self.job, self.queue, self._sealer)
         self.queue.release(Release("DONE"))
         self._released = True
 
@@ -115,14 +144,19 @@ class ConsumeWorkItems(SplitPayouts):
             raise AssertionError(
                 "DRY_RUN is set, but a consumer registers payments: the producer is the step that plans only"
             )
+        queue = WorkItemQueue()
+        sealer = sealer_or_give_back(queue)  # before the browser: without a key nothing is done
         self._consumer = Consumer(
             job,
-            WorkItemQueue(),
+            queue,
             self.open_gateway(),
+            sealer,
             worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
             look_up_each_payment=settings.look_up_each_payment,
         )
         self._consumer.run()
+        if self._consumer.key_error is not None:
+            raise key_failure(self._consumer.key_error)
 
     @keyword
     def check_that_every_work_item_has_been_handled(self) -> None:
@@ -151,8 +185,12 @@ class ReportWorkItems(SplitPayouts):
     @keyword
     def collect_the_results_of_every_decision(self) -> None:
         """Read every result work item of one export, in the export's order."""
+        queue = WorkItemQueue()
+        sealer = sealer_or_give_back(queue)
         try:
-            collect_results(self.job, WorkItemQueue())
+            collect_results(self.job, queue, sealer)
+        except WorkItemKeyError as error:
+            raise key_failure(error) from None
         except (WorkQueueError, ExportFileError) as error:
             raise AssertionError(f"Nothing to report: {error}") from None
         self._collected = True

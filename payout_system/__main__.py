@@ -13,6 +13,7 @@ from payout_system.app import create_app
 from payout_system.settings import (
     APP,
     DEFAULT_SESSION_IDLE_SECONDS,
+    DEFAULT_SESSION_MAX_SECONDS,
     DEMO_PASSWORDS,
     DEV_API_TOKEN,
     Settings,
@@ -39,6 +40,8 @@ users and the API token:
   PAYOUT_SECRET_KEY   signs session cookies (production: at least 32 random characters,
                       e.g. python -c "import secrets; print(secrets.token_urlsafe(32))").
   PAYOUT_SESSION_IDLE_SECONDS  idle time before a session expires (default {DEFAULT_SESSION_IDLE_SECONDS}).
+  PAYOUT_SESSION_MAX_SECONDS   a session ends this long after its login, however active
+                               (default {DEFAULT_SESSION_MAX_SECONDS}).
   PAYOUT_ENV=production refuses to start (exit 2, naming the setting) with the demo users,
   a password under 12 characters in the users file, the demo token, or a weak or default
   secret key or token. The session cookie is always Secure, and waitress trusts
@@ -48,6 +51,14 @@ payment rules (off by default):
   --max-payment-kr N (or PAYOUT_MAX_PAYMENT_KR=N) refuses a payment above N kronor: the
   form comes back (422) with "Beloppet överstiger gränsen för en enskild utbetalning
   (N kr)." beside the amount field (#error-amount), as for any other refused field.
+
+a new release (off by default; for tests and demos of a changed application):
+  --store-differently FIELD[,FIELD]  store a field other than typed: amount (whole kronor),
+                      payout_date (a day later), name (capitals), message (first 10 characters)
+  --required-field NAME   the form asks for a new text field NAME, refused when empty
+  --renamed-field FIELD   the form field FIELD has the id and name FIELD_v2
+  --extra-step        an extra page "Bekräfta utbetalning" (data-page confirm-payment) before storing
+  Each also reads PAYOUT_RELEASE_<NAME> (e.g. PAYOUT_RELEASE_EXTRA_STEP=true); flags win.
 
 fault injection (off by default; UI pages only, never /api/* or /static/*):
   Every option also reads PAYOUT_FAULT_<NAME> from the environment, e.g.
@@ -122,6 +133,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse a payment above N kronor, e.g. 50000 (env PAYOUT_MAX_PAYMENT_KR; default: no ceiling)",
     )
 
+    release = parser.add_argument_group("a new release (docs/rules.md §4.9)")
+    release.add_argument(
+        "--store-differently",
+        metavar="FIELD[,FIELD]",
+        help="store these fields other than typed: amount, payout_date, name, message"
+        " (env PAYOUT_RELEASE_STORE_DIFFERENTLY)",
+    )
+    release.add_argument(
+        "--required-field",
+        metavar="NAME",
+        help="the payment form asks for a new text field NAME, refused when empty"
+        " (env PAYOUT_RELEASE_REQUIRED_FIELD)",
+    )
+    release.add_argument(
+        "--renamed-field",
+        metavar="FIELD",
+        help="the payment form's field FIELD has the id and name FIELD_v2 (env PAYOUT_RELEASE_RENAMED_FIELD)",
+    )
+    release.add_argument(
+        "--extra-step",
+        action="store_true",
+        default=None,
+        help="a confirmation page (data-page confirm-payment) before the payment is stored"
+        " (env PAYOUT_RELEASE_EXTRA_STEP=true)",
+    )
+
     faults = parser.add_argument_group("fault injection")
     for name, kind, metavar, text in FAULT_FLAGS:
         faults.add_argument(f"--{name.replace('_', '-')}", type=kind, metavar=metavar, help=text)
@@ -133,6 +170,8 @@ def announce(settings: Settings, app: Flask, port: int) -> None:
     say(PROG, f"serving http://{settings.host}:{port}/ ({settings.env} mode, db {settings.db_path})")
     if settings.max_payment_ore is not None:
         say(PROG, f"payments above {format_amount(settings.max_payment_ore)} kr are refused")
+    if settings.release.enabled:
+        say(PROG, f"playing a new release: {settings.release}")
     if settings.faults.enabled:
         say(PROG, f"fault injection on, seed {app.extensions['payout_faults'].seed}")
 

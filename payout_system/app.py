@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from payout_system import db, display, faults, security, store
-from payout_system.settings import Settings
+from payout_system.settings import APP, Settings
 from webcommon.app import Layout, WebApp, create_web_app
 
 LAYOUT = Layout(
@@ -39,6 +39,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         json_errors=security.is_api_request,
         drop_session=security.fault_drops_session,
         static_max_age=STATIC_MAX_AGE_SECONDS,
+        identity=APP,
     )
 
     def before_sessions(app: Flask) -> None:

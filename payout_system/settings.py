@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from payout_system.release import ReleaseError, ReleaseSettings
 from swedish_rules import InvalidAmount, parse_amount_ore
+from webcommon import demo_values
 from webcommon.settings import DEFAULT_SESSION_IDLE_SECONDS as DEFAULT_SESSION_IDLE_SECONDS
+from webcommon.settings import DEFAULT_SESSION_MAX_SECONDS as DEFAULT_SESSION_MAX_SECONDS
 from webcommon.settings import DEVELOPMENT as DEVELOPMENT
 from webcommon.settings import ENVIRONMENTS as ENVIRONMENTS
 from webcommon.settings import PRODUCTION as PRODUCTION
@@ -30,13 +33,13 @@ ATTESTANT = "attestant"
 VIEWER = "viewer"
 ROLES = (REGISTRAR, ATTESTANT, VIEWER)
 
-DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105 - the refused default
-DEV_API_TOKEN = "dev-api-token"  # noqa: S105 - the refused default
+DEV_SECRET_KEY = demo_values.PAYOUT_SECRET_KEY
+DEV_API_TOKEN = demo_values.API_TOKEN
 DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
     # username: (password, role); development mode only
-    "robot": ("robot-demo-password", REGISTRAR),
-    "attestant": ("attestant-demo-password", ATTESTANT),
-    "viewer": ("viewer-demo-password", VIEWER),
+    "robot": (demo_values.PAYOUT_PASSWORDS["robot"], REGISTRAR),
+    "attestant": (demo_values.PAYOUT_PASSWORDS["attestant"], ATTESTANT),
+    "viewer": (demo_values.PAYOUT_PASSWORDS["viewer"], VIEWER),
 }
 DEFAULT_THREADS = 16
 DEFAULT_HOST = "127.0.0.1"
@@ -112,10 +115,15 @@ class Settings:
     secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
     api_token: str = field(default=DEV_API_TOKEN, repr=False)
     users: tuple[User, ...] = ()
+    # The users file the app follows while it runs (None: the users above, e.g. the demo ones).
+    users_file: Path | None = None
     session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
+    session_max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
     threads: int = DEFAULT_THREADS
     max_payment_ore: int | None = None  # --max-payment-kr: larger payments are refused; None = no ceiling
     faults: FaultSettings = FaultSettings()
+    # A new release played for tests and demos (release.py); none by default.
+    release: ReleaseSettings = field(default_factory=ReleaseSettings)
     # waitress trusts X-Forwarded-* headers from this address only (None: from nowhere).
     trusted_proxy: str | None = None
 
@@ -137,6 +145,7 @@ class Settings:
                 "max payment kr", _pick(options.get("max_payment_kr"), environ.get("PAYOUT_MAX_PAYMENT_KR"))
             ),
             faults=_load_faults(options, environ),
+            release=_load_release(options, environ),
             **common,
         )
         settings.validate()
@@ -147,6 +156,10 @@ class Settings:
         if self.max_payment_ore is not None and self.max_payment_ore <= 0:
             raise SettingsError(f"the payment ceiling must be above 0 öre, got {self.max_payment_ore}")
         self.faults.validate()
+        try:
+            self.release.validate()
+        except ReleaseError as error:
+            raise SettingsError(str(error)) from None
         validate_common(
             APP,
             self,
@@ -204,3 +217,24 @@ def _load_faults(options: Mapping[str, Any], environ: Mapping[str, str]) -> Faul
         else:
             values[name] = _to_float(name.replace("_", "-"), value)
     return FaultSettings(**values)
+
+
+RELEASE_OPTIONS: dict[str, str] = {
+    # option name -> environment variable
+    "store_differently": "PAYOUT_RELEASE_STORE_DIFFERENTLY",
+    "required_field": "PAYOUT_RELEASE_REQUIRED_FIELD",
+    "renamed_field": "PAYOUT_RELEASE_RENAMED_FIELD",
+    "extra_step": "PAYOUT_RELEASE_EXTRA_STEP",
+}
+
+
+def _load_release(options: Mapping[str, Any], environ: Mapping[str, str]) -> ReleaseSettings:
+    raw = {name: _pick(options.get(name), environ.get(env)) for name, env in RELEASE_OPTIONS.items()}
+    stored = str(raw["store_differently"] or "")
+    extra = raw["extra_step"]
+    return ReleaseSettings(
+        store_differently=tuple(name.strip() for name in stored.split(",") if name.strip()),
+        required_field=str(raw["required_field"]).strip() or None if raw["required_field"] else None,
+        renamed_field=str(raw["renamed_field"]).strip() or None if raw["renamed_field"] else None,
+        extra_step=extra is True or str(extra or "").strip().lower() in ("1", "true", "yes", "on"),
+    )

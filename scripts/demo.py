@@ -13,9 +13,11 @@ Run it again to see a re-run: every decision comes back ``already_paid``.
 ``--workers N`` registers with N browser workers at once (``WORKERS``).
 
 ``--work-items`` runs the Control Room process instead, with the file adapter: the
-producer turns the export into one work item per decision, ``--consumers N``
-consumers (each with a state directory of its own, as on separate machines) register
-them, and the reporter writes the reports, in ``output/work-items/``.
+producer turns the export (attached sealed) into one work item per decision,
+``--consumers N`` consumers (each with a state directory of its own, as on separate
+machines) register them, and the reporter writes the reports, in ``output/work-items/``.
+The work items' personal part is sealed with the demo's work-item key
+(``state/demo/work-item.key``, made on first use); every work-item file is owner-only.
 
 ``--console`` instead starts the stand-in and the console (http://127.0.0.1:8090,
 users ``anna`` and ``olle``) on the demo's state, writes the demo export for
@@ -94,6 +96,41 @@ def print_summary(artifacts: Path) -> None:
         print(f"  Case workers' manual list:    {workbook}")
 
 
+def write_private(path: Path, data: object) -> None:
+    """Write ``data`` as JSON to ``path``, owner-only: work-item files are never for others."""
+    from webcommon.files import open_private
+
+    with open_private(path, "wb") as handle:
+        handle.write(json.dumps(data).encode("utf-8"))
+
+
+def demo_key_file(demo_dir: Path) -> Path:
+    """The demo's work-item key file (owner-only), made with a new key the first time."""
+    from cryptography.fernet import Fernet
+
+    from webcommon.files import open_private
+
+    path = demo_dir / "work-item.key"
+    if not path.exists():
+        with open_private(path, "xb") as handle:
+            handle.write(Fernet.generate_key() + b"\n")
+    return path
+
+
+def sealed_producer_input(env: dict[str, str], export: Path, items: Path) -> Path:
+    """The producer's input work item: the export attached sealed with the demo's key, as the
+    case-management system's side would attach it."""
+    from splitpayout.config import Credentials, work_item_sealer
+    from splitpayout.sealing import SEALED_SUFFIX, seal_file
+
+    sealed = seal_file(
+        work_item_sealer(Credentials.from_env(env)), export, items / f"{export.name}{SEALED_SUFFIX}"
+    )
+    path = items / "producer-input.json"
+    write_private(path, [{"payload": {}, "files": {sealed.name: str(sealed.resolve())}}])
+    return path
+
+
 def run_step(task: str, env: dict[str, str], extra: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "splitpayout.runner", task], cwd=ROOT, env={**env, **extra}
@@ -103,18 +140,18 @@ def run_step(task: str, env: dict[str, str], extra: dict[str, str]) -> subproces
 def run_work_items(env: dict[str, str], demo_dir: Path, export: Path, artifacts: Path, consumers: int) -> int:
     """Producer, ``consumers`` consumers at once, reporter: Control Room's process with local files.
 
-    The work-item files hold personal data (the plans): they stay in the demo's state folder.
+    The work items carry their personal part sealed; their files stay, owner-only, in the demo's
+    state folder.
     """
     from splitpayout.workitems import file_adapter_env
 
-    items = demo_dir / "work-items" / dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-    items.mkdir(parents=True)
+    from webcommon.files import private_dir
+
+    items = private_dir(private_dir(demo_dir / "work-items") / dt.datetime.now().strftime("%Y%m%dT%H%M%S"))
     out = artifacts / "work-items"
     shutil.rmtree(out, ignore_errors=True)
-    producer_input = items / "producer-input.json"
-    producer_input.write_text(
-        json.dumps([{"payload": {}, "files": {export.name: str(export.resolve())}}]), encoding="utf-8"
-    )
+    env = {**env, "WORK_ITEM_KEY_FILE": str(demo_key_file(demo_dir))}
+    producer_input = sealed_producer_input(env, export, items)
     print("demo: producer: one work item per decision")
     produced = run_step(
         "produce_work_items",
@@ -132,7 +169,7 @@ def run_work_items(env: dict[str, str], demo_dir: Path, export: Path, artifacts:
     started = []
     for number in range(1, consumers + 1):
         share = items / f"consumer-{number}-input.json"
-        share.write_text(json.dumps(decisions[number - 1 :: consumers]), encoding="utf-8")
+        write_private(share, decisions[number - 1 :: consumers])
         started.append(
             run_step(
                 "consume_work_items",
@@ -151,7 +188,7 @@ def run_work_items(env: dict[str, str], demo_dir: Path, export: Path, artifacts:
         output = items / f"consumer-{number}-output.json"
         if output.exists():
             results.extend(json.loads(output.read_text(encoding="utf-8")))
-    (items / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    write_private(items / "results.json", results)
     print(f"demo: consumers exited with {statuses}; reporter: the reports of the whole export")
     reported = run_step(
         "report_work_items",
@@ -162,7 +199,7 @@ def run_work_items(env: dict[str, str], demo_dir: Path, export: Path, artifacts:
         },
     ).wait()
     print_summary(out / "report")
-    print(f"demo: work items in {items} (personal data: the demo's state folder)")
+    print(f"demo: work items in {items} (sealed, owner-only: the demo's state folder)")
     print(f"demo: the reporter exited with status {reported}")
     return reported or max(statuses)
 
@@ -182,6 +219,7 @@ def run_console(payout_url: str, demo_dir: Path, export: Path, port: int) -> int
     )
     print(f"demo: the console runs at http://127.0.0.1:{port}/")
     print("      case worker: anna / anna-demo-password    operator: olle / olle-demo-password")
+    print("      follow-up (uppfoljning): ulla / ulla-demo-password")
     print(f"      an export to upload: {export}")
     print("      Ctrl+C stops the console and the stand-in")
     try:
@@ -250,6 +288,7 @@ def main() -> int:
         if args.console:
             return run_console(url, demo_dir, export, args.console_port)
         env = dict(os.environ)
+        env.setdefault("ROBOT_ENV", "development")  # the demo makes its own ledger key, and says where
         env.update(
             DECISIONS_FILE=str(export),
             DRY_RUN="true" if args.dry_run else "false",

@@ -41,6 +41,28 @@ if [ ! -x .venv/bin/python ]; then
   "$python_bin" -m venv .venv
 fi
 
+# pip and setuptools come into a new venv from Python's own bundle (setuptools 65.5.0 with
+# Python 3.11), with known CVEs that newer releases fix: setuptools before 78.1.1
+# (CVE-2022-40897, CVE-2024-6345, CVE-2025-47273) and pip before 25.3 (CVE-2023-5752,
+# CVE-2025-8869). Checked at every setup, so an existing .venv is upgraded too.
+if ! .venv/bin/python - <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+def at_least(name: str, wanted: tuple[int, ...]) -> bool:
+    try:
+        found = tuple(int(part) for part in version(name).split(".")[:3] if part.isdigit())
+    except PackageNotFoundError:
+        return True  # not installed: nothing vulnerable either
+    return found >= wanted
+
+sys.exit(0 if at_least("pip", (25, 3)) and at_least("setuptools", (78, 1, 1)) else 1)
+PY
+then
+  echo "setup: upgrading pip and setuptools (known vulnerabilities in the venv's bundled versions)"
+  .venv/bin/python -m pip install --quiet --upgrade "pip>=25.3" "setuptools>=78.1.1"
+fi
+
 stamp=.venv/.requirements.sha256
 wanted=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then

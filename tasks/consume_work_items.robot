@@ -7,7 +7,8 @@ Documentation       Consume work items: the second step of the robot's Control R
 ...
 ...                 Configured by environment variables (see docs/work-items.md): the work-item
 ...                 adapter, PAYOUT_SYSTEM_URL, the credentials, STATE_DIR, ROBOT_ARTIFACTS,
-...                 LOOK_UP_EACH_PAYMENT.
+...                 LOOK_UP_EACH_PAYMENT, WORK_ITEM_KEYS or WORK_ITEM_KEY_FILE (without a key that
+...                 opens the items, nothing is entered and the item in hand goes back).
 
 Library             WorkItemSteps.ConsumeWorkItems
 Resource            ../resources/payout_system.resource

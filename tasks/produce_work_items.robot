@@ -5,7 +5,8 @@ Documentation       Produce work items: the first step of the robot's Control Ro
 ...
 ...                 Configured by environment variables (see docs/work-items.md): the work-item
 ...                 adapter (Control Room's, or RPA_WORKITEMS_ADAPTER with RPA_INPUT_WORKITEM_PATH
-...                 and RPA_OUTPUT_WORKITEM_PATH locally), STATE_DIR, ROBOT_ARTIFACTS, RUN_DATE.
+...                 and RPA_OUTPUT_WORKITEM_PATH locally), WORK_ITEM_KEYS or WORK_ITEM_KEY_FILE (the
+...                 key that seals the items' personal data), STATE_DIR, ROBOT_ARTIFACTS, RUN_DATE.
 
 Library             WorkItemSteps.ProduceWorkItems
 

@@ -4,7 +4,7 @@ Documentation       Report work items: the last step of the robot's Control Room
 ...                 workers' manual-handling workbook, as a Split payouts run does.
 ...
 ...                 Configured by environment variables (see docs/work-items.md): the work-item
-...                 adapter, STATE_DIR, ROBOT_ARTIFACTS.
+...                 adapter, WORK_ITEM_KEYS or WORK_ITEM_KEY_FILE, STATE_DIR, ROBOT_ARTIFACTS.
 
 Library             WorkItemSteps.ReportWorkItems
 

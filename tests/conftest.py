@@ -14,11 +14,22 @@ process, taking tests in any order). A new test must therefore be parallel-safe:
 - wait for a new state, never for time (no fixed sleeps, no wall-clock limits, no hypothesis deadline).
 
 A test of more than a few seconds is marked ``slow``; ``scripts/test.sh --fast`` leaves those out.
+
+Every test's robot runs are a production installation's with a ledger key of their own
+(``ROBOT_ENV`` defaults to production; ``splitpayout.ledger_key``): the key is set here, in this
+process's environment (each worker's), so the runs the tests start in subprocesses inherit it. A test
+of what happens without a key removes it itself (through ``monkeypatch``).
 """
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import settings
+
+TEST_LEDGER_KEY = "test-ledger-key-Wq7Zp2Kx9Lm4Tc8Rb3Nv6Hs1Jd5Gf0Ae"
+
+os.environ.setdefault("LEDGER_FINGERPRINT_KEY", TEST_LEDGER_KEY)
 
 # A generated example's speed says nothing of its correctness: on a loaded machine (parallel workers,
 # one core) the default 200 ms deadline would fail tests that are right.

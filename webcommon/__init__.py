@@ -4,10 +4,12 @@ One app factory (``app``: database, sessions, error pages, ``Cache-Control: no-s
 security headers, HSTS in production), the page skeleton, error page and login page
 (``templates``, filled in from each app's ``Layout``), one login blueprint (``auth``, throttled by
 ``throttle``), server-side SQLite sessions with CSRF checks and flash messages
-(``security``, ``sessions``), the SQLite helpers (``db``), the settings both apps share and
-the production checks (``settings``), the command line and serving behind a TLS proxy with
-waitress (``serve``), and owner-only files and non-personal file labels (``files``, standard
-library only, so the robot can use it too). What differs between the apps (paths, cookie
+(``security``, ``sessions``) that follow the users file while the app runs (``users``), the
+SQLite helpers (``db``), the settings both apps share and the production checks (``settings``,
+with one list of demo values for both apps and the robot: ``demo_values``), the command line
+and serving behind a TLS proxy with waitress (``serve``), and owner-only files and
+non-personal file labels (``files``, standard library only, so the robot can use it too).
+What differs between the apps (paths, cookie
 name, roles, texts, environment prefix, the header, footer and menu) is configuration: a
 ``WebApp`` with its ``Layout``, an ``AppIdentity``, and each app's ``templates/_nav.html``.
 

@@ -24,10 +24,12 @@ from werkzeug.wrappers import Response
 
 from webcommon import db, security
 from webcommon.files import printable
-from webcommon.settings import PRODUCTION, CommonSettings
+from webcommon.settings import PRODUCTION, AppIdentity, CommonSettings, users_file_reader
 from webcommon.throttle import THROTTLE_SCHEMA
+from webcommon.users import LiveUsers
 
 _APP_KEY = "webcommon_app"
+_USERS_KEY = "webcommon_users"
 
 DEFAULT_ERROR = "Begäran kunde inte behandlas."
 ERROR_MESSAGES: Mapping[int, str] = {
@@ -87,6 +89,8 @@ class WebApp:
     max_content_length: int = 64 * 1024
     static_max_age: int | None = None
     expired_notice: str = security.EXPIRED_NOTICE
+    # Roles and demo values, to re-read the users file as at start (None: the users never change).
+    identity: AppIdentity | None = field(default=None, repr=False)
 
     @property
     def production(self) -> bool:
@@ -97,6 +101,19 @@ def web_app() -> WebApp:
     """The running app's description."""
     value: WebApp = current_app.extensions[_APP_KEY]
     return value
+
+
+def live_users() -> LiveUsers:
+    """The running app's accounts as its users file says now."""
+    value: LiveUsers = current_app.extensions[_USERS_KEY]
+    return value
+
+
+def _live_users(web: WebApp) -> LiveUsers:
+    settings = web.settings
+    if web.identity is None or settings.users_file is None:
+        return LiveUsers(None, settings.users, lambda _path: settings.users)
+    return LiveUsers(settings.users_file, settings.users, users_file_reader(web.identity, settings.env))
 
 
 def create_web_app(
@@ -114,6 +131,7 @@ def create_web_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[_APP_KEY] = web
+    users = app.extensions[_USERS_KEY] = _live_users(web)
     app.jinja_env.globals["app_layout"] = web.layout
     # The shared templates come after the app's own folder and before its blueprints' ones.
     app.register_blueprint(Blueprint("webcommon", __name__, template_folder="templates"))
@@ -125,6 +143,8 @@ def create_web_app(
         expired_notice=web.expired_notice,
         secret_key=web.settings.secret_key,
         idle_seconds=web.settings.session_idle_seconds,
+        max_seconds=web.settings.session_max_seconds,
+        find_user=users.find,
         clock=web.clock,
         applies_to=web.uses_sessions,
         secure_cookie=web.production,

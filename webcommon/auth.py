@@ -11,7 +11,6 @@ client address; the typed text is never logged or stored.
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -19,8 +18,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from webcommon import throttle
-from webcommon.app import web_app
-from webcommon.db import get_db, transaction
+from webcommon.app import live_users, web_app
+from webcommon.db import get_db
 from webcommon.files import printable
 from webcommon.security import current_user, end_session, flash, new_session, safe_next
 from webcommon.settings import User
@@ -39,11 +38,8 @@ LoginAnswer = Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
 def find_user(typed: str) -> User | None:
-    """The account with this username (any case), or None."""
-    for user in web_app().settings.users:
-        if hmac.compare_digest(user.username.casefold().encode(), typed.casefold().encode()):
-            return user
-    return None
+    """The account with this username (any case) as the users file says now, or None."""
+    return live_users().find(typed)
 
 
 def login_blueprint(import_name: str, *, login_path: str, logout_path: str) -> Blueprint:
@@ -68,12 +64,16 @@ def login() -> LoginAnswer:
         return _form(next_page, "")
     typed = request.form.get("username", "").strip()[:MAX_USERNAME_LENGTH]
     password = request.form.get("password", "")
-    keys = [throttle.user_key(web.settings.secret_key, typed), throttle.address_key(request.remote_addr)]
+    user_key = throttle.user_key(web.settings.secret_key, typed)
+    address_key = throttle.address_key(request.remote_addr)
     conn = get_db()
     now = web.clock()
-    until = throttle.locked_until(conn, keys, now)
     user = find_user(typed) if typed else None
     shown = user.username if user is not None else UNKNOWN_USER
+    # Counted before the password is hashed: attempts sent at once cannot pass the limit.
+    until = throttle.reserve(
+        conn, [(user_key, throttle.USER_POLICY), (address_key, throttle.ADDRESS_POLICY)], now
+    )
     if until:
         log.warning("login refused (throttled) for %s from %s", shown, _address())
         web.record_event(conn, shown, "login_throttled")
@@ -81,16 +81,12 @@ def login() -> LoginAnswer:
         return (*_form(next_page, typed, 429), {"Retry-After": str(max(1, int(until - now + 0.999)))})
     password_ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not password_ok:
-        with transaction(conn):
-            throttle.record_failure(conn, keys[0], throttle.USER_POLICY, now)
-            throttle.record_failure(conn, keys[1], throttle.ADDRESS_POLICY, now)
-            throttle.forget_old(conn, now)
         log.warning("login failed for %s from %s", shown, _address())
         web.record_event(conn, shown, "login_failed")
         flash("error", LOGIN_FAILED)
         return _form(next_page, typed)
-    throttle.clear(conn, keys)
-    new_session(username=user.username, role=user.role)
+    throttle.succeeded(conn, user_key, address_key, throttle.ADDRESS_POLICY)
+    new_session(user)
     web.record_event(conn, user.username, "login")
     return redirect(next_page or url_for(web.home_endpoint), code=303)
 

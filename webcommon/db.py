@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     session_id  TEXT PRIMARY KEY,
     username    TEXT,
     role        TEXT,
+    user_stamp  TEXT,
     csrf_token  TEXT NOT NULL,
     created_at  REAL NOT NULL,
     last_seen   REAL NOT NULL,
@@ -54,8 +55,17 @@ def init_schema(path: Path | str, schema: str) -> None:
     conn = connect(path)
     try:
         conn.executescript(schema)
+        _add_user_stamp(conn)
     finally:
         conn.close()
+
+
+def _add_user_stamp(conn: sqlite3.Connection) -> None:
+    """A sessions table made before sessions remembered their account gets the column; its
+    logged-in sessions, having none, end at their next request (one new login each)."""
+    columns = {row["name"] for row in conn.execute("PRAGMA table_info(sessions)")}
+    if columns and "user_stamp" not in columns:
+        conn.execute("ALTER TABLE sessions ADD COLUMN user_stamp TEXT")
 
 
 def get_db() -> sqlite3.Connection:

@@ -2,14 +2,16 @@
 
 A session lives in the ``sessions`` table; a cookie named by the app holds its id, signed
 with the secret key (HttpOnly, SameSite=Lax, and Secure in production or over HTTPS). A
-session is stored only once it carries something: a login or a flash message. Every POST
+session is stored only once it carries something: a login or a flash message (an unknown or
+ended session's cookie is cleared, and never replaced by a stored session). Every POST
 must send its session's CSRF token; the login form, shown to browsers without a session,
 uses a double-submit token instead (a random value in the form and, signed, in a second
 cookie ``<cookie>_login``), so showing it stores nothing. A session idle for longer than
-the app's idle time is dropped; the next request then lands on the login page with the
-app's "session expired" notice. Idle sessions are pruned at most once a minute
-(``PRUNE_EVERY_SECONDS``), driven by requests. The app's login view is the endpoint
-``auth.login``.
+the app's idle time, or older than its absolute lifetime, or whose account was removed, disabled
+or changed in the users file since the login (``webcommon.users``), is dropped; the next
+request then lands on the login page with the app's "session expired" notice. Idle sessions
+are pruned at most once a minute (``PRUNE_EVERY_SECONDS``), driven by requests. The app's
+login view is the endpoint ``auth.login``.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from webcommon import sessions as store
 from webcommon.db import get_db
+from webcommon.settings import DEFAULT_SESSION_MAX_SECONDS, User
+from webcommon.users import user_stamp
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,6 +42,9 @@ PRUNE_EVERY_SECONDS = 60.0
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 EXPIRED_NOTICE = "Din session har gått ut. Logga in igen."
+EXPIRED_PARAMETER = "expired"
+# Query parameters that may hold personal data: never carried into the login page's next=.
+NEVER_IN_NEXT = frozenset({"personnummer"})
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,9 @@ class SessionConfig:
     ``applies_to`` says which requests use sessions (the others, e.g. static files, are left
     alone); ``secure_cookie`` marks the cookie Secure always (production: the app runs behind
     TLS), otherwise it is Secure on HTTPS requests only; ``drop_session``, when given, is asked
-    before the idle check whether to drop the request's live session anyway.
+    before the idle check whether to drop the request's live session anyway; ``max_seconds``
+    is a session's absolute lifetime; ``find_user`` gives a logged-in session's account as the
+    users file says now (None: the account is gone), checked on every request.
     """
 
     cookie_name: str
@@ -58,6 +67,8 @@ class SessionConfig:
     applies_to: Callable[[], bool]
     secure_cookie: bool = False
     drop_session: Callable[[], bool] | None = None
+    max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
+    find_user: Callable[[str], User | None] | None = None
 
 
 def _config() -> SessionConfig:
@@ -81,7 +92,7 @@ def _session_id_from_cookie() -> str | None:
 
 
 def load_session() -> None:
-    """Before each request: find the live session, dropping it when idle too long."""
+    """Before each request: find the live session, dropping it when it may no longer be used."""
     config = _config()
     g.sess = None
     g.session_expired = False
@@ -95,10 +106,7 @@ def load_session() -> None:
     conn = get_db()
     row = store.get_session(conn, session_id)
     now = config.clock()
-    if row is not None and config.drop_session is not None and config.drop_session():
-        store.delete_session(conn, session_id)
-        row = None
-    if row is not None and now - float(row["last_seen"]) > config.idle_seconds:
+    if row is not None and not _still_valid(config, row, now):
         store.delete_session(conn, session_id)
         row = None
     if row is None:
@@ -110,6 +118,28 @@ def load_session() -> None:
     g.sess = sess
 
 
+def _still_valid(config: SessionConfig, row: Any, now: float) -> bool:
+    """Whether a stored session may go on: the app does not drop it, it is neither idle too long
+    nor older than the absolute lifetime, and its account is still in the users file as it was
+    at login (same name, role and password; not disabled)."""
+    if config.drop_session is not None and config.drop_session():
+        return False
+    if now - float(row["last_seen"]) > config.idle_seconds:
+        return False
+    if not 0 <= now - float(row["created_at"]) <= config.max_seconds:
+        return False
+    if row["username"] is None or config.find_user is None:
+        return True
+    user = config.find_user(row["username"])
+    return (
+        user is not None
+        and user.username == row["username"]
+        and user.role == row["role"]
+        and row["user_stamp"] is not None
+        and hmac.compare_digest(str(row["user_stamp"]), user_stamp(config.secret_key, user))
+    )
+
+
 def _prune_on_schedule(config: SessionConfig) -> None:
     """Drop idle sessions when the last pruning is more than ``PRUNE_EVERY_SECONDS`` ago."""
     now = config.clock()
@@ -117,12 +147,15 @@ def _prune_on_schedule(config: SessionConfig) -> None:
     if last is not None and 0 <= now - last < PRUNE_EVERY_SECONDS:
         return
     current_app.extensions[_PRUNED_KEY] = now
-    store.delete_idle_sessions(get_db(), now - config.idle_seconds)
+    store.delete_idle_sessions(get_db(), now - config.idle_seconds, now - config.max_seconds)
 
 
-def new_session(*, username: str | None = None, role: str | None = None) -> dict[str, Any]:
+def new_session(user: User | None = None) -> dict[str, Any]:
     """Start a session (anonymous unless a user is given), replacing the current one."""
     config = _config()
+    username = None if user is None else user.username
+    role = None if user is None else user.role
+    stamp = None if user is None else user_stamp(config.secret_key, user)
     conn = get_db()
     old = g.get("sess")
     if old is not None:
@@ -130,7 +163,7 @@ def new_session(*, username: str | None = None, role: str | None = None) -> dict
     now = config.clock()
     session_id = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
-    store.create_session(conn, session_id, csrf_token, now, username=username, role=role)
+    store.create_session(conn, session_id, csrf_token, now, username=username, role=role, user_stamp=stamp)
     sess: dict[str, Any] = {
         "session_id": session_id,
         "username": username,
@@ -144,12 +177,10 @@ def new_session(*, username: str | None = None, role: str | None = None) -> dict
 
 
 def ensure_session() -> dict[str, Any]:
-    """The current session, or a new anonymous one (carrying the expiry notice when one expired)."""
+    """The current session, or a new anonymous one."""
     sess: dict[str, Any] | None = g.get("sess")
     if sess is None:
         sess = new_session()
-        if g.get("session_expired"):
-            flash("info", _config().expired_notice)
     return sess
 
 
@@ -189,6 +220,8 @@ def take_flashes() -> dict[str, list[str]]:
     """Pending messages by kind; they are shown once."""
     sess = g.get("sess")
     result: dict[str, list[str]] = {"info": [], "error": []}
+    if _shows_expiry():
+        result["info"].append(_config().expired_notice)
     if sess is None:
         return result
     for kind, message in sess["flashes"]:
@@ -197,6 +230,14 @@ def take_flashes() -> dict[str, list[str]]:
         sess["flashes"] = []
         g.flashes_dirty = True
     return result
+
+
+def _shows_expiry() -> bool:
+    """Whether this page is the login page reached because a session ended (said by the
+    redirect's ``expired`` parameter, or a stale cookie): nothing is stored for the notice."""
+    if request.endpoint != "auth.login" or current_user() is not None:
+        return False
+    return bool(g.get("session_expired")) or request.args.get(EXPIRED_PARAMETER) == "1"
 
 
 def _login_cookie_name() -> str:
@@ -258,19 +299,21 @@ def _return_target() -> str | None:
     if rule is None or "GET" not in (rule.methods or ()):
         return None  # a POST-only route (e.g. logout): after login, the start page
     if request.method == "GET" and request.query_string:
-        return safe_next(request.full_path)
+        kept = [(name, value) for name, value in request.args.items(multi=True) if name not in NEVER_IN_NEXT]
+        return safe_next(f"{request.path}?{urlencode(kept, safe='/:@!$()*,;~')}" if kept else request.path)
     return safe_next(request.path)
 
 
 def redirect_to_login() -> Response:
-    """303 to the login page, remembering where the user was going (and carrying the
-    "session expired" notice when one expired; nothing is stored otherwise)."""
-    if g.get("session_expired"):
-        ensure_session()
+    """303 to the login page, remembering where the user was going and, when a session ended,
+    saying so in the URL (an unknown or ended session's cookie is cleared; nothing is stored)."""
+    arguments: dict[str, Any] = {}
     target = _return_target()
-    if target is None:
-        return redirect(url_for("auth.login"), code=303)
-    return redirect(url_for("auth.login", next=target), code=303)
+    if target is not None:
+        arguments["next"] = target
+    if g.get("session_expired"):
+        arguments[EXPIRED_PARAMETER] = "1"
+    return redirect(url_for("auth.login", **arguments), code=303)
 
 
 def check_csrf() -> Response | None:

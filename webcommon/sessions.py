@@ -14,13 +14,15 @@ def create_session(
     *,
     username: str | None = None,
     role: str | None = None,
+    user_stamp: str | None = None,
     flashes: list[tuple[str, str]] | None = None,
 ) -> None:
     """Store a new session (anonymous when username is None)."""
     conn.execute(
-        """INSERT INTO sessions (session_id, username, role, csrf_token, created_at, last_seen, flashes)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (session_id, username, role, csrf_token, now, now, json.dumps(flashes or [])),
+        """INSERT INTO sessions (session_id, username, role, user_stamp, csrf_token, created_at, last_seen,
+               flashes)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (session_id, username, role, user_stamp, csrf_token, now, now, json.dumps(flashes or [])),
     )
 
 
@@ -42,9 +44,9 @@ def delete_session(conn: sqlite3.Connection, session_id: str) -> None:
     conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
 
 
-def delete_idle_sessions(conn: sqlite3.Connection, older_than: float) -> None:
-    """Housekeeping: drop sessions idle since before ``older_than``."""
-    conn.execute("DELETE FROM sessions WHERE last_seen < ?", (older_than,))
+def delete_idle_sessions(conn: sqlite3.Connection, older_than: float, created_before: float) -> None:
+    """Housekeeping: drop sessions idle since before ``older_than`` or started before ``created_before``."""
+    conn.execute("DELETE FROM sessions WHERE last_seen < ? OR created_at < ?", (older_than, created_before))
 
 
 def save_flashes(conn: sqlite3.Connection, session_id: str, flashes: list[tuple[str, str]]) -> None:

@@ -19,10 +19,14 @@ from typing import Any, Protocol
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webcommon import demo_values
+
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
 DEFAULT_SESSION_IDLE_SECONDS = 900
+# However active, a session ends this long after its login.
+DEFAULT_SESSION_MAX_SECONDS = 12 * 3600
 MIN_PASSWORD_LENGTH = 12
 MIN_SECRET_KEY_LENGTH = 32
 MIN_SECRET_KEY_BITS = 100
@@ -109,7 +113,8 @@ def demo_users(demo_passwords: DemoPasswords) -> tuple[User, ...]:
 
 
 def load_users_file(path: Path, roles: tuple[str, ...], *, min_password_length: int = 0) -> tuple[User, ...]:
-    """Read users from JSON: a list (or {"users": [...]}) of {username, password_hash|password, role}."""
+    """Read users from JSON: a list (or {"users": [...]}) of {username, password_hash|password, role},
+    each optionally ``"disabled": true`` (kept in the file, but the account cannot be used)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -142,10 +147,19 @@ def load_users_file(path: Path, roles: tuple[str, ...], *, min_password_length: 
                     f"production mode refuses short passwords: user {username!r} in the users file {path} "
                     f"has a password under {min_password_length} characters"
                 )
+            if min_password_length and demo_values.looks_like_demo(entry["password"]):
+                raise SettingsError(
+                    f"production mode refuses demo passwords: user {username!r} in the users file {path} "
+                    "has one, or one close to one"
+                )
             password_hash = generate_password_hash(entry["password"])
         else:
             raise SettingsError(f"user {username!r} needs password_hash or password")
-        users.append(User(username=username.strip(), password_hash=password_hash, role=role))
+        disabled = entry.get("disabled", False)
+        if not isinstance(disabled, bool):
+            raise SettingsError(f"user {username!r} has disabled {disabled!r}; expected true or false")
+        if not disabled:
+            users.append(User(username=username.strip(), password_hash=password_hash, role=role))
     result = tuple(users)
     check_one_role_per_account(result, roles)
     return result
@@ -183,8 +197,9 @@ def refuse_weak_secret(
 ) -> None:
     """Production: SettingsError naming ``env_var`` unless ``value`` is set, not a default,
     at least ``min_length`` characters and not low in entropy (repeated or few characters)."""
-    if not value or value in defaults:
-        what, problem = f"the default {label}", "is not set" if not value else "is the demo value"
+    value = value.strip()
+    if not value or value in defaults or demo_values.looks_like_demo(value):
+        what, problem = f"the default {label}", "is not set" if not value else "is or resembles a demo value"
     elif len(value) < min_length:
         what, problem = f"a short {label}", f"is shorter than {min_length} characters"
     elif estimated_bits(value) < min_bits:
@@ -222,9 +237,14 @@ def refuse_weak_token(token: str, defaults: Sequence[str], env_var: str) -> None
 
 
 def refuse_demo_passwords(users: Sequence[User], demo_passwords: DemoPasswords) -> None:
-    """Production: SettingsError when any user's password is one of the demo passwords."""
+    """Production: SettingsError when any user's password is a demo password of either app."""
+    every_demo = {
+        **{name: (password, "") for name, password in demo_values.CONSOLE_PASSWORDS.items()},
+        **{f"payout:{name}": (password, "") for name, password in demo_values.PAYOUT_PASSWORDS.items()},
+        **demo_passwords,
+    }
     for user in users:
-        if is_demo_password(user.password_hash, demo_passwords):
+        if is_demo_password(user.password_hash, every_demo):
             raise SettingsError(f"production mode refuses demo passwords: user {user.username!r} has one")
 
 
@@ -247,6 +267,7 @@ COMMON_VARIABLES = (
     "SECRET_KEY",
     "USERS_FILE",
     "SESSION_IDLE_SECONDS",
+    "SESSION_MAX_SECONDS",
     "THREADS",
     "TRUSTED_PROXY",
 )
@@ -267,7 +288,11 @@ class CommonSettings(Protocol):
     @property
     def users(self) -> tuple[User, ...]: ...
     @property
+    def users_file(self) -> Path | None: ...
+    @property
     def session_idle_seconds(self) -> int: ...
+    @property
+    def session_max_seconds(self) -> int: ...
     @property
     def threads(self) -> int: ...
     @property
@@ -289,8 +314,8 @@ class AppIdentity:
 
 def load_common(app: AppIdentity, options: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
     """The settings both apps have, from flags (None = not given), then ``<prefix>_*`` variables,
-    then the defaults: env, host, port, secret_key, users, session_idle_seconds, threads,
-    trusted_proxy."""
+    then the defaults: env, host, port, secret_key, users (and users_file), session_idle_seconds,
+    session_max_seconds, threads, trusted_proxy."""
     prefix = app.prefix
 
     def value(name: str, default: Any = None) -> Any:
@@ -300,14 +325,19 @@ def load_common(app: AppIdentity, options: Mapping[str, Any], environ: Mapping[s
     if env not in ENVIRONMENTS:
         raise SettingsError(f"{prefix}_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
     dev_secret_key = app.dev_secret_key if env == DEVELOPMENT else ""
+    users_file = value("users_file")
     return {
         "env": env,
         "host": value("host", app.host),
         "port": to_int("port", value("port", app.port)),
         "secret_key": environ.get(f"{prefix}_SECRET_KEY") or dev_secret_key,
-        "users": load_users(value("users_file"), env, app.demo_passwords, app.roles, f"{prefix}_USERS_FILE"),
+        "users": load_users(users_file, env, app.demo_passwords, app.roles, f"{prefix}_USERS_FILE"),
+        "users_file": Path(users_file) if users_file else None,
         "session_idle_seconds": to_int(
             "session idle seconds", value("session_idle_seconds", DEFAULT_SESSION_IDLE_SECONDS)
+        ),
+        "session_max_seconds": to_int(
+            "session max seconds", value("session_max_seconds", DEFAULT_SESSION_MAX_SECONDS)
         ),
         "threads": to_int("threads", value("threads", app.threads)),
         "trusted_proxy": trusted_proxy(value("trusted_proxy"), env),
@@ -320,7 +350,7 @@ def validate_common(app: AppIdentity, settings: Any, *, production: Callable[[],
     ``production`` checks, then demo passwords."""
     if settings.env not in ENVIRONMENTS:
         raise SettingsError(f"env must be one of {', '.join(ENVIRONMENTS)}, got {settings.env!r}")
-    for name in ("session_idle_seconds", "threads"):
+    for name in ("session_idle_seconds", "session_max_seconds", "threads"):
         if getattr(settings, name) <= 0:
             raise SettingsError(f"{name.replace('_', ' ')} must be positive, got {getattr(settings, name)}")
     if not settings.users:
@@ -331,3 +361,16 @@ def validate_common(app: AppIdentity, settings: Any, *, production: Callable[[],
         if production is not None:
             production()
         refuse_demo_passwords(settings.users, app.demo_passwords)
+
+
+def users_file_reader(app: AppIdentity, env: str) -> Callable[[Path], tuple[User, ...]]:
+    """How a running app re-reads its users file: as at start (in production no short or demo
+    passwords), raising SettingsError when the file cannot be used."""
+
+    def read(path: Path) -> tuple[User, ...]:
+        users = load_users(str(path), env, app.demo_passwords, app.roles, f"{app.prefix}_USERS_FILE")
+        if env == PRODUCTION:
+            refuse_demo_passwords(users, app.demo_passwords)
+        return users
+
+    return read

@@ -24,18 +24,28 @@ from flask import (
     send_file,
     url_for,
 )
+from splitpayout.config.names import LEDGER_FILE
 from splitpayout.runs import Progress, read_progress
+from splitpayout.stops import RunStop
 from werkzeug.wrappers import Response
 
 from console import store
 from console.db import get_db
-from console.facts import Hit, PreviewFacts, preview_facts, why_moved
+from console.facts import (
+    Hit,
+    PreviewFacts,
+    handled_decisions,
+    preview_facts,
+    registered_references,
+    waiting_for_payout_system,
+    why_moved,
+)
 from console.history import INTERRUPTED, OK, RUNNING, RunView, read_summary
 from console.launcher import PREVIEW_TIMEOUT, RunRefusedError, read_record
 from console.lookup import lookup_page
 from console.security import flash, launcher, role_required, runbook, settings, username
 from console.settings import CASE_WORKER
-from console.uploads import UPLOAD_ID, UploadRefusedError, store_upload, upload_path
+from console.uploads import UPLOAD_ID, UploadRefusedError, discard, store_upload, upload_path
 from console.workbook import MANUAL_WORKBOOK_FILE, ManualRow, read_manual_rows
 
 bp = Blueprint("casework", __name__, template_folder="templates")
@@ -109,6 +119,16 @@ NOT_SEEN = (
 STALE_CONFIRMATION = (
     "Bekräftelsen gällde inte den här förhandsgranskningen. Läs igenom den här nedan och bekräfta igen."
 )
+NOTHING_LEFT = (
+    "Det finns inget för roboten att registrera: allt i filen är redan registrerat av en tidigare körning "
+    "eller kräver manuell hantering."
+)
+WITHDRAWN = "Filen {name} är borttagen. Inget i den registrerades."
+NOT_WITHDRAWABLE = (
+    "Filen kan inte tas bort: den körs eller har körts. En körd fil finns kvar som underlag för "
+    "uppföljningen."
+)
+SAME_FILE_RUNS_READ = 2000  # the newest runs searched for an earlier real run of the same file
 FILE_CHANGED = "Filen har ändrats sedan förhandsgranskningen och körs därför inte. Ladda upp exporten igen."
 
 # The upload page's states (the live-progress script reloads the page when it changes).
@@ -130,7 +150,9 @@ STATE_LABELS = {
     PREVIEW_DONE: "Väntar på din bekräftelse",
     "real-running": "Körs",
     "real-done": "Klar",
-    "real-failed": "Klar med fel",
+    "real-done-deviations": "Klar med avvikelser",
+    "real-failed": "Klar med tekniska fel",
+    "real-stopped": "Stoppad",
     "real-interrupted": "Avbruten",
 }
 
@@ -167,6 +189,12 @@ class UploadStatus:
 
     @property
     def state_label(self) -> str:
+        """The state in Swedish; a finished run whose decisions did not all get registered says so."""
+        real = self.real
+        if self.state == "real-done" and real is not None and real.record.outcomes.get("manual", 0):
+            return STATE_LABELS["real-done-deviations"]
+        if real is not None and real.finished and real.record.status == "stopped":
+            return STATE_LABELS["real-stopped"]
         return STATE_LABELS[self.state]
 
 
@@ -288,6 +316,7 @@ def upload_page(upload_id: str) -> str:
     preview_rows, preview_total = _manual_rows(current.preview) if current.preview_ok else ([], 0)
     real_rows, real_total = _manual_rows(current.real)
     blocking = launcher().blocking_run(get_db()) if current.may_confirm else None
+    facts = _facts(current)
     workers = sorted(
         {row.handlaggare for row in (*preview_rows, *real_rows) if row.handlaggare}, key=str.casefold
     )
@@ -296,7 +325,8 @@ def upload_page(upload_id: str) -> str:
         chosen = ""
     return render_template(
         "casework/upload.html",
-        facts=_facts(current),
+        facts=facts,
+        same_file_runs=_same_file_runs(current),
         why_moved=why_moved,
         workers=workers,
         chosen_worker=chosen,
@@ -316,6 +346,11 @@ def upload_page(upload_id: str) -> str:
         file_error=_file_error(current.preview) if current.state == PREVIEW_FAILED_STATE else None,
         blocking=blocking,
         has_real_workbook=_has_workbook(current.real),
+        waiting=current.real is not None
+        and current.real.state == RUNNING
+        and waiting_for_payout_system(current.real.run_dir),
+        handled=handled_decisions(current.real.record.outcomes) if current.real is not None else 0,
+        stop=RunStop.from_dict(read_summary(current.real.run_dir).get("stop")) if current.real else None,
         has_preview_workbook=current.preview_ok and _has_workbook(current.preview),
     )
 
@@ -330,11 +365,25 @@ def _only(rows: list[ManualRow], worker: str) -> list[tuple[str, list[ManualRow]
 
 
 def _facts(current: UploadStatus) -> PreviewFacts | None:
-    """What the real run will register (or, after one, what is left), from the latest summary."""
+    """What the real run will register (or, after one, what is left), from the latest summary, with
+    what the robot's ledger says an earlier run already registered left out."""
     if not current.preview_ok or current.preview is None:
         return None
     source = current.real if current.real is not None and current.real.finished else current.preview
-    return preview_facts(read_summary(source.run_dir))
+    registered = registered_references(settings().state_dir / LEDGER_FILE)
+    return preview_facts(read_summary(source.run_dir), registered)
+
+
+def _same_file_runs(current: UploadStatus) -> list[RunView]:
+    """Real runs of a file with this upload's SHA-256 other than its own (another upload, the inbox)."""
+    if current.real is not None or not current.preview_ok:
+        return []
+    sha256 = current.upload.sha256
+    return [
+        view
+        for view in runbook().history(get_db(), limit=SAME_FILE_RUNS_READ)
+        if view.kind in ("real", "inbox") and view.record.source_sha256 == sha256
+    ]
 
 
 def _has_workbook(view: RunView | None) -> bool:
@@ -353,6 +402,7 @@ def status(upload_id: str) -> Response:
             return None
         return {
             "state": view.state,
+            "waiting": view.state == RUNNING and waiting_for_payout_system(view.run_dir),
             "decisions_done": progress.decisions_done,
             "decisions_total": progress.decisions_total,
             "payments_done": progress.payments_done,
@@ -370,6 +420,8 @@ def confirm(upload_id: str) -> Response:
     upload = current.upload
     user = username()
     back = redirect(url_for(".upload_page", upload_id=upload.upload_id), code=303)
+    if _own_run_going(current, user):
+        return back  # a second click: the same request, answered by the run that is going
     refusal = _refusal(current, user)
     if refusal is not None:
         flash("error", refusal)
@@ -380,12 +432,25 @@ def confirm(upload_id: str) -> Response:
             conn, upload=upload, console_user=user, file_path=upload_path(settings(), upload)
         )
     except (RunRefusedError, UploadRefusedError) as refused:
+        if _own_run_going(_own_status(upload_id), user):
+            return back  # two clicks at once: the other one started this upload's run
         store.add_event(conn, user, "confirm_refused", upload_id=upload.upload_id)
         flash("error", str(refused))
         return back
     store.add_event(conn, user, "confirm", upload_id=upload.upload_id)
     flash("info", REAL_STARTED)
     return back
+
+
+def _own_run_going(current: UploadStatus, user: str) -> bool:
+    """This upload's real run is going, started by this user (a repeated confirmation is hers)."""
+    real = current.real
+    return (
+        real is not None
+        and real.state == RUNNING
+        and real.console_run is not None
+        and real.console_run.started_by == user
+    )
 
 
 def _refusal(current: UploadStatus, user: str) -> str | None:
@@ -407,7 +472,32 @@ def _refusal(current: UploadStatus, user: str) -> str | None:
         return STALE_CONFIRMATION
     if preview.record.source_sha256 != current.upload.sha256:
         return FILE_CHANGED
+    facts = _facts(current)
+    if state == PREVIEW_DONE and facts is not None and facts.payments == 0:
+        return NOTHING_LEFT
     return None
+
+
+WITHDRAWABLE = frozenset({PREVIEW_MISSING, PREVIEW_FAILED_STATE, PREVIEW_DONE})
+
+
+@bp.post("/filer/<upload_id>/dra-tillbaka")
+@role_required(CASE_WORKER)
+def withdraw(upload_id: str) -> Response:
+    """Remove an upload that never ran: its file, its preview's workbook and its place in the list."""
+    current = _own_status(upload_id)
+    upload = current.upload
+    if current.state not in WITHDRAWABLE:
+        flash("error", NOT_WITHDRAWABLE)
+        return redirect(url_for(".upload_page", upload_id=upload.upload_id), code=303)
+    conn = get_db()
+    if current.preview is not None:
+        (current.preview.run_dir / MANUAL_WORKBOOK_FILE).unlink(missing_ok=True)  # personal data
+    discard(settings(), upload.upload_id)
+    store.delete_upload(conn, upload.upload_id)
+    store.add_event(conn, username(), "withdraw", upload_id=upload.upload_id)
+    flash("info", WITHDRAWN.format(name=upload.file_name))
+    return redirect(url_for(".home"), code=303)
 
 
 @bp.get("/filer/<upload_id>/arbetsbok/<which>")
@@ -442,7 +532,22 @@ def workbook(upload_id: str, which: str) -> Response:
 @role_required(CASE_WORKER)
 def lookup() -> str:
     """Where a decision number was handled in the user's own uploads: runs, outcomes, payment numbers."""
-    return lookup_page("casework/lookup.html", _own_finished_runs, run_link=_upload_link)
+    return lookup_page(
+        "casework/lookup.html",
+        _own_finished_runs,
+        run_link=_upload_link,
+        show_amounts=True,
+        file_name=_own_file_name,
+    )
+
+
+def _own_file_name(hit: Hit) -> str:
+    """The name the case worker gave her upload (she may see it; operators see the label only)."""
+    console_run = hit.run.console_run
+    upload = (
+        store.get_upload(get_db(), console_run.upload_id) if console_run and console_run.upload_id else None
+    )
+    return upload.file_name if upload is not None else hit.run.record.source_name
 
 
 def _own_finished_runs() -> Iterator[RunView]:

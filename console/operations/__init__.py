@@ -9,6 +9,7 @@ never the case workers' workbook.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from console.lookup import lookup_page
 from console.runfilter import PAGE_SIZE, RunFilter, csv_document
 from console.security import flash, launcher, role_required, runbook, settings, username
 from console.settings import OPERATOR
+from console.uploads import UploadRefusedError, store_upload
 
 bp = Blueprint("operations", __name__, template_folder="templates")
 
@@ -44,11 +46,18 @@ ARTIFACT_CSP = (
 
 RECONCILE_STARTED = "Avstämningen har startat. Den syns överst i listan."
 NOTHING_TO_RECONCILE = (
-    "Det finns ingen förhandsgranskad export att stämma av mot. En avstämning jämför utbetalningssystemet "
-    "med exporter som har gått att förhandsgranska."
+    "Det finns ingen körd export att stämma av mot. En avstämning jämför utbetalningssystemet med "
+    "exporter som har körts på riktigt (och inkorgens arkiv). Välj en export eller ladda upp en."
 )
 RECONCILE_RUNNING = "En avstämning pågår redan. Vänta tills den är klar."
 BAD_DATES = "Ange datumen som ÅÅÅÅ-MM-DD, och fråndatum före tilldatum."
+
+
+def _matching(chosen: RunFilter) -> list[RunView]:
+    """The runs the filter asks for, newest first."""
+    conn = get_db()
+    names = store.upload_names(conn) if chosen.file else {}
+    return [view for view in runbook().history(conn, limit=HISTORY_LIMIT) if chosen.matches(view, names)]
 
 
 @bp.get("/korningar")
@@ -56,13 +65,10 @@ BAD_DATES = "Ange datumen som ÅÅÅÅ-MM-DD, och fråndatum före tilldatum."
 def history() -> str:
     """Every run, newest first, filtered (period, kind, file, started by, state) and paged."""
     chosen = RunFilter.from_args(request.args)
-    matching = [view for view in runbook().history(get_db(), limit=HISTORY_LIMIT) if chosen.matches(view)]
+    matching = _matching(chosen)
     pages = max(1, -(-len(matching) // PAGE_SIZE))
     page = min(chosen.page, pages)
     runs = matching[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    sources = (
-        reconciling.previewed_sources(get_db(), runbook()) if settings().reconcile_decisions is None else None
-    )
     return render_template(
         "operations/history.html",
         runs=runs,
@@ -72,7 +78,6 @@ def history() -> str:
         page=page,
         pages=pages,
         limit=HISTORY_LIMIT,
-        reconcile_sources=sources,
         progress={view.name: read_progress(view.run_dir) for view in runs if view.state == RUNNING},
         artifacts={view.name: _artifacts(view.run_dir) for view in runs},
         notified={view.name: notices.notice_line(view.run_dir) for view in runs},
@@ -84,7 +89,7 @@ def history() -> str:
 def history_csv() -> Response:
     """The filtered history as CSV (UTF-8 with BOM, semicolons: opens as columns in a Swedish Excel)."""
     chosen = RunFilter.from_args(request.args)
-    matching = [view for view in runbook().history(get_db(), limit=HISTORY_LIMIT) if chosen.matches(view)]
+    matching = _matching(chosen)
     response = Response(csv_document(matching), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="korningar.csv"'
     return response
@@ -180,11 +185,48 @@ def _date(field: str) -> str | None:
     return dt.date.fromisoformat(text).isoformat()
 
 
+def _sources() -> reconciling.Sources | None:
+    """What the page offers to compare with (None when CONSOLE_RECONCILE_DECISIONS names it)."""
+    config = settings()
+    if config.reconcile_decisions is not None:
+        return None
+    return reconciling.run_sources(get_db(), runbook(), config.runs_dir)
+
+
+@bp.get("/avstamning")
+@role_required(OPERATOR)
+def reconcile_page() -> str:
+    """The reconciliation's own page: which exports are compared (what was run), to add or upload one."""
+    return render_template("operations/reconcile.html", sources=_sources())
+
+
+def _chosen_exports(sources: reconciling.Sources) -> tuple[list[store.Upload], bool]:
+    """The uploads and whether the inbox archive are chosen on the form (a form with no choice at
+    all, as from an older page, means the default: what was run)."""
+    form = request.form
+    if "valt" not in form:
+        return list(sources.uploads), bool(sources.archive)
+    wanted = set(form.getlist("underlag"))
+    chosen = [upload for upload in [*sources.uploads, *sources.others] if upload.upload_id in wanted]
+    return chosen, bool(sources.archive) and form.get("inkorg") == "ja"
+
+
+def _added_upload(conn: sqlite3.Connection) -> store.Upload | None:
+    """An export the operator uploaded on the form, kept as an upload of theirs (never previewed)."""
+    stream = request.files.get("export")
+    if stream is None or not stream.filename:
+        return None
+    upload = store_upload(stream.stream, stream.filename, settings(), username())
+    store.insert_upload(conn, upload)
+    store.add_event(conn, username(), "upload_for_reconcile", upload_id=upload.upload_id)
+    return upload
+
+
 @bp.post("/avstamning")
 @role_required(OPERATOR)
 def reconcile() -> Response:
     """Start the Reconcile task in its own run folder: the payout system against the exports."""
-    back = redirect(url_for(".history"), code=303)
+    back = redirect(url_for(".reconcile_page"), code=303)
     try:
         date_from, date_to = _date("from"), _date("to")
     except ValueError:
@@ -199,14 +241,23 @@ def reconcile() -> Response:
         flash("error", RECONCILE_RUNNING)
         return back
     config = settings()
-    if config.reconcile_decisions is not None:
+    sources = _sources()
+    if sources is None:
         source = config.reconcile_decisions
+        assert source is not None
     else:
-        sources = reconciling.previewed_sources(conn, runbook())
-        if not sources.uploads:
+        chosen, archive = _chosen_exports(sources)
+        try:
+            added = _added_upload(conn)
+        except UploadRefusedError as refused:
+            flash("error", f"Exporten kunde inte läggas till: {refused}")
+            return back
+        if added is not None:
+            chosen.append(added)
+        if not chosen and not archive:
             flash("error", NOTHING_TO_RECONCILE)
             return back
-        source = reconciling.link_sources(config, sources.uploads)
+        source = reconciling.link_sources(config, chosen, archive=archive)
         period = sources.default_period()
         if period is not None and not date_from and not date_to:
             date_from, date_to = period[0].isoformat(), period[1].isoformat()
@@ -232,4 +283,4 @@ def reconcile() -> Response:
         flash("error", str(refused))
         return back
     flash("info", RECONCILE_STARTED)
-    return back
+    return redirect(url_for(".history"), code=303)

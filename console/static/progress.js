@@ -28,6 +28,10 @@
     if (text) {
       text.textContent = run.payments_done + " av " + run.payments_total + " utbetalningar klara";
     }
+    var waiting = document.getElementById("progress-waiting");
+    if (waiting) {
+      waiting.hidden = !run.waiting;
+    }
     var decisions = document.getElementById("progress-decisions");
     if (decisions) {
       decisions.textContent = run.decisions_done + " av " + run.decisions_total + " beslut hanterade";

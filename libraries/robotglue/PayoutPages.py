@@ -8,9 +8,12 @@ every page at import, the others per keyword), so all locators stay in that one 
 never runs a keyword of the resource.
 
 A failure of a page step is typed (``PayoutSystemError``), with a message that starts with
-its type: ``BUSINESS: rejected_by_payout_system fields=a,b``, ``APPLICATION: <kind> <detail>``
-or ``LOGIN_REFUSED: <detail>``. The library keeps the last one, so ``RobotGateway`` takes the
-exception itself instead of reading the message back.
+its type: ``BUSINESS: rejected_by_payout_system fields=a,b``, ``APPLICATION: <kind> <detail>``,
+``LOGIN_REFUSED: <detail>`` or ``CHANGED: <stop code> <detail>`` (the payout system has changed
+under the robot: an element missing on a page that did load, a page the robot does not know after
+the submit; never retried, docs/rules.md §4.9). The library keeps the last one, so
+``RobotGateway`` takes the exception itself instead of reading the message back. No step waits
+for an element that is not there: a page is waited for once, then its elements are looked up at once.
 """
 
 from __future__ import annotations
@@ -30,21 +33,32 @@ from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.options import Options as ChromeOptions
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.remote.webdriver import WebDriver
-from splitpayout.gateway import ApplicationError, BusinessError, LoginRefusedError
+from splitpayout.gateway import (
+    ApplicationError,
+    BusinessError,
+    LoginRefusedError,
+    PayoutSystemChanged,
+    element_subject,
+)
 from splitpayout.models import ReasonCode
+from splitpayout.stops import StopCode
 
+from robotglue import robot_log
 from robotglue.browser import (
     BROWSER_LIBRARY,
+    MissingFormFieldError,
     PaymentRows,
     chromedriver_service,
     css,
     fill_form,
     get_chromium_options,
     payment_form_values,
+    sandbox_note,
+    sandbox_unavailable,
     typed_field_names,
 )
 
-GatewayError = BusinessError | ApplicationError | LoginRefusedError
+GatewayError = BusinessError | ApplicationError | LoginRefusedError | PayoutSystemChanged
 
 #: How often a wait looks at the page: a page that is already there is seen at once, and one
 #: that is on its way costs at most this much more than its own load.
@@ -73,10 +87,48 @@ return Array.from(document.querySelectorAll(rowSelector), (row) => {
   const record = {};
   for (const [name, selector] of Object.entries(cells)) {
     const cell = row.querySelector(selector);
-    record[name] = cell === null ? "" : cell.textContent.trim();
+    record[name] = cell === null ? null : cell.textContent.trim();
   }
   return record;
 });
+"""
+
+# Marks the page being left, so that the wait for the next page never takes the old one for it.
+_MARK_AND_FIND_SCRIPT = """
+document.documentElement.setAttribute("data-robot-left", "");
+return document.querySelector(arguments[0]);
+"""
+
+# The positions of the selectors that find nothing on the page.
+_MISSING_SCRIPT = """
+return arguments[0].flatMap((selector, index) => (document.querySelector(selector) === null ? [index] : []));
+"""
+
+# The texts of named elements, in one go; null for an element that is not there.
+_READ_TEXTS_SCRIPT = """
+const texts = {};
+for (const [name, selector] of Object.entries(arguments[0])) {
+  const element = document.querySelector(selector);
+  texts[name] = element === null ? null : element.textContent.trim();
+}
+return texts;
+"""
+
+# What a form lacks of the robot's elements, and the fields a person fills in that none of the
+# robot's locators finds (by name, else id).
+_INSPECT_FORM_SCRIPT = """
+const [formSelector, fields, others] = arguments;
+const form = document.querySelector(formSelector);
+if (form === null) { return {missing: [formSelector], unknown: []}; }
+const missing = Object.entries(fields).filter(([, s]) => document.querySelector(s) === null).map(([n]) => n);
+for (const selector of others) { if (document.querySelector(selector) === null) { missing.push(selector); } }
+const known = Object.values(fields);
+const NOT_FILLED_IN = ["hidden", "submit", "button", "reset"];
+const unknown = Array.from(form.querySelectorAll("input, select, textarea"))
+  .filter((e) => !NOT_FILLED_IN.includes((e.getAttribute("type") || "").toLowerCase()))
+  .filter((e) => !known.some((s) => e.matches(s)))
+  .map((e) => e.getAttribute("name") || e.id || e.tagName.toLowerCase());
+return {missing: missing, unknown: unknown};
 """
 
 _READ_IDS_SCRIPT = """
@@ -90,6 +142,8 @@ def failure_message(error: GatewayError) -> str:
         return f"LOGIN_REFUSED: {error}"
     if isinstance(error, BusinessError):
         return f"BUSINESS: {error.code.value} fields={','.join(error.fields)}"
+    if isinstance(error, PayoutSystemChanged):
+        return f"CHANGED: {error.code.value} {error.detail}"
     return f"APPLICATION: {error.kind} {error.detail}".rstrip()
 
 
@@ -181,11 +235,14 @@ class PayoutPages:
 
     @keyword
     def get_chromium_options(self, headless: bool, binary: str | None = None) -> ChromeOptions:
-        """Chromium options: headless (Debian's headless shell when installed), quiet.
+        """Chromium options: headless (Debian's headless shell when installed), quiet, sandboxed
+        wherever it can be (the log says whether it is, and if not, why).
 
         ``binary`` names another browser; empty, the robot chooses (``browser.chromium_binary``).
         """
-        return get_chromium_options(headless=headless, binary=binary or None)
+        reason = sandbox_unavailable()
+        robot_log.info(sandbox_note(reason))
+        return get_chromium_options(headless=headless, binary=binary or None, no_sandbox_reason=reason)
 
     @keyword
     def get_chromedriver_service(self, path: str | None = None) -> ChromeService | None:
@@ -221,10 +278,25 @@ class PayoutPages:
             self._fail(ApplicationError("server_error", "the payout system cannot be reached"))
 
     @keyword
-    def payout_system_should_show_page(self, name: str) -> None:
-        """The current page is the payout system's page ``name`` (its ``data-page``); typed failure if not."""
-        if self._page_name() != name:
-            self._fail_because_of_current_page(f"the {name} page")
+    def payout_system_should_show_page(self, name: str, after_submit: bool = False) -> None:
+        """The current page is the payout system's page ``name`` (its ``data-page``); typed failure if not.
+
+        ``after_submit``: the page came in answer to a sent form, so any page but ``name`` and those
+        that explain a passing failure (login, maintenance, error) means a changed page flow.
+        """
+        page = self._page_name()
+        if page == name:
+            return
+        if after_submit and page not in (self._names.login, self._names.maintenance, self._names.error):
+            self._fail(
+                PayoutSystemChanged(
+                    StopCode.PAGE_FLOW_CHANGED,
+                    f"sidan {page or '(utan namn)'}",
+                    f"after the submit the payout system showed the page {page!r}, not the {name} page",
+                    sent=True,
+                )
+            )
+        self._fail_because_of_current_page(f"the {name} page")
 
     @keyword
     def payout_system_should_show(self, locator: str, expected: str) -> None:
@@ -233,13 +305,28 @@ class PayoutPages:
             self._fail_because_of_current_page(expected)
 
     @keyword
-    def click_quietly(self, locator: str) -> None:
-        """Click the first element matching ``locator``; a page load it starts must end in time."""
-        found = self._driver().find_elements("css selector", css(locator))
-        if not found:
+    def page_should_have_elements(self, page: str, *locators: str) -> None:
+        """The current page is ``page`` and has every element of ``locators``: on the page that did
+        load, a missing one means the payout system has changed (named in the failure)."""
+        self.payout_system_should_show_page(page)
+        missing = self._driver().execute_script(_MISSING_SCRIPT, [css(locator) for locator in locators])
+        if missing:
+            self._missing(", ".join(locators[index] for index in missing), f"the {page} page")
+
+    @keyword
+    def click_quietly(self, locator: str, on_page: str = "") -> None:
+        """Click the first element matching ``locator``; a page load it starts must end in time.
+
+        The page is marked as left first, so the wait for the next page never takes it for the next.
+        On the page ``on_page`` (when given) a missing ``locator`` means the payout system has changed.
+        """
+        found = self._driver().execute_script(_MARK_AND_FIND_SCRIPT, css(locator))
+        if found is None:
+            if on_page and self._page_name() == on_page:
+                self._missing(locator, f"the {on_page} page")
             self._fail_because_of_current_page(f"a page with '{locator}'")
         try:
-            found[0].click()
+            found.click()
         except TimeoutException:
             self._fail(self._no_answer())
 
@@ -302,7 +389,30 @@ class PayoutPages:
             return
         ids: list[str] = self._driver().execute_script(_READ_IDS_SCRIPT, css(field_errors))
         fields = tuple(element_id.removeprefix(strip_prefix) for element_id in ids)
+        if not fields:  # the form came back without a refusal the robot can read: it has changed
+            self._missing(field_errors, f"the {form_page} page sent back")
         self._fail(BusinessError(ReasonCode.REJECTED_BY_PAYOUT_SYSTEM, fields))
+
+    @keyword
+    def inspect_form_quietly(
+        self, form: str, fields: Mapping[str, str], *elements: str
+    ) -> dict[str, list[str]]:
+        """What the form ``form`` lacks of the ``fields`` (name -> CSS) and other ``elements`` (by
+        locator), and the fields a person fills in there that none of the ``fields`` finds (by name)."""
+        others = [css(element) for element in elements]
+        with _unlogged():
+            found = self._driver().execute_script(_INSPECT_FORM_SCRIPT, css(form), dict(fields), others)
+        return {"missing": list(found["missing"]), "unknown": list(found["unknown"])}
+
+    @keyword
+    def read_texts_quietly(self, elements: Mapping[str, str]) -> PaymentRows:
+        """The texts of the ``elements`` (name -> CSS) of the page, in one go, not logged: one row
+        whose value is None for an element that is not there."""
+        with _unlogged():
+            found = self._driver().execute_script(
+                _READ_TEXTS_SCRIPT, {n: css(s) for n, s in elements.items()}
+            )
+        return PaymentRows([found])
 
     @keyword
     def fill_form_quietly(
@@ -318,14 +428,19 @@ class PayoutPages:
         chosen_fast = self._fast_fill if fast is None else bool(fast)
         chosen_typed = self._typed_fields if typed is None else typed_field_names(typed)
         with _unlogged():
-            fill_form(self._driver(), fields, values, fast=chosen_fast, typed=chosen_typed)
+            try:
+                fill_form(self._driver(), fields, values, fast=chosen_fast, typed=chosen_typed)
+            except MissingFormFieldError as missing:
+                self._missing(missing.name, "the payment form")
 
     @keyword
     def get_text_quietly(self, locator: str, pattern: str = "") -> str:
         """The text of ``locator`` (not logged); a typed failure when missing or not matching ``pattern``."""
         with _unlogged():
             text: str | None = self._driver().execute_script(_TEXT_SCRIPT, css(locator))
-        if text is None or (pattern and not re.search(pattern, text)):
+        if text is None:  # the page did load (the steps check it first): the element is gone
+            self._missing(locator, "the page")
+        if pattern and not re.search(pattern, text):
             self._fail(ApplicationError("unexpected_page", f"the page holds no '{locator}' as expected"))
         return str(text)
 
@@ -378,6 +493,14 @@ class PayoutPages:
                 or ""
             )
         self._fail(failure_for_page(self._names, page, status, expected))
+
+    def _missing(self, element: str, where: str) -> NoReturn:
+        """An element the robot needs is missing on a page that did load: the payout system has changed."""
+        self._fail(
+            PayoutSystemChanged(
+                StopCode.ELEMENT_MISSING, element_subject([element]), f"{where} lacks {element}"
+            )
+        )
 
     def _fail(self, error: GatewayError) -> NoReturn:
         self._last_failure = error

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -66,9 +66,9 @@ class BrowserSettings:
         )
 
 
-#: Chromium flags for a quiet, reproducible headless browser in containers and CI.
+#: Chromium flags for a quiet, reproducible headless browser in containers and CI. The sandbox
+#: stays on wherever Chromium can run with it (``sandbox_unavailable``).
 CHROMIUM_ARGUMENTS = (
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-dev-shm-usage",
     "--disable-background-networking",
@@ -80,6 +80,42 @@ CHROMIUM_ARGUMENTS = (
     # which spares the browser work at every page load.
     "--disable-features=BackForwardCache,RenderDocument",
 )
+
+
+NO_SANDBOX = "--no-sandbox"
+# Where the kernel says whether unprivileged user namespaces (Chromium's own sandbox) are allowed.
+USER_NAMESPACE_SWITCHES = ("/proc/sys/kernel/unprivileged_userns_clone", "/proc/sys/user/max_user_namespaces")
+# Chromium's setuid sandbox helper, the other way it can sandbox without user namespaces.
+SETUID_SANDBOXES = ("/usr/lib/chromium/chrome-sandbox", "/opt/google/chrome/chrome-sandbox")
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def sandbox_unavailable(euid: int | None = None, read: Callable[[str], str | None] = _read) -> str | None:
+    """Why Chromium cannot run with its sandbox here, or None when it can: it refuses its sandbox
+    to root (as in many containers), and without root it needs unprivileged user namespaces or
+    its setuid helper."""
+    if (os.geteuid() if euid is None else euid) == 0:
+        return "the robot runs as root, where Chromium cannot use its sandbox"
+    switches = [read(path) for path in USER_NAMESPACE_SWITCHES]
+    if "0" not in switches:
+        return None
+    if any(os.path.exists(path) and os.stat(path).st_mode & 0o4000 for path in SETUID_SANDBOXES):
+        return None
+    return "this system allows no unprivileged user namespaces and has no setuid sandbox for Chromium"
+
+
+def sandbox_note(reason: str | None) -> str:
+    """The log's line at a browser's start: whether Chromium runs in its sandbox, and if not, why."""
+    if reason is None:
+        return "Chromium runs with its sandbox"
+    return f"Chromium runs without its sandbox (--no-sandbox): {reason}; run the robot as another user"
 
 
 _SET_VALUES_SCRIPT = """
@@ -120,6 +156,14 @@ class FormValues(Mapping[str, str]):
         return f"<payment form values, reference {self._values['reference']!r}>"
 
     __repr__ = __str__
+
+
+class MissingFormFieldError(AssertionError):
+    """The form lacks a field the robot fills in; ``name`` is the field's name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Expected the form field '{name}' on the page, found none.")
+        self.name = name
 
 
 class PaymentRows(list[dict[str, str]]):
@@ -196,8 +240,12 @@ def chromium_binary(headless: bool = True, configured: str | None = None) -> str
     return CHROMIUM if os.path.exists(CHROMIUM) else ""
 
 
-def get_chromium_options(headless: bool = True, binary: str | None = None) -> ChromeOptions:
-    """Chromium options for the payout system: headless by default, quiet, no first-run screens.
+def get_chromium_options(
+    headless: bool = True, binary: str | None = None, *, no_sandbox_reason: str | bool | None = True
+) -> ChromeOptions:
+    """Chromium options for the payout system: headless by default, quiet, no first-run screens,
+    and in its sandbox unless ``no_sandbox_reason`` (by default ``sandbox_unavailable()``) says
+    why it cannot be.
 
     The browser is ``chromium_binary(headless, binary)``: headless runs use Debian's
     ``chromium-headless-shell`` when it is installed (always headless, and much lighter),
@@ -209,6 +257,9 @@ def get_chromium_options(headless: bool = True, binary: str | None = None) -> Ch
         options.add_argument("--headless=new")
     for argument in CHROMIUM_ARGUMENTS:
         options.add_argument(argument)
+    reason = sandbox_unavailable() if no_sandbox_reason is True else no_sandbox_reason
+    if reason:
+        options.add_argument(NO_SANDBOX)
     if chosen:
         options.binary_location = chosen
     options.add_experimental_option(
@@ -276,7 +327,7 @@ def fill_form(
     if not missing and slow:
         missing = _type(driver, slow, values)
     if missing:
-        raise AssertionError(f"Expected the form field '{missing}' on the page, found none.")
+        raise MissingFormFieldError(missing)
 
 
 def _type(driver: WebDriver, selectors: Mapping[str, str], values: Mapping[str, str]) -> str:

@@ -14,8 +14,9 @@ from functools import cached_property
 from types import TracebackType
 from typing import Generic, TypeVar
 
-from robot.api import logger
 from splitpayout.config import Config
+
+from robotglue import robot_log as logger
 
 JobT = TypeVar("JobT")
 ErrorT = TypeVar("ErrorT", bound=BaseException)

@@ -10,7 +10,12 @@ read every match, and raises the exceptions of :mod:`splitpayout.gateway`:
   library, not read back from the message;
 - any other failure (a page without an expected field, say) -> ``ApplicationError('unexpected_page')``;
 - any failure once the payment form has been sent, without the confirmation page seen and
-  without the form coming back refused -> ``SubmitOutcomeUnknownError``.
+  without the form coming back refused -> ``SubmitOutcomeUnknownError``;
+- a changed payout system (an element missing on a page that did load, a page it does not know
+  after the submit, a confirmation it cannot read) -> ``PayoutSystemChanged``, never retried.
+
+``register`` returns the payment as the confirmation page shows it, read in one go from the page
+already loaded; ``inspect_payment_form`` checks the form once before the first payment.
 
 It must be used while Robot Framework runs (from a keyword library during a task or test).
 With ``quiet`` (the default) the keywords run at log level WARN: the log keeps their
@@ -37,10 +42,14 @@ from robot.utils import escape
 from splitpayout.gateway import (
     ApplicationError,
     BusinessError,
+    FormInspection,
+    PayoutSystemChanged,
     RegisteredPayment,
     SubmitOutcomeUnknownError,
+    receipt_payment,
 )
 from splitpayout.models import Method
+from splitpayout.stops import StopCode
 
 from robotglue.browser import BROWSER_LIBRARY, BrowserSettings, PaymentRows, payment_form_values
 from robotglue.PayoutPages import PayoutPages
@@ -68,7 +77,17 @@ def _optional(text: str) -> str | None:
 
 
 def to_registered_payment(row: dict[str, str]) -> RegisteredPayment:
-    """A search-result row (cell texts keyed as in the resource's ``RESULT_CELLS``) as a payment."""
+    """A search-result row (cell texts keyed as in the resource's ``RESULT_CELLS``) as a payment.
+
+    A cell that is not there (None) means the payout system has changed: PayoutSystemChanged.
+    """
+    missing = [name for name, text in row.items() if text is None]
+    if missing:
+        raise PayoutSystemChanged(
+            StopCode.ELEMENT_MISSING,
+            f"kolumnen {', '.join(missing)} i sökresultatet",
+            f"a search-result row lacks the cells {', '.join(missing)}",
+        )
     try:
         return RegisteredPayment(
             payment_number=row["payment_number"].strip(),
@@ -180,20 +199,32 @@ class RobotGateway:
             payments = [payment for payment in payments if payment.reference.casefold() == wanted]
         return payments
 
-    def register(self, payment: object) -> str:
-        """Enter one ``PlannedPayment`` and return its payment number from the confirmation page."""
+    def inspect_payment_form(self) -> FormInspection:
+        """Open a new payment form: what it lacks of the robot's elements, and its unknown fields."""
+        with self._quietly():
+            found = self._run("Inspect Payment Form")
+        if not isinstance(found, dict):
+            raise ApplicationError("unexpected_page", "the payment form could not be inspected")
+        return FormInspection(missing=tuple(found["missing"]), unknown=tuple(found["unknown"]))
+
+    def register(self, payment: object) -> RegisteredPayment:
+        """Enter one ``PlannedPayment`` and return it as the confirmation page shows it."""
         values = payment_form_values(payment)
         with self._quietly():
             self._run("Open Payment Form")
             self._run("Fill Payment Form", values)
             try:
                 self._run("Submit Payment Form")
-                number = self._run("Read Payment Number")
-            except BusinessError:
+                receipt = self._run("Read Payment Receipt")
+            except (BusinessError, PayoutSystemChanged):
                 raise
             except ApplicationError as error:
                 raise SubmitOutcomeUnknownError(error.kind, error.detail) from None
-        return str(number)
+        if not isinstance(receipt, list) or len(receipt) != 1:
+            raise PayoutSystemChanged(
+                StopCode.ELEMENT_MISSING, "kvittot", "the confirmation page could not be read", sent=True
+            )
+        return receipt_payment(receipt[0])
 
     def log_out(self) -> None:
         """Log out; never raises."""

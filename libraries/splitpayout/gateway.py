@@ -9,15 +9,22 @@ the same forms over HTTP for the tests and the benchmarks' baseline.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from splitpayout.contract import FORM_FIELDS
 from splitpayout.models import Method, PlannedPayment, ReasonCode
+from splitpayout.stops import RunStop, StopCode, fields_subject
+from swedish_rules import InvalidAmount, parse_amount_ore
 
 #: The payout system's payment form, field by field, in the order a person fills it in.
 PAYMENT_FORM_FIELDS = FORM_FIELDS
+#: What the robot reads back from the confirmation page, by the form's field names (docs/payout_system_ui.md).
+RECEIPT_FIELDS = ("payment_number", *FORM_FIELDS, "status")
+_PAYMENT_NUMBER = re.compile(r"U-\d+")
 
 
 class RegisteredPayment(BaseModel):
@@ -36,6 +43,9 @@ class RegisteredPayment(BaseModel):
     amount_ore: int
     payout_date: dt.date
     status: str
+    # Read from the confirmation page (the search does not show them); None when not read.
+    name: str | None = Field(default=None, repr=False)
+    message: str | None = Field(default=None, repr=False)
 
     @classmethod
     def of(cls, payment: PlannedPayment, payment_number: str, status: str) -> RegisteredPayment:
@@ -79,6 +89,109 @@ class SubmitOutcomeUnknownError(ApplicationError):
     """
 
 
+class PayoutSystemChanged(Exception):  # noqa: N818 - the name callers and docs use
+    """The payout system is not the one the robot was written for (a new release): an element the
+    robot needs is missing on a page that did load, the form asks for a field the robot does not
+    know, the page after sending the form is one the robot does not know, or the payout system
+    stored something else than was entered. Never retried: the run stops (docs/rules.md §4.9).
+
+    ``subject`` names the element, field or page (Swedish, for the operators' sentence), ``detail``
+    is the technical detail (English: element, field, locator); neither holds a value. ``sent`` is
+    true when the payment form had been sent: the payment may be stored.
+    """
+
+    def __init__(self, code: StopCode, subject: str, detail: str, *, sent: bool = False) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.subject = subject
+        self.detail = detail
+        self.sent = sent
+
+    def after_submit(self) -> PayoutSystemChanged:
+        """The same change, found after the payment form was sent."""
+        return PayoutSystemChanged(self.code, self.subject, self.detail, sent=True)
+
+    @property
+    def stop(self) -> RunStop:
+        return RunStop(self.code, self.detail, self.subject)
+
+
+class FormInspection(BaseModel):
+    """What the payment form holds, as the robot sees it before entering anything.
+
+    ``missing``: the form fields (by the robot's name for them) or other elements (by locator) the
+    robot needs and the page lacks; ``unknown``: the fields a person fills in (by name, else id)
+    that none of the robot's locators finds.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    missing: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+
+
+def element_subject(names: Iterable[str]) -> str:
+    """The Swedish subject naming missing elements: form fields by name, other elements by locator."""
+    names = list(names)
+    fields = [name for name in names if name in FORM_FIELDS]
+    others = [name for name in names if name not in FORM_FIELDS]
+    parts = [fields_subject(fields)] if fields else []
+    if others:
+        parts.append(fields_subject(others, kind="elementet" if len(others) == 1 else "elementen"))
+    return " och ".join(parts)
+
+
+def _digits(text: str) -> str | None:
+    return "".join(character for character in text if character.isdigit()) or None
+
+
+def receipt_payment(texts: Mapping[str, str | None]) -> RegisteredPayment:
+    """The payment as the confirmation page shows it, from the texts of its ``RECEIPT_FIELDS`` (None:
+    the element is missing). The form was sent: a missing element, or a text the robot cannot read,
+    raises PayoutSystemChanged (``sent``) naming the field, never its text."""
+    missing = [name for name in RECEIPT_FIELDS if texts.get(name) is None]
+    if missing:
+        raise PayoutSystemChanged(
+            StopCode.ELEMENT_MISSING,
+            element_subject(missing),
+            f"the confirmation page lacks {', '.join(missing)}",
+            sent=True,
+        )
+    text = {name: " ".join(str(texts[name]).split()) for name in RECEIPT_FIELDS}
+    unreadable = "payment_number"
+    try:
+        if not _PAYMENT_NUMBER.fullmatch(text["payment_number"]):
+            raise ValueError(unreadable)
+        unreadable = "method"
+        method = Method(text["method"].upper())
+        unreadable = "amount"
+        amount_ore = parse_amount_ore(text["amount"])
+        unreadable = "payout_date"
+        payout_date = dt.date.fromisoformat(text["payout_date"])
+    except (ValueError, InvalidAmount):
+        raise PayoutSystemChanged(
+            StopCode.STORED_DIFFERENTLY,
+            fields_subject([unreadable]),
+            f"the confirmation page shows {unreadable} in a form the robot cannot read",
+            sent=True,
+        ) from None
+    return RegisteredPayment(
+        payment_number=text["payment_number"],
+        reference=text["reference"],
+        personnummer=_digits(text["personnummer"]) or "",
+        name=text["name"],
+        method=method,
+        clearing=_digits(text["clearing"]),
+        account=_digits(text["account"]),
+        bankgiro=_digits(text["bankgiro"]),
+        ocr=text["ocr"] or None,
+        amount_ore=amount_ore,
+        payout_date=payout_date,
+        message=text["message"],
+        status=text["status"],
+    )
+
+
 class PayoutGateway(Protocol):
     """What the registration engine needs from a payout system."""
 
@@ -95,11 +208,18 @@ class PayoutGateway(Protocol):
     ) -> list[RegisteredPayment]:
         """All payments matching the filters (every page of the search)."""
 
-    def register(self, payment: object) -> str:
-        """Enter one ``PlannedPayment``; return the payment number from the confirmation page.
+    def inspect_payment_form(self) -> FormInspection:
+        """Open a new payment form and say which needed elements it lacks and which fields it has
+        that the robot does not know. Raises ApplicationError when the form page does not load."""
+
+    def register(self, payment: object) -> RegisteredPayment:
+        """Enter one ``PlannedPayment``; return the payment as the confirmation page shows it (every
+        field, read in one go from the page already loaded).
 
         Raises BusinessError when the form is refused, SubmitOutcomeUnknownError when the
-        submit was sent but no confirmation came back, ApplicationError otherwise.
+        submit was sent but no confirmation came back, PayoutSystemChanged when a page that did
+        load lacks an element or the page after the submit is one the robot does not know,
+        ApplicationError otherwise.
         """
 
     def log_out(self) -> None:

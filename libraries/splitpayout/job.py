@@ -19,8 +19,10 @@ from splitpayout.config import Settings
 from splitpayout.config.names import RUN_LOG_FILE
 from splitpayout.errors import ExportFileError, StorageError, StorageFolder, translated
 from splitpayout.files import file_sha256
+from splitpayout.followup.statistics import RunStatistics
 from splitpayout.gateway import PayoutGateway
 from splitpayout.ledger import Ledger
+from splitpayout.ledger_key import open_ledger
 from splitpayout.models import (
     DecisionPlan,
     DecisionResult,
@@ -28,7 +30,7 @@ from splitpayout.models import (
     PaymentStatus,
     payment_results,
 )
-from splitpayout.narration import NarratedJob, Narration
+from splitpayout.narration import Lines, NarratedJob, Narration
 from splitpayout.planner import plan_export, read_header
 from splitpayout.registration import RegistrationEngine
 from splitpayout.registration_loop import RegistrationLoop, RunIdentity
@@ -113,6 +115,7 @@ class SplitPayoutJob(NarratedJob):
         self._reports_wanted = True
         # Decisions of the export with no result (work items a reporter has not received).
         self.missing_results = 0
+        self.statistics = RunStatistics(self.mode)  # the board's follow-up: aggregates only
         self.log.event("run_started", step="start", mode=self.mode, started_by=self.started_by)
 
     # -- read -------------------------------------------------------------------------------
@@ -207,7 +210,7 @@ class SplitPayoutJob(NarratedJob):
         """What a real run would do, decision by decision (summary.json and run.jsonl). The log says
         it per block of ``DRY_RUN_BLOCK`` decisions: the planned ones counted, the others one line
         each, so that log.html stays small and costs no memory per decision, however long the file."""
-        block: list[str] = []
+        block: list[Lines] = []
         planned = payments = amount = 0
         first = 1
         for position, plan in enumerate(self.iter_plans(), start=1):
@@ -235,6 +238,7 @@ class SplitPayoutJob(NarratedJob):
         if self.results.failure is not None and failing is None:
             self.log.warning("results_in_memory", step="record", error=self.results.failure.detail)
         self._totals.add(hidden_if_protected(plan, result))
+        self.statistics.add(plan, result)
         self.report_decision(result, tell=tell)
 
     def room_to_start(self) -> bool:
@@ -253,7 +257,7 @@ class SplitPayoutJob(NarratedJob):
         The robot's own storage failing stops the run (``stop``); any other error is kept as the
         run's ``failure`` and raised."""
         try:
-            ledger = Ledger(self.settings.ledger_path)
+            ledger = open_ledger(self.settings.ledger_path)
             try:
                 loop = self.registration_loop(gateway, ledger, worker_id=worker_id, deferred=True)
                 outcome = loop.run(enumerate(self.iter_plans(), start=1), self.record)
@@ -314,6 +318,7 @@ class SplitPayoutJob(NarratedJob):
             deferred=deferred,
             payout_dates=options.pop("payout_dates", lambda _: self.payout_dates),
             total=self.decisions or None,
+            ignored_fields=settings.ignored_fields,
         )
 
     def engine_event(self, event: str, values: dict[str, Any]) -> None:
@@ -325,7 +330,7 @@ class SplitPayoutJob(NarratedJob):
             self.say(f"{where}: {_TOLD_EVENTS[event]} ({what}{attempt})")
 
     @staticmethod
-    def decision_text(result: DecisionResult) -> str:
+    def decision_text(result: DecisionResult) -> Lines:
         """A decision's entry: a line per payment with reference, method, amount, date, status and
         payment number. Nothing of a protected identity's decision but its number and outcome."""
         protected = any(r.code.value == "protected_identity" for r in result.reasons)
@@ -333,15 +338,15 @@ class SplitPayoutJob(NarratedJob):
         line = f"Decision {result.decision_id}: {result.outcome.value}"
         if reasons:
             line += f" ({reasons})"
+        lines = [line]
         if not protected:
             for p in result.payments:
-                line += (
-                    f"\n    {p.reference}  {p.method.value}  {format_amount(p.amount_ore)} kr  "
+                lines.append(
+                    f"    {p.reference}  {p.method.value}  {format_amount(p.amount_ore)} kr  "
                     f"{p.payout_date.isoformat()}  {p.status.value}"
+                    + (f"  {p.payment_number}" if p.payment_number else "")
                 )
-                if p.payment_number:
-                    line += f"  {p.payment_number}"
-        return line
+        return Lines(lines)
 
     def report_decision(self, result: DecisionResult, *, tell: bool = True) -> None:
         """The decision in run.jsonl and (``tell``) as its own entry in log.html."""
@@ -417,6 +422,7 @@ class SplitPayoutJob(NarratedJob):
             workbook.unlink(missing_ok=True)
             self.stop_on_storage(error)
             human = self._write_summary(finished, totals)  # it must say the run stopped
+        self.statistics.write(artifacts, run_id=self.run_id, run_date=self.settings.run_date)
         notify.queue_run_messages(
             run_id=self.run_id,
             mode=self.mode,
@@ -538,12 +544,12 @@ class SplitPayoutJob(NarratedJob):
 
 
 def _dry_run_block(
-    first: int, last: int, planned: int, payments: int, amount_ore: int, others: list[str]
-) -> str:
+    first: int, last: int, planned: int, payments: int, amount_ore: int, others: list[Lines]
+) -> Lines:
     head = f"Decisions {first}–{last} of the export: {planned} planned"
     if planned:
         head += f" ({payments} payments, {format_amount(amount_ore)} kr)"
-    return "\n".join([head, *others])
+    return Lines([head, *(line for other in others for line in other)])
 
 
 def hidden_if_protected(plan: DecisionPlan, result: DecisionResult) -> DecisionResult:

@@ -13,9 +13,21 @@ that died is taken over at once when it ran on this machine (its worker id,
 ``host:pid:...``, names a process that no longer exists), else once its lease runs out.
 
 No personal data is stored: instead of the recipient's fields the row holds a
-SHA-256 fingerprint of method, identity number, clearing, account, bankgiro, amount
-and payout date (keyed with HMAC when a key is given), so a changed recipient or
-amount can be detected. Error columns hold codes, never messages.
+fingerprint of method, identity number, clearing, account, bankgiro, amount and payout
+date, so a changed recipient or amount can be detected. The fingerprint is an HMAC-SHA256
+keyed with a secret kept apart from the ledger (``splitpayout.ledger_key``): without the
+key, no search over identity numbers can match it. A ``Ledger`` opened without a key
+(tools and tests only: every run opens it through ``ledger_key.open_ledger``) writes plain
+SHA-256 fingerprints and marks them unkeyed. Error columns hold codes, never messages.
+
+Ledgers made before the key (schema 1) migrate when a keyed run opens them: their plain
+fingerprints, which a search over identity numbers could match, are dropped (no key can
+be applied to them without the personal data), and the rows stay for exactly-once by
+reference; a row's keyed fingerprint is written when its payment is planned again. An
+empty fingerprint means "not known": it never counts as a changed payment. The
+``Retention`` task (``forget_personal_traces``) clears the fingerprint and amount of rows
+whose payout date is more than ``RETENTION_DAYS`` past, keeping reference, decision,
+payment number and state, so exactly-once still holds.
 
 The ledger file belongs outside the artifacts folder and survives between runs.
 """
@@ -38,7 +50,7 @@ from pathlib import Path
 from splitpayout.errors import StorageFolder, translated
 from splitpayout.models import PlannedPayment
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # How long a write waits for another process holding the ledger locked.
 BUSY_TIMEOUT_MS = 30_000
 
@@ -65,7 +77,9 @@ CREATE TABLE IF NOT EXISTS payments (
     submissions INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     run_id TEXT,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    payout_date TEXT,
+    fingerprint_keyed INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS payments_by_decision ON payments (decision_id);
 """
@@ -80,6 +94,8 @@ class EntryState(StrEnum):
     FAILED = "failed"  # a technical failure remained after retries; a later run completes it
     REJECTED = "rejected"  # the payout system's validation refused it
     CONFLICT = "conflict"  # the payout system holds the reference with other content
+    # the payout system stored it (payment number) other than entered; never entered again
+    STORED_DIFFERENTLY = "stored_differently"
 
 
 _IN_PROGRESS = (EntryState.CLAIMED.value, EntryState.SUBMITTING.value)
@@ -110,6 +126,7 @@ class LedgerEntry:
     last_error: str | None
     run_id: str | None
     updated_at: str
+    payout_date: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,8 +161,13 @@ class Claim:
 
     @property
     def fingerprint_changed(self) -> bool:
-        """True when the ledger knew the reference with another recipient, amount or date."""
-        return self.previous is not None and self.previous.fingerprint != self.fingerprint
+        """True when the ledger knew the reference with another recipient, amount or date (an
+        empty fingerprint, dropped by migration or retention, is not known to differ)."""
+        return (
+            self.previous is not None
+            and bool(self.previous.fingerprint)
+            and self.previous.fingerprint != self.fingerprint
+        )
 
 
 def worker_alive(worker_id: str) -> bool:
@@ -225,6 +247,7 @@ class Ledger:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._conn.execute(statement)
+            self._upgrade_fingerprints()
             self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return self._conn
 
@@ -256,6 +279,40 @@ class Ledger:
         self.close()
 
     # -- fingerprints ---------------------------------------------------------------------
+
+    def _upgrade_fingerprints(self) -> None:
+        """Inside the opening transaction: give a schema-1 ledger the payout date and keyed mark
+        columns, and, when this ledger has its key, drop every unkeyed fingerprint (a plain
+        SHA-256 of personal data; the rows stay for exactly-once by reference)."""
+        columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(payments)")}
+        if "payout_date" not in columns:
+            self._conn.execute("ALTER TABLE payments ADD COLUMN payout_date TEXT")
+        if "fingerprint_keyed" not in columns:
+            self._conn.execute("ALTER TABLE payments ADD COLUMN fingerprint_keyed INTEGER NOT NULL DEFAULT 0")
+        if self._key is not None:
+            self._conn.execute(
+                "UPDATE payments SET fingerprint = '' WHERE fingerprint_keyed = 0 AND fingerprint != ''"
+            )
+
+    def forget_personal_traces(self, paid_before: dt.date, *, dry_run: bool = False) -> int:
+        """Clear the fingerprint and amount of every finished row whose payout date (for a row
+        from before payout dates were kept: its last update) is before ``paid_before``; reference,
+        decision, payment number and state stay. Returns how many rows had something to clear."""
+        parameters = (paid_before.isoformat(), *_IN_PROGRESS)
+        with self._transaction() as conn:
+            (count,) = conn.execute(
+                "SELECT COUNT(*) FROM payments WHERE COALESCE(payout_date, substr(updated_at, 1, 10)) < ?"
+                " AND state NOT IN (?, ?) AND (fingerprint != '' OR amount_ore != 0)",
+                parameters,
+            ).fetchone()
+            if not dry_run:
+                conn.execute(
+                    "UPDATE payments SET fingerprint = '', amount_ore = 0, fingerprint_keyed = 1"
+                    " WHERE COALESCE(payout_date, substr(updated_at, 1, 10)) < ?"
+                    " AND state NOT IN (?, ?) AND (fingerprint != '' OR amount_ore != 0)",
+                    parameters,
+                )
+        return int(count)
 
     def fingerprint(self, payment: PlannedPayment) -> str:
         """A hex digest of what makes the payment what it is; no personal data can be read back."""
@@ -320,7 +377,8 @@ class Ledger:
             if previous is None:
                 conn.execute(
                     "INSERT INTO payments (reference, decision_id, fingerprint, amount_ore, state,"
-                    " claimed_by, lease_until, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " claimed_by, lease_until, run_id, updated_at, payout_date, fingerprint_keyed)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         payment.reference,
                         payment.decision_id,
@@ -331,6 +389,8 @@ class Ledger:
                         now + lease_seconds,
                         run_id,
                         _now_text(),
+                        payment.payout_date.isoformat(),
+                        int(self._key is not None),
                     ),
                 )
             else:
@@ -341,7 +401,8 @@ class Ledger:
                 )
                 conn.execute(
                     "UPDATE payments SET decision_id = ?, fingerprint = ?, amount_ore = ?, state = ?,"
-                    " claimed_by = ?, lease_until = ?, run_id = ?, updated_at = ? WHERE reference = ?",
+                    " claimed_by = ?, lease_until = ?, run_id = ?, updated_at = ?, payout_date = ?,"
+                    " fingerprint_keyed = ? WHERE reference = ?",
                     (
                         payment.decision_id,
                         fingerprint,
@@ -351,6 +412,8 @@ class Ledger:
                         now + lease_seconds,
                         run_id,
                         _now_text(),
+                        payment.payout_date.isoformat(),
+                        int(self._key is not None),
                         payment.reference,
                     ),
                 )
@@ -390,6 +453,12 @@ class Ledger:
     def mark_conflict(self, reference: str, code: str = "conflict_existing_payment") -> None:
         """The payout system holds the reference with another amount or recipient."""
         self._finish(reference, EntryState.CONFLICT, payment_number=None, error=code)
+
+    def mark_stored_differently(self, reference: str, payment_number: str, fields: tuple[str, ...]) -> None:
+        """The payout system stored the payment under ``payment_number`` other than it was entered
+        (``fields`` names the fields that differ): it is never entered again, nor counted as done."""
+        error = "stored_differently:" + ",".join(fields)
+        self._finish(reference, EntryState.STORED_DIFFERENTLY, payment_number=payment_number, error=error)
 
     def release(self, reference: str, worker_id: str) -> None:
         """Give a claim back without a final state; the next worker may take it at once.
@@ -480,4 +549,5 @@ def _entry(row: sqlite3.Row) -> LedgerEntry:
         last_error=row["last_error"],
         run_id=row["run_id"],
         updated_at=row["updated_at"],
+        payout_date=row["payout_date"],
     )

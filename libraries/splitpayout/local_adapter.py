@@ -16,6 +16,8 @@ from typing import Any
 
 from RPA.Robocorp.WorkItems import FileAdapter
 
+from webcommon.files import open_private
+
 NAME = "splitpayout.local_adapter.AppendingFileAdapter"
 
 
@@ -30,9 +32,9 @@ class AppendingFileAdapter(FileAdapter):  # type: ignore[misc]  # the library ha
         if source != "output":
             super()._save_to_disk(source)
             return
-        with open(self.output_path, "a", encoding="utf-8") as handle:
+        with open_private(self.output_path, "ab") as handle:  # work items: owner-only
             for item in self.outputs[self._written :]:
-                handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+                handle.write((json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8"))
         self._written = len(self.outputs)
 
 

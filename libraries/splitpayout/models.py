@@ -49,6 +49,10 @@ class ReasonCode(StrEnum):
     # The robot's ledger says the payment was registered (with its payment number), but the
     # payout system no longer shows it: a human must look; it is never entered again.
     REGISTERED_NOT_FOUND = "registered_not_found"
+    # The payout system stored the payment, read back from its confirmation, differently from what
+    # the robot entered (``fields`` names the fields, never the values): a human corrects or cancels
+    # it before it is attested; the robot never enters it again.
+    STORED_DIFFERENTLY = "stored_differently"
 
 
 class Reason(BaseModel):
@@ -149,6 +153,9 @@ class DecisionPlan(BaseModel):
     contact: Contact = Contact()  # personal data: only the manual workbook reads it
     # Utbetalningsdatum as the export has it (before moving to a bank day); None when it cannot be read.
     requested_payout_date: dt.date | None = None
+    # Sökande 1's share in hundredths of a percent when the decision is split (5000: 50/50); None
+    # when it is not split or could not be read. Counted by the follow-up, never reported per decision.
+    share1_bp: int | None = None
 
 
 class PaymentStatus(StrEnum):
@@ -159,6 +166,8 @@ class PaymentStatus(StrEnum):
     ALREADY_REGISTERED = "already_registered"  # found in the payout system, entered earlier
     NOT_ENTERED = "not_entered"  # the decision went to manual handling; nothing entered for this one
     FAILED = "failed"  # a technical failure remained after retries; a later run completes it
+    # the payout system holds it (payment number) but not as entered: a human corrects or cancels it
+    STORED_DIFFERENTLY = "stored_differently"
 
 
 class PaymentResult(BaseModel):

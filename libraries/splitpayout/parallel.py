@@ -7,8 +7,10 @@ share of the decisions as work items. The workers share the run's ledger (``STAT
 whose claims let one worker at a time work on a reference, so each worker searches the
 payout system once for what it already holds instead of before every decision.
 
-The workers' inputs hold personal data (the plans), so they are written in the state
-directory, not among the artifacts, and removed when the run ends. Each worker leaves its
+The workers' inputs and outputs are work items like Control Room's, their personal part
+sealed (``splitpayout.workitems``) with a key made for the run, which the workers get in their
+environment only; the files are written owner-only in the state directory, not among the
+artifacts, and removed when the run ends. Each worker leaves its
 own ``log.html`` and ``run.jsonl`` in ``<artifacts>/workers/w<N>/``; the run's own log has
 one entry per decision, as a single-worker run's has. A decision no worker reported on (a
 worker that crashed, say) ends ``failed``: the next run looks its references up first.
@@ -24,23 +26,27 @@ import sys
 import time
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from splitpayout.config import child_environment
 from splitpayout.errors import StorageError
 from splitpayout.job import SplitPayoutJob, dry_run_result
-from splitpayout.ledger import Ledger
+from splitpayout.ledger_key import open_ledger
 from splitpayout.local_adapter import NAME as APPENDING_ADAPTER
 from splitpayout.local_adapter import read_output_lines
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome
+from splitpayout.sealing import KEY_FILE_VARIABLE, KEYS_VARIABLE, Sealer
 from splitpayout.work_queue import batch_of
 from splitpayout.workitems import (
-    DecisionItem,
     ResultItem,
     WorkItemError,
     file_adapter_env,
     first_stop,
     not_attempted,
     result_item,
+    seal_decision,
 )
+from webcommon.files import open_private, private_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS_FOLDER = "workers"
@@ -57,9 +63,11 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
     settings = job.settings
     count = max(1, min(workers, job.planned))
     work = (settings.state_dir / WORKERS_FOLDER / job.run_id).resolve()  # workers run from ROOT
-    batch = batch_of(job)
+    key = Fernet.generate_key()  # this run's own: its work items never leave the machine
+    sealer = Sealer([key])
+    batch = batch_of(job, sealer)
     try:
-        ledger = Ledger(settings.ledger_path)
+        ledger = open_ledger(settings.ledger_path)
         ledger.start_run(
             job.run_id, mode=job.mode, source_name=job.source_name, source_sha256=job.source_sha256
         )
@@ -75,14 +83,14 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
         planned = 0
         for position, plan in enumerate(job.iter_plans(), start=1):
             if plan.outcome is Outcome.PLANNED:
-                item = DecisionItem(batch=batch, position=position, plan=plan)
+                item = seal_decision(sealer, batch, position, plan)
                 shares[planned % count].append({"payload": item.model_dump(mode="json")})
                 planned += 1
         for number, items in enumerate(shares, start=1):
-            folder = work / worker_name(number)
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "input.json").write_text(json.dumps(items), encoding="utf-8")
-            processes.append((number, _start_worker(job, number, folder), folder / "output.jsonl"))
+            folder = private_dir(work / worker_name(number))
+            with open_private(folder / "input.json", "wb") as handle:
+                handle.write(json.dumps(items).encode("utf-8"))
+            processes.append((number, _start_worker(job, number, folder, key), folder / "output.jsonl"))
         del shares
         _wait(job, processes, total=planned, poll_seconds=poll_seconds)
         for number, process, output in processes:
@@ -129,7 +137,7 @@ def _result_for(plan: DecisionPlan, position: int, results: dict[int, ResultItem
     return item.result
 
 
-def _start_worker(job: SplitPayoutJob, number: int, folder: Path) -> subprocess.Popen[bytes]:
+def _start_worker(job: SplitPayoutJob, number: int, folder: Path, key: bytes) -> subprocess.Popen[bytes]:
     artifacts = job.settings.artifacts_dir / WORKERS_FOLDER / worker_name(number)
     artifacts.mkdir(parents=True, exist_ok=True)
     env = child_environment(
@@ -141,8 +149,9 @@ def _start_worker(job: SplitPayoutJob, number: int, folder: Path) -> subprocess.
             "LOOK_UP_EACH_PAYMENT": "false",
             "WORKERS": "1",
             "RUN_STARTED_BY": f"worker {worker_name(number)} of run {job.run_id}",
+            KEYS_VARIABLE: key.decode("ascii"),
         },
-        without=("DECISIONS_FILE",),
+        without=("DECISIONS_FILE", KEY_FILE_VARIABLE),
     )
     console = (artifacts / "console.txt").open("wb")
     try:

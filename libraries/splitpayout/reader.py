@@ -93,6 +93,7 @@ ALL_COLUMNS: tuple[str, ...] = (
     CASE_WORKER,
 )
 REQUIRED_COLUMNS: tuple[str, ...] = (DECISION, PAYOUT_DATE, AMOUNT, SPLIT, A1_ID, A1_NAME)
+ACCOUNT_COLUMNS: tuple[str, ...] = (A1_CLEARING, A1_ACCOUNT, A2_CLEARING, A2_ACCOUNT)
 # Columns whose number cells mean something else under a percent format.
 NUMBER_FORMAT_COLUMNS: frozenset[str] = frozenset({SHARE})
 HEADER_SEARCH_ROWS = 10
@@ -467,7 +468,43 @@ def _header_from(keys: dict[int, str | None], file_name: str, sheet: str, row_nu
             f"{', '.join(missing)}.",
             missing,
         )
+    incomplete = incomplete_groups(columns)
+    if incomplete:
+        raise ExportFileError(
+            "missing_columns",
+            f"The export file {file_name} has only part of a group of columns that belong together in its "
+            f"header row (row {row_number}); it lacks: {', '.join(incomplete)}.",
+            incomplete,
+        )
     return ExportHeader(file_name=file_name, sheet=sheet, row_number=row_number, columns=columns)
+
+
+def incomplete_groups(columns: Collection[str]) -> tuple[str, ...]:
+    """The columns missing from a group the header has only part of (docs/rules.md §1).
+
+    Sökande 2's identity number and name come together. Account columns are optional, but an
+    export that has any has clearing and account number for every applicant it names: one
+    without the other would send every decision to manual handling for an empty account.
+    """
+    missing: list[str] = []
+    second = (A2_ID, A2_NAME)
+    if any(name in columns for name in second):
+        missing.extend(name for name in second if name not in columns)
+    if any(name in columns for name in ACCOUNT_COLUMNS):
+        for applicant in APPLICANTS:
+            if any(name in columns for name in applicant.all):
+                pair = (applicant.clearing, applicant.account)
+                missing.extend(name for name in pair if name not in columns)
+    return tuple(dict.fromkeys(missing))
+
+
+def missing_for_split(header: ExportHeader) -> tuple[str, ...]:
+    """The columns a split decision needs that the header lacks: Sökande 2's identity number and
+    name, and, with no account column at all, the account columns (both partners' own accounts)."""
+    missing = [name for name in (A2_ID, A2_NAME) if name not in header.columns]
+    if not any(name in header.columns for name in ACCOUNT_COLUMNS):
+        missing.extend(ACCOUNT_COLUMNS)
+    return tuple(missing)
 
 
 def read_header(path: StrPath, *, max_decisions: int = DEFAULT_MAX_DECISIONS) -> ExportHeader:

@@ -11,10 +11,17 @@ running needs:
 * decisions another run is working on at the same time, checked again once it is done;
 * a second pass for decisions that ended ``failed`` for technical reasons: after a pause,
   with a fresh log-in, each is tried once more before it is reported ``failed``;
-* stopping cleanly when the payout system is down (the engine's circuit breaker) or refuses
-  the robot's credentials, or when the robot's own storage fails (``StorageError``: the ledger,
-  the run's log, checked before each decision): what is left is reported ``failed`` (not
-  attempted), the decision the storage failed in ``failed`` as far as it got.
+* checking the payment form once, at the first log-in, before the first payment: a form that
+  lacks an element the robot needs or asks for a field it does not know stops the run;
+* stopping cleanly when the payout system is down (the engine's circuit breaker), refuses
+  the robot's credentials or has changed under the robot (a new release, docs/rules.md §4.9),
+  or when the robot's own storage fails (``StorageError``: the ledger, the run's log, checked
+  before each decision): what is left is reported ``failed`` (not attempted), the decision the
+  storage failed in ``failed`` as far as it got;
+* with ``deferred``, holding back decisions the payout system refused until the next decision
+  goes through: when the refusals turn out to be a changed application (the same field refused
+  decision after decision), they end ``failed`` for a later run instead of going to the case
+  workers.
 
 ``deferred=True`` (a run over a whole export) keeps the waits and the second pass for the
 end, so one slow decision does not hold up the rest; ``deferred=False`` (a consumer, whose
@@ -30,11 +37,12 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from splitpayout.errors import StorageError
-from splitpayout.gateway import ApplicationError, LoginRefusedError, PayoutGateway
+from splitpayout.gateway import ApplicationError, LoginRefusedError, PayoutGateway, PayoutSystemChanged
 from splitpayout.ledger import Ledger
-from splitpayout.models import DecisionPlan, DecisionResult, Outcome
+from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
 from splitpayout.narration import Say
 from splitpayout.registration import DecisionInterrupted, PayoutSystemUnavailable, RegistrationEngine
+from splitpayout.registration.changes import form_change
 from splitpayout.runlog import RunLog
 from splitpayout.stops import RunStop, StopCode
 
@@ -93,6 +101,7 @@ class RegistrationLoop(Generic[Key]):
         deferred: bool,
         payout_dates: Callable[[Key], tuple[dt.date, dt.date] | None] | None = None,
         total: int | None = None,
+        ignored_fields: Iterable[str] = (),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._gateway = gateway
@@ -109,6 +118,10 @@ class RegistrationLoop(Generic[Key]):
         self._total = total
         self._sleep = sleep
         self._logged_in = False
+        self._ignored_fields = tuple(ignored_fields)
+        self._form_checked = False
+        # Decisions refused by the payout system, held back while the refusals may be a changed application.
+        self._refused: list[tuple[Key, DecisionPlan, DecisionResult]] = []
         self.outcome = LoopOutcome()
 
     @property
@@ -141,6 +154,7 @@ class RegistrationLoop(Generic[Key]):
                     self._finish(key, plan, result, on_result)
             if later:
                 self._again_at_the_end(later, on_result)
+            self._release_refused(on_result)
         finally:
             if self._logged_in:
                 self._gateway.log_out()
@@ -167,13 +181,20 @@ class RegistrationLoop(Generic[Key]):
             return self._engine.not_attempted(plan)
         try:
             self._ensure_logged_in(key)
-            return self._engine.process(plan)
-        except (PayoutSystemUnavailable, LoginRefusedError) as error:
+            result = self._engine.process(plan)
+        except (PayoutSystemUnavailable, LoginRefusedError, PayoutSystemChanged) as error:
             self._stop(error)
             return self._engine.not_attempted(plan)
         except DecisionInterrupted as interrupted:
             self._stop_on_storage(interrupted.cause)
             return interrupted.result
+        self._stop_if_changed()
+        return result
+
+    def _stop_if_changed(self) -> None:
+        """The engine found the payout system changed while entering a decision: stop at once."""
+        if self._engine.changed is not None and not self.stopped:
+            self._stop(self._engine.changed)
 
     def _worth_another_look(self, plan: DecisionPlan, result: DecisionResult) -> bool:
         held = plan.decision_id in self._engine.held_elsewhere
@@ -234,13 +255,15 @@ class RegistrationLoop(Generic[Key]):
             return earlier
         try:
             self._ensure_logged_in(None)
-            return self._engine.process(plan)
-        except (PayoutSystemUnavailable, LoginRefusedError) as error:
+            result = self._engine.process(plan)
+        except (PayoutSystemUnavailable, LoginRefusedError, PayoutSystemChanged) as error:
             self._stop(error)
             return earlier
         except DecisionInterrupted as interrupted:
             self._stop_on_storage(interrupted.cause)
             return interrupted.result
+        self._stop_if_changed()
+        return result
 
     def _pause_before_second_pass(self, count: int) -> None:
         pause = self._backoff * SECOND_PASS_PAUSE_FACTOR
@@ -254,6 +277,32 @@ class RegistrationLoop(Generic[Key]):
         self._logged_in = False
 
     def _finish(
+        self,
+        key: Key,
+        plan: DecisionPlan,
+        result: DecisionResult,
+        on_result: Callable[[Key, DecisionPlan, DecisionResult], None],
+    ) -> None:
+        # A consumer releases each work item before it takes the next: it cannot hold one back.
+        if self._deferred and _refused_only(result) and not self.stopped:
+            self._refused.append((key, plan, result))
+            return
+        self._release_refused(on_result)
+        self._deliver(key, plan, result, on_result)
+
+    def _release_refused(self, on_result: Callable[[Key, DecisionPlan, DecisionResult], None]) -> None:
+        """The refused decisions held back: the case workers' (``manual``), unless the run stopped
+        because the payout system has changed: then nothing goes to them, and a later run enters
+        the decisions once the robot is adapted (``failed``)."""
+        held, self._refused = self._refused, []
+        changed = self.outcome.stop is not None and self.outcome.stop.changed_application
+        for key, plan, result in held:
+            if changed:
+                self._log.event("refusal_not_the_decisions", decision_id=plan.decision_id, outcome="failed")
+                result = _failed_instead(result)
+            self._deliver(key, plan, result, on_result)
+
+    def _deliver(
         self,
         key: Key,
         plan: DecisionPlan,
@@ -279,6 +328,7 @@ class RegistrationLoop(Generic[Key]):
             try:
                 self._gateway.log_in()
                 self._log.event("logged_in", step="log_in", attempt=attempt)
+                self._check_form()
                 break
             except ApplicationError as error:
                 self._log.warning("log_in_failed", step="log_in", kind=error.kind, attempt=attempt)
@@ -291,8 +341,24 @@ class RegistrationLoop(Generic[Key]):
         if dates is not None:
             self._engine.prefetch_dates(*dates)
 
+    def _check_form(self) -> None:
+        """Once per loop, before the first payment: the payment form is the one the robot knows."""
+        if self._form_checked:
+            return
+        change = form_change(self._gateway.inspect_payment_form(), self._ignored_fields)
+        self._form_checked = True
+        self._log.event("payment_form_checked", step="check_form", outcome="changed" if change else "ok")
+        if change is not None:
+            raise change
+
     def _stop(self, error: Exception) -> None:
-        if isinstance(error, LoginRefusedError):
+        if isinstance(error, PayoutSystemChanged):
+            stop = error.stop
+            self._announce(
+                f"STOPPED: the payout system has changed ({error.detail}). Nothing more is entered;"
+                " adapt the robot (resources/payout_system.resource) before the next run"
+            )
+        elif isinstance(error, LoginRefusedError):
             stop = RunStop(StopCode.LOGIN_REFUSED, str(error))
             self._announce(f"STOPPED: {error}; check the robot's credentials. Nothing more is entered")
         else:
@@ -311,3 +377,17 @@ class RegistrationLoop(Generic[Key]):
         self._announce(f"STOPPED: {stop.detail}. Nothing more is entered; a later run completes the rest")
         self.outcome.stop = stop
         self._log.warning("run_stopped", step="register", code=stop.code.value, error=stop.detail)
+
+
+def _refused_only(result: DecisionResult) -> bool:
+    """A decision in manual handling only because the payout system refused a field."""
+    codes = {reason.code for reason in result.reasons}
+    return result.outcome is Outcome.MANUAL and codes == {ReasonCode.REJECTED_BY_PAYOUT_SYSTEM}
+
+
+def _failed_instead(result: DecisionResult) -> DecisionResult:
+    """A refused decision reported ``failed``: what was registered stays, the rest is for a later run."""
+    done = (PaymentStatus.REGISTERED, PaymentStatus.ALREADY_REGISTERED)
+    failed = {"status": PaymentStatus.FAILED}
+    payments = tuple(p if p.status in done else p.model_copy(update=failed) for p in result.payments)
+    return result.model_copy(update={"outcome": Outcome.FAILED, "reasons": (), "payments": payments})

@@ -21,7 +21,7 @@ from splitpayout.config.names import MANUAL_WORKBOOK_FILE as MANUAL_WORKBOOK_FIL
 from splitpayout.config.names import SUMMARY_FILE as SUMMARY_FILE
 from splitpayout.errors import StorageFolder, translated
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
-from splitpayout.workbook import DATE, KRONOR, Column, Sheet, local_time_text, write_workbook
+from splitpayout.workbook import DATE, INTEGER, KRONOR, Column, Sheet, local_time_text, write_workbook
 from swedish_rules import format_identity, previous_bank_day
 
 try:
@@ -87,14 +87,42 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
         "raden (makulerad, ändrad eller flyttad). Roboten registrerar den aldrig igen: registrera den "
         "manuellt bara om den inte finns.",
     ),
+    ReasonCode.STORED_DIFFERENTLY: (
+        "Utbetalningssystemet sparade utbetalningen annorlunda än roboten angav (se fälten)",
+        "Jämför utbetalningen (U-numret i raden) med beslutet och rätta eller makulera utbetalningen i "
+        "utbetalningssystemet innan den attesteras. Roboten registrerar den aldrig igen.",
+    ),
 }
+# The payout system's form fields (splitpayout.contract) as a reason names them, in Swedish: the one
+# table every page, workbook and report uses. Export columns are Swedish already and kept as named.
+FIELD_LABELS: dict[str, str] = {
+    "personnummer": "Personnummer",
+    "name": "Namn",
+    "method": "Betalningssätt",
+    "clearing": "Clearingnummer",
+    "account": "Kontonummer",
+    "bankgiro": "Bankgironummer",
+    "ocr": "OCR-nummer",
+    "amount": "Belopp",
+    "payout_date": "Utbetalningsdag",
+    "reference": "Referens",
+    "message": "Meddelande",
+}
+
+
+def field_label(name: str) -> str:
+    """A field or column as a person reads it, in Swedish."""
+    return FIELD_LABELS.get(name, name)
+
+
 FAILED_TEXT = (
     "Tekniskt fel i utbetalningssystemet",
     "Ingen åtgärd behövs: utbetalningen slutförs när roboten körs igen. Kontakta driften om felet kvarstår.",
 )
 
 
-_REGISTERED = (PaymentStatus.REGISTERED, PaymentStatus.ALREADY_REGISTERED)
+# What the payout system holds; a payment stored differently is held too (until a human corrects it).
+_REGISTERED = (PaymentStatus.REGISTERED, PaymentStatus.ALREADY_REGISTERED, PaymentStatus.STORED_DIFFERENTLY)
 
 
 @dataclass
@@ -231,10 +259,10 @@ MANUAL_COLUMNS = (
     Column("Personnummer sökande 2", 15),
     Column("Status", 11),
     Column("Orsak", 24),
-    Column("Felaktiga fält", 15),
+    Column("Felaktiga fält", 26),
     Column("Utbetalningsnummer", 21),
     Column("Vad du behöver göra", 38),
-    Column("Rad i exporten", 9),
+    Column("Rad i exporten", 9, INTEGER),
 )
 # Sheets of their own for at most this many case workers (beyond that: the one sheet for all).
 MAX_CASE_WORKER_SHEETS = 100
@@ -243,7 +271,9 @@ STATUS_TEXT = {Outcome.MANUAL: "Manuell hantering", Outcome.FAILED: "Tekniskt fe
 
 
 def needs_a_human(result: DecisionResult) -> bool:
-    return result.outcome in (Outcome.MANUAL, Outcome.FAILED)
+    """A decision a case worker must handle. A technical failure is not one: the next run completes it
+    (the operators are told), so it is never in the case workers' list or workbook."""
+    return result.outcome is Outcome.MANUAL
 
 
 def identity_text(value: str) -> str:
@@ -267,7 +297,9 @@ def manual_rows(plan: DecisionPlan, result: DecisionResult) -> list[tuple[object
     status = STATUS_TEXT.get(result.outcome, "")
     if plan.protected:
         reason, todo = REASON_TEXT[ReasonCode.PROTECTED_IDENTITY]
-        return [("", plan.decision_id, None, None, "", "", "", "", status, reason, "", "", todo, "")]
+        # Its case worker sees it by number only (their sheet and filter), nothing of the household.
+        worker = plan.case_worker or ""
+        return [(worker, plan.decision_id, None, None, "", "", "", "", status, reason, "", "", todo, "")]
     contact = plan.contact
     numbers = ", ".join(p.payment_number for p in result.payments if p.payment_number)
     base = (
@@ -281,7 +313,9 @@ def manual_rows(plan: DecisionPlan, result: DecisionResult) -> list[tuple[object
         identity_text(contact.applicant2_personnummer),
         status,
     )
-    rows_text = ", ".join(str(n) for n in plan.row_numbers)
+    rows_text: object = ", ".join(str(n) for n in plan.row_numbers)
+    if len(plan.row_numbers) == 1:
+        rows_text = plan.row_numbers[0]  # a number, as the spreadsheet program counts rows
     held = [p for p in result.payments if p.status in _REGISTERED]
     already = ""
     if held:
@@ -292,7 +326,8 @@ def manual_rows(plan: DecisionPlan, result: DecisionResult) -> list[tuple[object
     rows: list[tuple[object, ...]] = []
     for found in result.reasons:
         text, todo = reason_text(found.code)
-        rows.append((*base, text, ", ".join(found.fields), numbers, todo + already, rows_text))
+        fields = ", ".join(field_label(name) for name in found.fields)
+        rows.append((*base, text, fields, numbers, todo + already, rows_text))
     return rows
 
 

@@ -5,8 +5,9 @@ What goes, for runs and files older than the period:
 
 - the case workers' workbooks (every ``.xlsx``) in each run folder of ``RUNS_DIR`` (previews
   and real runs, scheduled or from the console), and in the run folders named by
-  ``RETENTION_RUN_FOLDERS``; the run's operator record (``summary.json``, ``log.html``,
-  ``run.json``, ``run.jsonl``, ``output.xml``, ``report.html``) stays, and the folder gets
+  ``RETENTION_RUN_FOLDERS``; the run's operator record (``summary.json``, ``statistics.json``
+  with the follow-up's aggregates, ``log.html``, ``run.json``, ``run.jsonl``, ``output.xml``,
+  ``report.html``) stays, and the folder gets
   ``retention.json`` saying what went and when;
 - the exports in the inbox archive (``ARCHIVE_DIR``) and the rejected folder (``REJECTED_DIR``)
   with their notes;
@@ -16,11 +17,14 @@ What goes, for runs and files older than the period:
   reconciliation compares with (``CONSOLE_DATA_DIR/avstamning-underlag``; a hard link keeps
   the data after the upload itself went) and, in its database, the uploads' file names.
 
-The payment ledger (references and fingerprints, no names) and the inbox's record of
-checksums stay. A run's age is its finish time (``run.json``); a file without a run is
-aged by its modification time. ``RETENTION_DRY_RUN=true`` lists what would go and
-removes nothing. The report (``retention.json``) holds counts and run folder names, never
-a file name of an export, which could hold a name.
+In the payment ledger (``STATE_DIR/ledger.sqlite3``), the rows of payments whose payout date
+is more than the period past lose their fingerprint and amount (derived from a person's
+data); reference, decision, payment number and state stay, so a payment is still entered
+exactly once. The inbox's record of checksums stays. A run's age is its finish time
+(``run.json``); a file without a run is aged by its modification time.
+``RETENTION_DRY_RUN=true`` lists what would go and removes nothing. The report
+(``retention.json``) holds counts and run folder names, never a file name of an export,
+which could hold a name.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from typing import Any
 
 from splitpayout.config import RetentionSettings, SettingsError
 from splitpayout.config.names import RECONCILE_SOURCES_FOLDER
+from splitpayout.ledger import Ledger
 from splitpayout.notify.outbox import STATES as OUTBOX_STATES
 from splitpayout.runs import RUN_RECORD_FILE
 
@@ -56,7 +61,8 @@ OUTBOX = "outbox_messages"
 UPLOADS = "console_uploads"
 SOURCES = "reconcile_sources"
 DATABASE = "console_upload_records"
-CATEGORIES = (WORKBOOKS, ARCHIVED, REJECTED, WORK_ITEMS, OUTBOX, UPLOADS, SOURCES, DATABASE)
+LEDGER = "ledger_fingerprints"
+CATEGORIES = (WORKBOOKS, ARCHIVED, REJECTED, WORK_ITEMS, OUTBOX, UPLOADS, SOURCES, DATABASE, LEDGER)
 REMOVED_NAME = "(gallrad)"
 
 
@@ -320,6 +326,21 @@ def scrub_console_database(settings: RetentionSettings, cutoff: dt.datetime, rep
     report.removed[DATABASE] += int(count)
 
 
+def scrub_ledger(settings: RetentionSettings, cutoff: dt.datetime, report: RetentionReport) -> None:
+    """Clear the fingerprints and amounts of ledger rows paid before ``cutoff`` (no key needed)."""
+    path = settings.ledger_path
+    if not path.is_file():
+        return
+    try:
+        with Ledger(path) as ledger:
+            count = ledger.forget_personal_traces(cutoff.date(), dry_run=report.dry_run)
+    except sqlite3.Error as error:
+        report.failed[LEDGER] += 1
+        report.errors.append({"category": LEDGER, "run": "", "error": type(error).__name__})
+        return
+    report.removed[LEDGER] += count
+
+
 def run_retention(settings: RetentionSettings, now: dt.datetime | None = None) -> RetentionReport:
     """Find and remove (or, in a dry run, list) everything whose retention period is over."""
     now = now or dt.datetime.now(dt.UTC)
@@ -327,6 +348,7 @@ def run_retention(settings: RetentionSettings, now: dt.datetime | None = None) -
     report = RetentionReport(dry_run=settings.dry_run, days=settings.days, cutoff=cutoff)
     remove_due(find_due(settings, now), report, now)
     scrub_console_database(settings, cutoff, report)
+    scrub_ledger(settings, cutoff, report)
     return report
 
 

@@ -3,8 +3,9 @@
 Every line carries the run id and, where it applies, the decision id, payment
 reference, step, duration and outcome, so it correlates with ``log.html``. A
 masking processor is the last safety net: anything that looks like an identity
-number or a bank account number is replaced before the line is written. Callers
-must still never pass personal data.
+number or a bank account number is replaced before the line is written, and so is
+every control character of any value (``narration.clean``), whatever its source.
+Callers must still never pass personal data.
 
 A line that cannot be written (the artifacts folder is full, read-only or gone) does not
 raise where it is logged, in the middle of a payment: the first failure is kept as
@@ -23,6 +24,7 @@ from typing import Any, TextIO
 import structlog
 
 from splitpayout.errors import StorageError, StorageFolder, storage_error, translated
+from splitpayout.narration import clean
 
 # 10 or 12 digits with an optional -/+ separator before the last four (identity numbers),
 # and any run of 8 or more digits (account numbers, some identity formats).
@@ -40,7 +42,7 @@ def mask_text(text: str) -> str:
 
 def _mask_value(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_text(value)
+        return clean(mask_text(value))
     if isinstance(value, dict):
         return {key: _mask_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -52,6 +54,7 @@ def mask_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) ->
     """structlog processor: mask every string value, whatever its key."""
     for key, value in list(event_dict.items()):
         if key in _OWN_KEYS:
+            event_dict[key] = clean(value) if isinstance(value, str) else value
             continue
         event_dict[key] = _mask_value(value)
     return event_dict

@@ -53,6 +53,7 @@ TASKS = {
     "consume_work_items": "consume_work_items.robot",
     "report_work_items": "report_work_items.robot",
     "retention": "retention.robot",
+    "follow_up": "follow_up.robot",
 }
 
 

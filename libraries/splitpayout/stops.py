@@ -5,6 +5,10 @@ credentials were refused, ...). It travels from where it is found (the registrat
 everything that reports the run: ``summary.json`` (``stop``: code, Swedish sentence, English
 detail), ``run.jsonl``, ``log.html``, the console and the operators' e-mail. The detail names what
 was found (an element, a field, a count) and never a value from the export or the payout system.
+
+The stops of a changed payout system (a new release: docs/rules.md §4.9) name what changed in the
+Swedish sentence too: the ``subject`` is the element, field or page by its name in the form or the
+page, never a value.
 """
 
 from __future__ import annotations
@@ -33,6 +37,25 @@ class StopCode(StrEnum):
 
     PAYOUT_SYSTEM_DOWN = "payout_system_down"
     LOGIN_REFUSED = "login_refused"
+    # The payout system has changed under the robot (a new release): docs/rules.md §4.9.
+    ELEMENT_MISSING = "payout_system_element_missing"
+    UNKNOWN_FIELD = "payout_system_unknown_field"
+    STORED_DIFFERENTLY = "payout_system_stored_differently"
+    PAGE_FLOW_CHANGED = "payout_system_page_flow_changed"
+    FIELD_REFUSED = "payout_system_refuses_field"
+
+
+#: Every stop that means the payout system has changed: the robot must be adapted before it runs again.
+CHANGED_APPLICATION = frozenset(
+    {
+        StopCode.ELEMENT_MISSING,
+        StopCode.UNKNOWN_FIELD,
+        StopCode.STORED_DIFFERENTLY,
+        StopCode.PAGE_FLOW_CHANGED,
+        StopCode.FIELD_REFUSED,
+    }
+)
+_NOTHING_MORE = " Roboten har stoppat; inga fler utbetalningar har registrerats."
 
 
 # The end of every storage sentence: nothing is lost, and the next run completes the rest.
@@ -74,24 +97,52 @@ STOP_TEXT: dict[StopCode, str] = {
         "Utbetalningssystemet nekade robotens inloggning. Roboten har stoppat; kontrollera robotens"
         " användaruppgifter."
     ),
+    StopCode.ELEMENT_MISSING: "Utbetalningssystemet har ändrats: {subject} saknas på sidan." + _NOTHING_MORE,
+    StopCode.UNKNOWN_FIELD: (
+        "Utbetalningssystemet har ändrats: formuläret har fältet {subject}, som roboten inte känner till."
+        + _NOTHING_MORE
+    ),
+    StopCode.STORED_DIFFERENTLY: (
+        "Utbetalningssystemet har ändrats: {subject} sparades annorlunda än det angavs."
+        + _NOTHING_MORE
+        + " Utbetalningen som sparades fel ska rättas eller makuleras innan den attesteras."
+    ),
+    StopCode.PAGE_FLOW_CHANGED: (
+        "Utbetalningssystemet har ändrats: efter Registrera visades {subject}, som roboten inte känner till."
+        + _NOTHING_MORE
+    ),
+    StopCode.FIELD_REFUSED: (
+        "Utbetalningssystemet har ändrats: det nekar fältet {subject} för uppgifter som roboten redan"
+        " kontrollerat." + _NOTHING_MORE
+    ),
 }
 
 
 @dataclass(frozen=True)
 class RunStop:
-    """One stop: its code and the technical detail (English, no personal data, no values)."""
+    """One stop: its code, the technical detail (English, no personal data, no values) and, for a
+    changed payout system, the ``subject`` its sentence names (an element, a field, a page)."""
 
     code: StopCode
     detail: str
+    subject: str = ""
 
     @property
     def sentence(self) -> str:
         """The Swedish sentence for the operators."""
-        return STOP_TEXT[self.code]
+        return STOP_TEXT[self.code].replace("{subject}", self.subject or "ett element")
+
+    @property
+    def changed_application(self) -> bool:
+        """True when the payout system has changed under the robot (a new release)."""
+        return self.code in CHANGED_APPLICATION
 
     def as_dict(self) -> dict[str, Any]:
         """As ``summary.json`` and ``run.json`` hold it."""
-        return {"code": self.code.value, "message_sv": self.sentence, "detail": self.detail}
+        document = {"code": self.code.value, "message_sv": self.sentence, "detail": self.detail}
+        if self.subject:
+            document["subject"] = self.subject
+        return document
 
     @classmethod
     def from_dict(cls, data: object) -> RunStop | None:
@@ -99,6 +150,16 @@ class RunStop:
         if not isinstance(data, dict):
             return None
         try:
-            return cls(StopCode(str(data.get("code"))), str(data.get("detail", "")))
+            return cls(
+                StopCode(str(data.get("code"))), str(data.get("detail", "")), str(data.get("subject") or "")
+            )
         except ValueError:
             return None
+
+
+def fields_subject(names: tuple[str, ...] | list[str], *, kind: str = "fältet") -> str:
+    """The Swedish subject naming form fields: ``fältet amount``, ``fälten amount, payout_date``."""
+    if len(names) == 1:
+        return f"{kind} {names[0]}"
+    plural = "fälten" if kind == "fältet" else kind
+    return f"{plural} {', '.join(names)}"

@@ -14,58 +14,98 @@ from pathlib import Path
 from splitpayout.errors import ExportFileError, StorageError
 from splitpayout.gateway import PayoutGateway
 from splitpayout.job import SplitPayoutJob, dry_run_result
-from splitpayout.ledger import Ledger
+from splitpayout.ledger_key import open_ledger
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome
 from splitpayout.registration_loop import RegistrationLoop
+from splitpayout.sealing import SEALED_SUFFIX, Sealer, WorkItemKeyError, open_file
 from splitpayout.workitems import (
+    MESSAGE_LIMIT,
     Batch,
     DecisionItem,
     Release,
     ResultItem,
     WorkItemError,
     WorkItemQueue,
+    check_key,
     decision_item,
     first_stop,
+    key_check,
     not_attempted,
+    open_decision,
+    open_result,
     release_for,
     result_item,
+    seal_decision,
+    seal_result,
 )
+
+EXPORT_SUFFIXES = (".xlsx", ".xlsm")
 
 
 class WorkQueueError(RuntimeError):
     """A work-item step cannot go on (no export, results of several exports, ...): says what to do."""
 
+    def __init__(self, message: str, code: str = "no_export") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def key_release(error: WorkItemKeyError) -> Release:
+    """An input the robot's keys cannot open goes back: ``FAILED`` ``APPLICATION``, to be retried
+    once the key is right (nothing of it was entered)."""
+    return Release("FAILED", "APPLICATION", error.code, f"{error}. {error.plain}"[:MESSAGE_LIMIT])
+
+
+def give_back(queue: WorkItemQueue, error: WorkItemKeyError) -> None:
+    """Without a usable key: release the next input ``FAILED`` ``APPLICATION`` and take no other."""
+    if queue.next_input() is not None:
+        queue.release(key_release(error))
+
 
 # -- producer -------------------------------------------------------------------------------
 
 
-def export_from_input(queue: WorkItemQueue, folder: Path, fallback: Path | None) -> Path:
+def export_from_input(queue: WorkItemQueue, folder: Path, fallback: Path | None, sealer: Sealer) -> Path:
     """Reserve the producer's input work item and return the export it carries.
 
-    The export is the one ``.xlsx`` file attached to the item (saved in ``folder``: it holds
-    personal data, so ``folder`` is in the state directory, not among the artifacts). An
-    item with no file falls back to ``DECISIONS_FILE`` (``fallback``), for local runs.
+    The export is the one sealed export attached to the item (``beslut.xlsx.sealed``, see
+    ``splitpayout.sealing``), opened in ``folder``: it holds personal data, so ``folder`` is in
+    the state directory, not among the artifacts. An item with no file takes the export from
+    the municipality's own storage: ``DECISIONS_FILE`` (``fallback``). An export attached in
+    clear text is refused: Control Room is no place for it.
     """
     payload = queue.next_input()
     if payload is None:
         raise WorkQueueError("no input work item: the producer is started with one, carrying the export")
-    names = [name for name in queue.input_files() if name.lower().endswith((".xlsx", ".xlsm"))]
-    if len(names) > 1:
+    files = queue.input_files()
+    sealed_suffixes = tuple(suffix + SEALED_SUFFIX for suffix in EXPORT_SUFFIXES)
+    sealed = [name for name in files if name.lower().endswith(sealed_suffixes)]
+    if [name for name in files if name.lower().endswith(EXPORT_SUFFIXES)]:
         raise WorkQueueError(
-            f"the input work item carries {len(names)} spreadsheets; attach exactly one export per run"
+            "the input work item carries the export in clear text, which Control Room must never hold:"
+            " attach it sealed (python -m splitpayout.sealing seal EXPORT) or set DECISIONS_FILE",
+            "not_sealed",
         )
-    if names:
-        return queue.download(names[0], folder)
+    if len(sealed) > 1:
+        raise WorkQueueError(
+            f"the input work item carries {len(sealed)} exports; attach exactly one export per run"
+        )
+    if sealed:
+        download = queue.download(sealed[0], folder)
+        try:
+            return open_file(sealer, download, download.with_name(download.name[: -len(SEALED_SUFFIX)]))
+        finally:
+            download.unlink(missing_ok=True)
     if fallback is not None:
         return fallback
-    others = queue.input_files()
-    found = f" (it carries {', '.join(others)})" if others else ""
+    found = f" (it carries {', '.join(files)})" if files else ""
     raise WorkQueueError(
-        f"the input work item carries no .xlsx export{found}: attach the case-management system's export"
+        f"the input work item carries no sealed .xlsx export{found}: attach the case-management system's"
+        " export, sealed"
     )
 
 
-def batch_of(job: SplitPayoutJob) -> Batch:
+def batch_of(job: SplitPayoutJob, sealer: Sealer) -> Batch:
     """What every work item of a planned export says of it."""
     first, last = job.payout_dates or (None, None)
     return Batch(
@@ -76,15 +116,16 @@ def batch_of(job: SplitPayoutJob) -> Batch:
         run_date=job.settings.run_date,
         first_payout_date=first,
         last_payout_date=last,
+        key_check=key_check(sealer, job.run_id),
     )
 
 
-def produce(job: SplitPayoutJob, queue: WorkItemQueue) -> int:
+def produce(job: SplitPayoutJob, queue: WorkItemQueue, sealer: Sealer) -> int:
     """One output work item per planned or manual decision of the job's plan; returns how many."""
-    batch = batch_of(job)
+    batch = batch_of(job, sealer)
     created = 0
     for position, plan in enumerate(job.iter_plans(), start=1):
-        queue.create_output(DecisionItem(batch=batch, position=position, plan=plan).model_dump(mode="json"))
+        queue.create_output(seal_decision(sealer, batch, position, plan).model_dump(mode="json"))
         created = position
         if position % 500 == 0:
             job.announce(f"Progress: {position} of {job.decisions} work items created")
@@ -95,7 +136,9 @@ def produce(job: SplitPayoutJob, queue: WorkItemQueue) -> int:
 
 def release_export_error(queue: WorkItemQueue, error: ExportFileError | WorkQueueError) -> None:
     """Release the producer's input ``FAILED`` ``BUSINESS``: the export must be fixed or exported again."""
-    code = f"export_{error.code}" if isinstance(error, ExportFileError) else "no_export"
+    code = f"export_{error.code}" if isinstance(error, ExportFileError) else error.code
+    if code == "not_sealed":
+        code = "export_not_sealed"
     queue.release(Release("FAILED", "BUSINESS", code, str(error)[:500]))
 
 
@@ -111,6 +154,7 @@ class Consumer:
         job: SplitPayoutJob,
         queue: WorkItemQueue,
         gateway: PayoutGateway,
+        sealer: Sealer,
         *,
         worker_id: str,
         look_up_each_payment: bool,
@@ -118,6 +162,8 @@ class Consumer:
         self.job = job
         self.queue = queue
         self.gateway = gateway
+        self.sealer = sealer
+        self.key_error: WorkItemKeyError | None = None  # the keys did not open a work item
         self.worker_id = worker_id
         self.look_up_each_payment = look_up_each_payment
         self.invalid_items = 0
@@ -130,7 +176,7 @@ class Consumer:
         try:
             if not job.room_to_start():  # before logging in: the work items are released failed
                 return self._none_attempted()
-            ledger = Ledger(job.settings.ledger_path)
+            ledger = open_ledger(job.settings.ledger_path)
         except StorageError as error:
             job.stop_on_storage(error)
             return self._none_attempted()
@@ -168,30 +214,41 @@ class Consumer:
         return handled
 
     def _decisions(self) -> Iterator[tuple[DecisionItem, DecisionPlan]]:
-        """The decisions of the input work items; one that is not a decision is released as failed."""
+        """The decisions of the input work items; one that is not a decision is released as failed.
+
+        One the keys do not open goes back (``key_release``) and ends the work: nothing more is
+        taken, so the rest waits for a consumer with the right key."""
         for payload in self.queue.inputs():
             try:
                 item = decision_item(payload)
+                plan = open_decision(self.sealer, item)
+            except WorkItemKeyError as error:
+                self.key_error = error
+                self.job.log.warning("work_item_key", step="consume", code=error.code, error=str(error))
+                self.job.say(f"{error}: the work item goes back, nothing more is taken")
+                self.queue.release(key_release(error))
+                return
             except WorkItemError as error:
                 self.invalid_items += 1
                 self.job.log.warning("invalid_work_item", step="consume", error=str(error))
                 self.job.say(f"A work item was not a decision of this robot's: {error}")
                 self.queue.release(Release("FAILED", "BUSINESS", "invalid_work_item", str(error)))
                 continue
-            yield item, item.plan
+            yield item, plan
 
     def _finish(self, item: DecisionItem, plan: DecisionPlan, result: DecisionResult) -> None:
         stop = self._loop.outcome.stop if self._loop is not None else self.job.stop
         self.job.record(len(self.job.results) + 1, plan, result)
         self.queue.create_output(
-            ResultItem(
-                batch=item.batch,
-                position=item.position,
-                plan=plan,
-                result=result,
+            seal_result(
+                self.sealer,
+                item,
+                plan,
+                result,
                 worker=self.worker_id,
                 stopped=stop.detail if stop is not None else None,
                 stop_code=stop.code.value if stop is not None else None,
+                stop_subject=stop.subject or None if stop is not None else None,
             ).model_dump(mode="json")
         )
         self.queue.release(
@@ -211,19 +268,25 @@ class Consumer:
 # -- reporter -------------------------------------------------------------------------------
 
 
-def collect_results(job: SplitPayoutJob, queue: WorkItemQueue) -> Batch:
+def collect_results(job: SplitPayoutJob, queue: WorkItemQueue, sealer: Sealer) -> Batch:
     """Read every result work item of one export into the job (in the export's order).
 
-    Raises ``WorkQueueError`` for results of several exports or none. Decisions of the export
-    without a result are counted in ``job.missing_results``: their work items are still
-    queued, or failed before a consumer could report them.
-    """
-    collected: dict[int, ResultItem] = {}
+    Raises ``WorkQueueError`` for results of several exports or none, ``WorkItemKeyError`` when
+    the keys do not open a result (that one goes back; the first one's key check is opened before
+    anything is released). Decisions without a result are counted in ``job.missing_results``."""
+    collected: dict[int, tuple[ResultItem, DecisionPlan]] = {}
     batch: Batch | None = None
     invalid = 0
     for payload in queue.inputs():
         try:
             item = result_item(payload)
+            if batch is None:
+                check_key(sealer, item.batch)
+            plan = open_result(sealer, item)
+        except WorkItemKeyError as error:
+            job.log.warning("work_item_key", step="collect", code=error.code, error=str(error))
+            queue.release(key_release(error))
+            raise
         except WorkItemError as error:
             invalid += 1
             job.log.warning("invalid_work_item", step="collect", error=str(error))
@@ -237,20 +300,20 @@ def collect_results(job: SplitPayoutJob, queue: WorkItemQueue) -> Batch:
                 f"the results come from more than one export ({batch.batch_id}, {item.batch.batch_id});"
                 " report each producer run's results on their own"
             )
-        collected[item.position] = item  # a retried work item's newer result replaces the older one
+        collected[item.position] = (item, plan)  # a retried work item's newer result replaces the older
         queue.release(Release("DONE"))
     if batch is None:
         raise WorkQueueError(
             "no results to report" + (f" ({invalid} work items were not results)" if invalid else "")
         )
     ordered = [collected[position] for position in sorted(collected)]
-    job.use_plans([item.plan for item in ordered])
+    job.use_plans([plan for _, plan in ordered])
     job.source_name = batch.source_name
     job.source_sha256 = batch.source_sha256
     job.missing_results = batch.decisions - len(ordered)
-    job.stop = first_stop(ordered)
-    for position, item in enumerate(ordered, start=1):
-        job.record(position, item.plan, item.result)
+    job.stop = first_stop(item for item, _ in ordered)
+    for position, (item, plan) in enumerate(ordered, start=1):
+        job.record(position, plan, item.result)
     job.log.event(
         "results_collected",
         step="collect",

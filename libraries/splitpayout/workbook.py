@@ -74,6 +74,7 @@ class Sheet:
     freeze_first_column: bool = False
     autofilter: bool = True
     header: bool = True  # the columns' titles as the table's (printed, filtered) header row
+    charts: Sequence[tuple[Any, str]] = ()  # native charts (openpyxl.chart) and the cell each is anchored at
     rows_written: int = field(default=0, init=False)
 
 
@@ -136,12 +137,14 @@ def _write_sheet(workbook: Workbook, spec: Sheet, taken: set[str]) -> None:
     header_row = len(spec.preamble) + 1
     last = get_column_letter(len(columns))
     _page_setup(sheet, spec.landscape)
+    if spec.header:
+        # Before the first row: write-only mode writes the sheet's view when the first row comes.
+        sheet.freeze_panes = f"{'B' if spec.freeze_first_column else 'A'}{header_row + 1}"
+        sheet.print_title_rows = f"{header_row}:{header_row}"
     for number, line in enumerate(spec.preamble):
         font = _TITLE if number == 0 else None
         sheet.append([_preamble_cell(sheet, value, font) for value in line])
     if spec.header:
-        sheet.freeze_panes = f"{'B' if spec.freeze_first_column else 'A'}{header_row + 1}"
-        sheet.print_title_rows = f"{header_row}:{header_row}"
         header = []
         for column in columns:
             cell = text_cell(sheet, column.title, font=_BOLD)
@@ -160,6 +163,8 @@ def _write_sheet(workbook: Workbook, spec: Sheet, taken: set[str]) -> None:
         written += 1
         number += 1
     spec.rows_written = written
+    for chart, anchor in spec.charts:
+        sheet.add_chart(chart, anchor)
     if spec.header and spec.autofilter:
         sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(written, 1)}"
 

@@ -1,9 +1,16 @@
 """Work items: one per decision, from a producer through any number of consumers to a reporter.
 
 The payloads (``DecisionItem``, ``ResultItem``) and ``WorkItemQueue``, the one way the robot
-reaches RPA.Robocorp.WorkItems: with that library's logging switched off (payloads hold
-personal data) and every input released explicitly. The process, how each item is released
-and the library's traps avoided: docs/work-items.md.
+reaches RPA.Robocorp.WorkItems: with that library's logging switched off and every input
+released explicitly. The process, how each item is released and the library's traps
+avoided: docs/work-items.md.
+
+Control Room keeps the payloads in the vendor's cloud, so they hold no personal data in clear
+text: a payload's ``plan`` is the decision's public part (decision number, references,
+amounts, dates, outcome, reasons), and its personal part (names, identity numbers, accounts,
+bankgiro and OCR numbers) travels in ``sealed``, opened only with the municipality's
+work-item key (``splitpayout.sealing``). A result carries the outcome, and a sealed personal
+part only for a decision a case worker must take (the workbook names the household).
 """
 
 from __future__ import annotations
@@ -18,13 +25,25 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, payment_results
+from splitpayout.models import (
+    Contact,
+    DecisionPlan,
+    DecisionResult,
+    Outcome,
+    PaymentStatus,
+    payment_results,
+)
+from splitpayout.sealing import Sealer, wrong_key
 from splitpayout.stops import RunStop, StopCode
 
-DecisionKind = Literal["splitpayout.decision/1"]
-ResultKind = Literal["splitpayout.result/1"]
-DECISION_ITEM: DecisionKind = "splitpayout.decision/1"
-RESULT_ITEM: ResultKind = "splitpayout.result/1"
+# Version 2: the personal part sealed (version 1 carried it in clear text and is refused).
+DecisionKind = Literal["splitpayout.decision/2"]
+ResultKind = Literal["splitpayout.result/2"]
+DECISION_ITEM: DecisionKind = "splitpayout.decision/2"
+RESULT_ITEM: ResultKind = "splitpayout.result/2"
+#: A payment's personal data, sealed: who is paid and where, and a direct payment's bankgiro
+#: and OCR number, which point at the household's landlord and invoice.
+PERSONAL_PAYMENT_FIELDS = ("personnummer", "name", "clearing", "account", "bankgiro", "ocr")
 #: Control Room shows at most this much of a failed item's message.
 MESSAGE_LIMIT = 500
 FILE_ADAPTER = "RPA.Robocorp.WorkItems.FileAdapter"
@@ -51,32 +70,41 @@ class Batch(BaseModel):
     # searches once, up front, for what the payout system already holds.
     first_payout_date: dt.date | None = None
     last_payout_date: dt.date | None = None
+    # The batch id sealed with the producer's key: a consumer or reporter whose keys do not
+    # open it stops at its first item, before it has entered or released anything.
+    key_check: str = ""
 
 
 class DecisionItem(BaseModel):
-    """The payload of one producer output (consumer input): one decision's plan. Personal data."""
+    """The payload of one producer output (consumer input): one decision's plan, its personal
+    part sealed."""
 
     model_config = ConfigDict(frozen=True)
 
     kind: DecisionKind = DECISION_ITEM
     batch: Batch
     position: int  # 1-based position of the decision in the export
-    plan: DecisionPlan
+    plan: DecisionPlan  # the public part (``public_plan``)
+    sealed: str  # the personal part (``personal_part``), sealed
 
 
 class ResultItem(BaseModel):
-    """The payload of one consumer output (reporter input): a decision's plan and end state."""
+    """The payload of one consumer output (reporter input): a decision's public plan and end state."""
 
     model_config = ConfigDict(frozen=True)
 
     kind: ResultKind = RESULT_ITEM
     batch: Batch
     position: int
-    plan: DecisionPlan
+    plan: DecisionPlan  # the public part
     result: DecisionResult
     worker: str = ""
     stopped: str | None = None  # why the consumer stopped before this decision, if it did
     stop_code: str | None = None  # that stop's code (splitpayout.stops.StopCode)
+    stop_subject: str | None = None  # what that stop names (an element or field of a changed payout system)
+    # Sealed: who the household is (a decision a case worker must take) or, for a paid decision,
+    # its recipients' identity numbers (the board's follow-up).
+    sealed: str | None = None
 
     @property
     def stop(self) -> RunStop | None:
@@ -84,12 +112,116 @@ class ResultItem(BaseModel):
         if not self.stopped:
             return None
         code = self.stop_code or StopCode.PAYOUT_SYSTEM_DOWN
-        return RunStop.from_dict({"code": code, "detail": self.stopped})
+        return RunStop.from_dict({"code": code, "detail": self.stopped, "subject": self.stop_subject})
 
 
 def first_stop(items: Iterable[ResultItem]) -> RunStop | None:
     """The first stop among results (a run over many consumers or workers stopped if one did)."""
     return next((item.stop for item in items if item.stop is not None), None)
+
+
+def public_plan(plan: DecisionPlan) -> DecisionPlan:
+    """``plan`` without its personal data: no names, identity, account, bankgiro or OCR numbers."""
+    blank = {"personnummer": "", "name": "", "clearing": None, "account": None, "bankgiro": None, "ocr": None}
+    payments = tuple(payment.model_copy(update=blank) for payment in plan.payments)
+    return plan.model_copy(update={"payments": payments, "contact": Contact()})
+
+
+def personal_part(plan: DecisionPlan, *, payments: bool = True) -> dict[str, Any]:
+    """What ``public_plan`` leaves out (the payments' only when ``payments``), with the decision
+    number and references it belongs to."""
+    chosen = plan.payments if payments else ()
+    return {
+        "decision_id": plan.decision_id,
+        "references": [payment.reference for payment in chosen],
+        "payments": [{name: getattr(p, name) for name in PERSONAL_PAYMENT_FIELDS} for p in chosen],
+        "contact": plan.contact.model_dump(),
+    }
+
+
+def identity_part(plan: DecisionPlan) -> dict[str, Any]:
+    """The recipients' identity numbers of ``plan``'s payments, as a ``personal_part`` (nothing else)."""
+    return {
+        "decision_id": plan.decision_id,
+        "references": [payment.reference for payment in plan.payments],
+        "payments": [{"personnummer": payment.personnummer} for payment in plan.payments],
+        "contact": Contact().model_dump(),
+    }
+
+
+def with_personal_part(plan: DecisionPlan, part: dict[str, Any]) -> DecisionPlan:
+    """``plan`` (public) with its ``personal_part`` back; ``WorkItemError`` for another decision's."""
+    references = [payment.reference for payment in plan.payments]
+    if part.get("decision_id") != plan.decision_id or part.get("references") not in ([], references):
+        raise WorkItemError(f"the sealed part of decision {plan.decision_id} belongs to another decision")
+    try:
+        payments = plan.payments
+        if any(not isinstance(fields, dict) or not fields for fields in part["payments"]):
+            raise ValueError("a payment's sealed fields are missing")
+        if part["references"]:
+            payments = tuple(
+                payment.model_copy(
+                    update={name: fields[name] for name in PERSONAL_PAYMENT_FIELDS if name in fields}
+                )
+                for payment, fields in zip(plan.payments, part["payments"], strict=True)
+            )
+        contact = Contact.model_validate(part["contact"])
+    except (KeyError, TypeError, ValueError):
+        raise WorkItemError(f"the sealed part of decision {plan.decision_id} is malformed") from None
+    return plan.model_copy(update={"payments": payments, "contact": contact})
+
+
+def key_check(sealer: Sealer, batch_id: str) -> str:
+    return sealer.seal({"batch_id": batch_id})
+
+
+def check_key(sealer: Sealer, batch: Batch) -> None:
+    """``WorkItemKeyError`` unless ``sealer`` opens the batch's key check (its producer's key)."""
+    if not batch.key_check or sealer.open(batch.key_check).get("batch_id") != batch.batch_id:
+        raise wrong_key()
+
+
+def seal_decision(sealer: Sealer, batch: Batch, position: int, plan: DecisionPlan) -> DecisionItem:
+    return DecisionItem(
+        batch=batch, position=position, plan=public_plan(plan), sealed=sealer.seal(personal_part(plan))
+    )
+
+
+def open_decision(sealer: Sealer, item: DecisionItem) -> DecisionPlan:
+    """The whole plan of a decision item; ``WorkItemKeyError`` when ``sealer``'s keys do not open it."""
+    check_key(sealer, item.batch)
+    return with_personal_part(item.plan, sealer.open(item.sealed))
+
+
+def seal_result(
+    sealer: Sealer, item: DecisionItem, plan: DecisionPlan, result: DecisionResult, **extra: Any
+) -> ResultItem:
+    """The result of ``item``'s decision: its outcome, and who the household is (sealed) only when
+    a case worker must take it and its identity is not protected; a paid decision's recipients'
+    identity numbers (sealed), from which the reporter counts the money by legal sex."""
+    human = result.outcome in (Outcome.MANUAL, Outcome.FAILED) and not plan.protected
+    sealed = None
+    if human and plan.contact != Contact():
+        sealed = sealer.seal(personal_part(plan, payments=False))
+    elif result.outcome is Outcome.PAID and not plan.protected:
+        # The board's follow-up counts the money by legal sex, read from the recipients' identity
+        # numbers on the municipality's side: those numbers alone, sealed.
+        sealed = sealer.seal(identity_part(plan))
+    return ResultItem(
+        batch=item.batch,
+        position=item.position,
+        plan=public_plan(plan),
+        result=result,
+        sealed=sealed,
+        **extra,
+    )
+
+
+def open_result(sealer: Sealer, item: ResultItem) -> DecisionPlan:
+    """A result's plan with who the household is, when the consumer sealed that."""
+    if item.sealed is None:
+        return item.plan
+    return with_personal_part(item.plan, sealer.open(item.sealed))
 
 
 def decision_item(payload: Any) -> DecisionItem:

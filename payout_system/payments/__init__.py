@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -13,6 +13,7 @@ from payout_system import store
 from payout_system.db import get_db
 from payout_system.faults import get_injector
 from payout_system.payments.forms import METHODS, validate_payment
+from payout_system.release import EXTRA_STEP_FIELD, ReleaseSettings
 from payout_system.security import current_user, flash, login_required, role_required
 from payout_system.settings import ATTESTANT, REGISTRAR, Settings
 
@@ -42,24 +43,36 @@ def home() -> str:
     return render_template("payments/home.html", user=current_user())
 
 
+def _form(values: Mapping[str, str], errors: Mapping[str, str], release: ReleaseSettings) -> str:
+    return render_template(
+        "payments/new.html", values=values, errors=errors, methods=METHODS, release=release
+    )
+
+
 @bp.route("/payments/new", methods=["GET", "POST"])
 @role_required(REGISTRAR)
 def new_payment() -> Response | str | tuple[str, int]:
-    """The "Ny utbetalning" form; a valid POST stores the payment and redirects to its receipt."""
-    if request.method == "GET":
-        return render_template("payments/new.html", values={"method": "KONTO"}, errors={}, methods=METHODS)
+    """The "Ny utbetalning" form; a valid POST stores the payment and redirects to its receipt.
+
+    A release played by the stand-in (``release.py``) may rename a field, ask for a new one, add a
+    confirmation step or store a field differently.
+    """
     settings: Settings = current_app.config["PAYOUT_SETTINGS"]
+    release = settings.release
+    if request.method == "GET":
+        return _form({"method": "KONTO"}, {}, release)
     payment, errors, values = validate_payment(
-        request.form, _today(), max_amount_ore=settings.max_payment_ore
+        release.form_values(request.form), _today(), max_amount_ore=settings.max_payment_ore
     )
-    if payment is None:
-        return (
-            render_template("payments/new.html", values=values, errors=errors, methods=METHODS),
-            422,
-        )
+    errors = {**errors, **release.extra_error(request.form)}
+    if payment is None or errors:
+        return _form({**values, **release.extra_values(request.form)}, errors, release), 422
+    if release.extra_step and request.form.get(EXTRA_STEP_FIELD) != "1":
+        fields = {name: value for name, value in request.form.items() if name != "csrf_token"}
+        return render_template("payments/confirm.html", fields=fields, step_field=EXTRA_STEP_FIELD)
     user = current_user()
     assert user is not None  # guaranteed by role_required
-    payment_number = store.insert_payment(get_db(), payment, user["username"])
+    payment_number = store.insert_payment(get_db(), release.stored(payment), user["username"])
     get_injector().slow_save()
     return redirect(url_for("payments.receipt", payment_number=payment_number), code=303)
 

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
+from payout_system.release import FIELDS as FIELDS
 from payout_system.store import NewPayment
 from swedish_rules import (
     InvalidAccount,
@@ -20,19 +21,6 @@ from swedish_rules import (
     parse_amount_ore,
 )
 
-FIELDS = (
-    "personnummer",
-    "name",
-    "method",
-    "clearing",
-    "account",
-    "bankgiro",
-    "ocr",
-    "amount",
-    "payout_date",
-    "reference",
-    "message",
-)
 METHODS = ("KONTO", "AVI", "BANKGIRO")
 MAX_REFERENCE = 40
 MAX_NAME = 100
@@ -108,12 +96,14 @@ def check_identity(text: str, today: dt.date) -> tuple[str, str | None]:
 
 
 def _check_text(text: str, *, missing: str | None, subject: str, limit: int) -> str | None:
-    """A free-text field's error: ``missing`` when it is empty (None: it may be), or that
-    ``subject`` may be at most ``limit`` characters."""
+    """A free-text field's error: ``missing`` when it is empty (None: it may be), that ``subject``
+    may be at most ``limit`` characters, or that it may hold no control character."""
     if not text:
         return missing
     if len(text) > limit:
         return f"{subject} får vara högst {limit} tecken."
+    if not text.isprintable():  # CR, LF, NUL, tab and other control characters, as a real system refuses
+        return f"{subject} får inte innehålla radbrytningar, tabbar eller andra styrtecken."
     return None
 
 

@@ -181,7 +181,7 @@ class StandIn:
         gateway = self._gateway()
         gateway.log_in()
         payment = self.get_test_payment(reference)
-        number = gateway.register(payment)
+        number = gateway.register(payment).payment_number
         found = gateway.find_payments(reference=reference)
         if [p.payment_number for p in found] != [number]:
             raise AssertionError(
@@ -213,7 +213,9 @@ class StandIn:
     def gateway_should_find_every_page(self, reference: str, count: int) -> None:
         """``count`` payments registered with ``reference`` are all found, read one to a search page."""
         gateway = self._gateway()
-        numbers = [gateway.register(self.get_test_payment(reference)) for _ in range(int(count))]
+        numbers = [
+            gateway.register(self.get_test_payment(reference)).payment_number for _ in range(int(count))
+        ]
         paged = self._gateway(search_page_size=1)
         found = [payment.payment_number for payment in paged.find_payments(reference=reference)]
         if found != numbers:

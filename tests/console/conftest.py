@@ -18,7 +18,7 @@ from splitpayout.runs import new_run_dir
 from werkzeug.security import generate_password_hash
 
 from console import create_app, db, store
-from console.settings import CASE_WORKER, OPERATOR, Settings, User
+from console.settings import CASE_WORKER, FOLLOW_UP, OPERATOR, Settings, User
 from console.uploads import store_upload, upload_path
 from tests.console import fake_runner
 from tests.console.console_testdata import PASSWORDS, Export, FakeClock, login, small_export
@@ -32,7 +32,7 @@ FAST_USERS = tuple(
         password_hash=generate_password_hash(PASSWORDS[name], method="pbkdf2:sha256:1000"),
         role=role,
     )
-    for name, role in (("anna", CASE_WORKER), ("olle", OPERATOR), ("berit", CASE_WORKER))
+    for name, role in (("anna", CASE_WORKER), ("olle", OPERATOR), ("berit", CASE_WORKER), ("ulla", FOLLOW_UP))
 )
 
 
@@ -74,6 +74,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def settings(tmp_path: Path, dry_run_template: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("FAKE_RUN_TEMPLATE", str(dry_run_template))
+    monkeypatch.setenv("ARCHIVE_DIR", str(tmp_path / "inbox-archive"))  # the reconciliation's inbox archive
     for name in ("FAKE_RUN_HOLD", "FAKE_RUN_FILE_ERROR", "FAKE_RUN_EXIT"):
         monkeypatch.delenv(name, raising=False)
     return Settings(

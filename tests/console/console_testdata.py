@@ -15,7 +15,12 @@ from werkzeug.test import TestResponse
 
 from devdata.generate_export import COLUMNS, HEADER_ROW, generate
 
-PASSWORDS = {"anna": "anna-demo-password", "olle": "olle-demo-password", "berit": "berit-test-password"}
+PASSWORDS = {
+    "anna": "anna-demo-password",
+    "olle": "olle-demo-password",
+    "berit": "berit-test-password",
+    "ulla": "ulla-demo-password",
+}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -8,7 +8,9 @@ turns every planned decision into paid. Controls, from the environment:
 
 - ``FAKE_RUN_HOLD=1``: wait (at most a minute) until a file ``release`` appears in the run folder;
 - ``FAKE_RUN_FILE_ERROR=<code>``: end as a run whose file could not be read (exit status 1);
-- ``FAKE_RUN_EXIT=<n>``: end with exit status n.
+- ``FAKE_RUN_EXIT=<n>``: end with exit status n;
+- ``FAKE_RUN_LEDGER=1``: a real run records what it registered in the robot's ledger
+  (``$STATE_DIR/ledger.sqlite3``, made by ``splitpayout.ledger.Ledger``), as the robot does.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Mapping
@@ -73,6 +76,32 @@ def _copy_run(template: Path, artifacts: Path, decisions_file: Path, dry_run: bo
     return 1 if summary["totals"]["outcomes"].get("failed") else 0
 
 
+def _record_in_ledger(state_dir: Path, summary: dict[str, Any]) -> None:
+    """Every registered payment of a real run's summary, as the robot's ledger holds it."""
+    from splitpayout.config.names import LEDGER_FILE
+    from splitpayout.ledger import Ledger
+
+    path = state_dir / LEDGER_FILE
+    Ledger(path).close()  # the ledger's own schema
+    with sqlite3.connect(path) as conn:
+        for decision in summary.get("decisions") or ():
+            for payment in decision.get("payments") or ():
+                if payment.get("status") == "registered":
+                    conn.execute(
+                        "INSERT OR REPLACE INTO payments (reference, decision_id, fingerprint, "
+                        "amount_ore, state, payment_number, run_id, updated_at) "
+                        "VALUES (?, ?, '', ?, 'registered', ?, ?, ?)",
+                        (
+                            payment["reference"],
+                            decision["decision_id"],
+                            payment["amount_ore"],
+                            payment.get("payment_number"),
+                            summary.get("run_id"),
+                            _now(),
+                        ),
+                    )
+
+
 def _file_error(artifacts: Path, decisions_file: Path, code: str, dry_run: bool) -> int:
     summary = {
         "run_id": artifacts.name,
@@ -121,6 +150,9 @@ def run(task: str, artifacts: Path, env: Mapping[str, str]) -> int:
         else:
             template = Path(env["FAKE_RUN_TEMPLATE"])
             status = _copy_run(template, artifacts, decisions_file, dry_run, record["started_by"])
+            if not dry_run and env.get("FAKE_RUN_LEDGER") and env.get("STATE_DIR"):
+                summary = json.loads((artifacts / "summary.json").read_text(encoding="utf-8"))
+                _record_in_ledger(Path(env["STATE_DIR"]), summary)
     elif task == "reconcile":
         _write_json(artifacts / "reconciliation.json", _reconciliation(env))
         (artifacts / "report.html").write_text("<html><title>report</title></html>", encoding="utf-8")

@@ -79,7 +79,7 @@ def test_an_idle_session_expires_and_activity_keeps_it(app: Flask, clock: FakeCl
     assert client.get("/filer").status_code == 200
     clock.advance(idle + 1)
     response = client.get("/filer")
-    assert response.status_code == 303 and response.headers["Location"] == "/logga-in?next=/filer"
+    assert response.status_code == 303 and response.headers["Location"] == "/logga-in?next=/filer&expired=1"
     page = client.get(response.headers["Location"])
     assert EXPIRED_NOTICE in flashes(page)
 
@@ -91,7 +91,7 @@ def test_a_post_after_expiry_changes_nothing_and_asks_for_login(
     token = csrf_from(client.get("/korningar"))
     clock.advance(app.config["CONSOLE_SETTINGS"].session_idle_seconds + 1)
     response = client.post("/avstamning", data={"csrf_token": token})
-    assert response.status_code == 303 and response.headers["Location"] == "/logga-in"
+    assert response.status_code == 303 and response.headers["Location"] == "/logga-in?expired=1"
     assert not any(app.config["CONSOLE_SETTINGS"].runs_dir.iterdir())
 
 

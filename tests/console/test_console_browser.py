@@ -30,13 +30,12 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
+from tests.console.browser_helpers import by_id, cell_text, wait_for, wait_for_page
 from tests.console.console_testdata import PASSWORDS, Export, export_without_columns, small_export
-from tests.support.accessibility import check_page
+from tests.support.accessibility import check_page, hidden_past_region, set_width
 from tests.support.payout_server import START_TIMEOUT_SECONDS, PayoutServer, free_port, running_payout_system
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -105,6 +104,7 @@ def console(workdir: Path, stand_in: PayoutServer) -> Iterator[Console]:
         CONSOLE_DATA_DIR=str(workdir / "console"),
         CONSOLE_RUNS_DIR=str(workdir / "runs"),
         CONSOLE_STATE_DIR=str(workdir / "state"),
+        ARCHIVE_DIR=str(workdir / "inbox-archive"),
         CONSOLE_PAYOUT_SYSTEM_URL=stand_in.url.rstrip("/"),
         CONSOLE_PAYOUT_SYSTEM_USERNAME="robot",
         CONSOLE_PAYOUT_SYSTEM_PASSWORD="robot-demo-password",
@@ -162,21 +162,6 @@ def browser(downloads: Path) -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
-def by_id(driver: webdriver.Chrome, element_id: str) -> WebElement:
-    return driver.find_element(By.ID, element_id)
-
-
-def wait_for(driver: webdriver.Chrome, css: str, timeout: float = 15) -> WebElement:
-    element: WebElement = WebDriverWait(driver, timeout).until(
-        ec.presence_of_element_located((By.CSS_SELECTOR, css))
-    )
-    return element
-
-
-def wait_for_page(driver: webdriver.Chrome, name: str, timeout: float = 15) -> None:
-    wait_for(driver, f'main#main[data-page="{name}"]', timeout)
-
-
 def log_in(driver: webdriver.Chrome, console: Console, username: str, path: str = "") -> None:
     driver.delete_all_cookies()
     driver.get(console.url + path)
@@ -186,10 +171,6 @@ def log_in(driver: webdriver.Chrome, console: Console, username: str, path: str 
     by_id(driver, "login-button").click()
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "current-user"))
     assert by_id(driver, "current-user").text == username
-
-
-def cell_text(row: WebElement, column: str) -> str:
-    return row.find_element(By.CSS_SELECTOR, f"td.col-{column}").text.strip()
 
 
 @pytest.fixture(scope="module")
@@ -358,8 +339,13 @@ def test_operator_reads_the_history_opens_the_log_and_filters_failed_runs(
     assert re.fullmatch(rf"export-\d{{4}}-\d\d-\d\d-{sha256[:12]}\.xlsx", cell_text(row, "file"))
     assert row.find_element(By.CSS_SELECTOR, "td.col-sha256 code").get_attribute("data-sha256") == sha256
     assert (cell_text(row, "paid"), cell_text(row, "manual"), cell_text(row, "failed")) == ("4", "2", "0")
-    assert cell_text(row, "exit-status") == "0" and cell_text(row, "state") == "Klar"
+    assert (
+        cell_text(row, "exit-status") == "0"
+        and cell_text(row, "state") == "Klar med avvikelser: beslut kräver manuell hantering"
+    )
     assert cell_text(row, "duration").endswith("s")
+    set_width(browser, 1366)
+    assert hidden_past_region(browser, "runs") <= 1  # the e-mail and log columns are in view
     page = browser.page_source
     leaked = [value for value in real_run.export.personal_data if len(value) >= 6 and value in page]
     assert leaked == [], "the history shows personal data"
@@ -383,12 +369,19 @@ def test_operator_reads_the_history_opens_the_log_and_filters_failed_runs(
     assert cell_text(broken, "state") == "Misslyckad: Kolumner saknas"
     assert broken.get_attribute("data-error-code") == "missing_columns"
     assert cell_text(broken, "exit-status") != "0"
+    browser.get(console.url + "korningar?fran=2026-12-31&till=2026-12-01")
+    summary = wait_for(browser, "#filter-errors")  # a reversed period is said, and focused
+    assert "Byt plats på datumen" in summary.text and browser.switch_to.active_element == summary
 
 
-def test_operator_starts_a_reconciliation_from_the_history(
+def test_operator_starts_a_reconciliation_from_its_own_page(
     real_run: Observed, browser: webdriver.Chrome, console: Console
 ) -> None:
     log_in(browser, console, "olle", "korningar")
+    by_id(browser, "reconcile-link").click()  # the history's first link after its heading
+    wait_for_page(browser, "reconcile")
+    ran = browser.find_elements(By.CSS_SELECTOR, '#reconcile-sources input[name="underlag"][data-ran="yes"]')
+    assert ran and all(box.is_selected() for box in ran)  # what was run is compared by default
     before = {path.name for path in console.runs_dir.iterdir()}
     by_id(browser, "reconcile-button").click()
     wait_for_page(browser, "history")
@@ -411,6 +404,7 @@ def test_the_reconciliation_finishes_with_its_report_in_the_history(
 ) -> None:
     log_in(browser, console, "olle", "korningar")
     if not browser.find_elements(By.CSS_SELECTOR, '#runs tr.run-row[data-kind="reconcile"]'):
+        browser.get(console.url + "avstamning")
         by_id(browser, "reconcile-button").click()
         wait_for_page(browser, "history")
     deadline = time.monotonic() + 60
@@ -440,7 +434,7 @@ def test_a_role_gets_403_on_the_other_roles_pages(
 
 
 def test_a_form_with_a_forged_csrf_token_is_refused(browser: webdriver.Chrome, console: Console) -> None:
-    log_in(browser, console, "olle", "korningar")
+    log_in(browser, console, "olle", "avstamning")
     before = {path.name for path in console.runs_dir.iterdir()}
     browser.execute_script(
         "document.querySelector('#reconcile-form input[name=csrf_token]').value = 'forged-token';"
@@ -584,6 +578,9 @@ def test_every_console_page_meets_wcag_21_aa_at_1366_and_320_px(
     browser.find_element(By.CSS_SELECTOR, '#runs tr.run-row[data-kind="real"] a.run-link').click()
     wait_for_page(browser, "run")
     problems += check_page(browser, "konsol-korning")
+    browser.get(console.url + "avstamning")
+    wait_for_page(browser, "reconcile")
+    problems += check_page(browser, "konsol-starta-avstamning")
     browser.get(console.url + "korningar?typ=reconcile")
     reconciliations = browser.find_elements(
         By.CSS_SELECTOR, '#runs tr.run-row[data-kind="reconcile"] a.run-link'

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -21,8 +22,8 @@ from console.facts import preview_facts
 from console.runfilter import PAGE_SIZE
 from console.settings import Settings
 from tests.console.conftest import World, finished_run
-from tests.console.console_testdata import Export, csrf_from, flashes
-from tests.console.test_console_operations import cell, history_rows, personal_data, reconcile_runs
+from tests.console.console_testdata import Export, wait_until
+from tests.console.test_console_operations import cell, history_rows, personal_data, reconcile, reconcile_runs
 
 
 @pytest.fixture
@@ -114,7 +115,7 @@ def test_an_operator_looks_up_a_decision_in_every_run_without_personal_data(
     html = page.get_data(as_text=True)
     runs = set(re.findall(r'<tr class="lookup-row" data-run="([^"]+)"', html))
     assert runs == {world.preview_run, world.real_run, world.scheduled_run}
-    assert "Ogiltigt bankkonto" in html and "<code>invalid_account</code>" in html
+    assert "Ogiltigt eller ofullständigt bankkonto" in html and "<code>invalid_account</code>" in html
     assert [value for value in personal_data(export_file) if value in html] == []
     missing = olle.get("/korningar/beslut?beslut=EB-FINNS-INTE").get_data(as_text=True)
     assert "Ingen körning har hanterat EB-FINNS-INTE" in missing
@@ -131,18 +132,36 @@ def test_a_case_worker_looks_up_only_their_own_uploads(
     assert f'href="/filer/{world.upload_id}"' in html
 
 
-def test_a_reconciliation_without_a_previewed_export_is_refused_with_a_reason(
+def test_the_case_workers_look_up_shows_each_payments_amount_and_method(
+    as_user: Callable[[str], FlaskClient], world: World, settings: Settings
+) -> None:
+    summary = json.loads((settings.runs_dir / world.real_run / "summary.json").read_text(encoding="utf-8"))
+    paid = next(d for d in summary["decisions"] if d["outcome"] == "paid")
+    html = (
+        as_user("anna")
+        .get("/filer/beslut", query_string={"beslut": paid["decision_id"]})
+        .get_data(as_text=True)
+    )
+    amounts = re.findall(r'<td class="col-amounts number">(.*?)</td>', html, re.S)
+    methods = re.findall(r'<td class="col-methods">(.*?)</td>', html, re.S)
+    want = [f"{p['amount_ore'] // 100:,}".replace(",", " ") for p in paid["payments"]]
+    assert amounts and all(all(w in cell for w in want) for cell in amounts)
+    assert methods and all("(KONTO)" in cell or "(AVI)" in cell or "bankgiro" in cell for cell in methods)
+    operator = as_user("olle").get("/korningar/beslut", query_string={"beslut": paid["decision_id"]})
+    assert "col-amounts" not in operator.get_data(as_text=True)  # operators: references and numbers
+
+
+def test_a_reconciliation_without_a_run_export_is_refused_with_a_reason(
     olle: FlaskClient, settings: Settings
 ) -> None:
-    token = csrf_from(olle.get("/korningar"))
-    olle.post("/avstamning", data={"csrf_token": token})
-    assert "Det finns ingen förhandsgranskad export att stämma av mot." in flashes(olle.get("/korningar"))
+    message = reconcile(olle)
+    assert "Det finns ingen körd export att stämma av mot." in message
     assert reconcile_runs(settings) == []
 
 
-def test_a_reconciliation_leaves_out_unusable_exports_and_defaults_to_their_payout_dates(
-    olle: FlaskClient, world: World, settings: Settings, export_file: Export, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def environment_seen(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment the next run the console starts gets."""
     from console.launcher import Launcher
 
     seen: dict[str, str] = {}
@@ -154,20 +173,56 @@ def test_a_reconciliation_leaves_out_unusable_exports_and_defaults_to_their_payo
         return env
 
     monkeypatch.setattr(Launcher, "environment", spy)
-    broken = finished_run(
-        settings,
-        "preview-broken",
-        {
+    return seen
+
+
+def abandoned_preview(settings: Settings, export_file: Export, *, file_error: str = "") -> str:
+    """An upload of anna's that was previewed and never run (its id)."""
+    from console import db, store
+    from console.uploads import store_upload, upload_path
+
+    conn = db.connect(settings.database_path)
+    try:
+        with export_file.path.open("rb") as handle:
+            upload = store_upload(handle, "ny-version.xlsx", settings, "anna")
+        store.insert_upload(conn, upload)
+        env = {
             "DRY_RUN": "true",
-            "DECISIONS_FILE": str(export_file.path),
-            "FAKE_RUN_FILE_ERROR": "missing_columns",
-        },
-    )
-    assert broken.is_dir()
-    history = olle.get("/korningar").get_data(as_text=True)
-    assert "just nu 1 export" in history
-    token = csrf_from(olle.get("/korningar"))
-    olle.post("/avstamning", data={"csrf_token": token})
+            "DECISIONS_FILE": str(upload_path(settings, upload)),
+            "FAKE_RUN_TEMPLATE": os.environ["FAKE_RUN_TEMPLATE"],
+        }
+        if file_error:
+            env["FAKE_RUN_FILE_ERROR"] = file_error
+        run_dir = finished_run(settings, "preview-anna", env)
+        store.insert_run(
+            conn,
+            store.ConsoleRun(
+                run_dir.name, store.PREVIEW, upload.upload_id, "anna", store.now_iso(), None, None, None
+            ),
+        )
+        store.finish_run(conn, run_dir.name, 1 if file_error else 0)
+    finally:
+        conn.close()
+    return upload.upload_id
+
+
+def linked_uploads(seen: dict[str, str]) -> set[str]:
+    folder = Path(seen["DECISIONS_FILE"])
+    return {path.relative_to(folder).parts[0] for path in folder.rglob("*.xlsx")}
+
+
+def test_a_reconciliation_compares_what_was_run_never_an_abandoned_preview_unless_added(
+    olle: FlaskClient, world: World, settings: Settings, export_file: Export, environment_seen: dict[str, str]
+) -> None:
+    abandoned = abandoned_preview(settings, export_file)
+    unreadable = abandoned_preview(settings, export_file, file_error="missing_columns")
+    page = olle.get("/avstamning").get_data(as_text=True)
+    offered = dict(re.findall(r'name="underlag" value="([0-9a-f]+)" data-ran="(yes|no)"', page))
+    assert offered == {world.upload_id: "yes", abandoned: "no"}  # an unreadable one is not offered
+    assert unreadable not in page and "ny-version.xlsx" not in page and "beslut-november.xlsx" not in page
+
+    assert "Avstämningen har startat" in reconcile(olle)
+    assert linked_uploads(environment_seen) == {world.upload_id}
     days = sorted(
         payment["payout_date"]
         for decision in json.loads((settings.runs_dir / world.preview_run / "summary.json").read_text())[
@@ -175,8 +230,32 @@ def test_a_reconciliation_leaves_out_unusable_exports_and_defaults_to_their_payo
         ]
         for payment in decision["payments"]
     )
-    assert (seen["RECONCILE_FROM"], seen["RECONCILE_TO"]) == (days[0], days[-1])
-    assert f"<strong>{days[0]} – {days[-1]}</strong>" in history
+    assert (environment_seen["RECONCILE_FROM"], environment_seen["RECONCILE_TO"]) == (days[0], days[-1])
+    assert f"<strong>{days[0]} – {days[-1]}</strong>" in page
+
+    for run_dir in settings.runs_dir.glob("*avstamning*"):
+        (run_dir / "release").touch()
+    wait_until(lambda: "Avstämningen har startat" in reconcile(olle, valt="1", underlag=[abandoned]))
+    assert linked_uploads(environment_seen) == {abandoned}
+
+
+def test_the_inbox_archive_is_compared_and_an_uploaded_export_can_be_added(
+    olle: FlaskClient, settings: Settings, export_file: Export, environment_seen: dict[str, str]
+) -> None:
+    archive = Path(os.environ["ARCHIVE_DIR"]) / "2026-12-01T020000Z-inkorg-abc123"
+    archive.mkdir(parents=True)
+    (archive / "export-dec.xlsx").write_bytes(export_file.path.read_bytes())
+    page = olle.get("/avstamning").get_data(as_text=True)
+    assert 'id="source-archive"' in page and "1 export som schemat har kört" in page
+    with export_file.path.open("rb") as handle:
+        message = reconcile(
+            olle, valt="1", inkorg="ja", export=(handle, "extra.xlsx"), **{"from": "2026-12-01"}
+        )
+    assert "Avstämningen har startat" in message
+    folder = Path(environment_seen["DECISIONS_FILE"])
+    linked = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*.xlsx"))
+    assert len(linked) == 2 and "inkorg/2026-12-01T020000Z-inkorg-abc123/export-dec.xlsx" in linked
+    assert (folder / "inkorg" / archive.name / "export-dec.xlsx").is_symlink()  # goes with the archive
 
 
 def test_the_preview_facts_count_dates_methods_and_moves() -> None:
@@ -233,3 +312,25 @@ def test_only_a_reconciliations_workbook_is_served(
     (settings.runs_dir / world.real_run / "manuell-hantering.xlsx").write_bytes(b"never served")
     assert olle.get(f"/korningar/{world.real_run}/avstamning.xlsx").status_code == 404
     assert olle.get(f"/korningar/{world.real_run}/manuell-hantering.xlsx").status_code == 404
+
+
+def test_one_name_per_run_the_case_worker_sees_hers_and_operators_find_it_without_seeing_it(
+    as_user: Callable[[str], FlaskClient], world: World, export_file: Export
+) -> None:
+    anna_page = as_user("anna").get("/filer/beslut", query_string={"beslut": export_file.invalid_account_id})
+    names = re.findall(r'<span class="hint col-file-name">([^<]*)</span>', anna_page.get_data(as_text=True))
+    assert names and set(names) == {"beslut-november.xlsx"}  # her own file name, not the label
+    olle = as_user("olle")
+    found = olle.get("/korningar", query_string={"fil": "BESLUT-NOVEMBER"}).get_data(as_text=True)
+    rows = history_rows(found)
+    assert {world.preview_run, world.real_run} <= set(rows)  # the console's runs of it, found by her name
+    assert all(cell(rows[name], "file").startswith("export-") for name in (world.preview_run, world.real_run))
+    operator_lookup = olle.get("/korningar/beslut", query_string={"beslut": export_file.invalid_account_id})
+    shown = dict(
+        re.findall(
+            r'<tr class="lookup-row" data-run="([^"]+)".*?<span class="hint col-file-name">([^<]*)</span>',
+            operator_lookup.get_data(as_text=True),
+            re.S,
+        )
+    )
+    assert shown[world.real_run].startswith("export-")  # operators: the label only

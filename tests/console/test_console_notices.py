@@ -67,16 +67,16 @@ def test_the_run_page_and_history_show_who_was_notified_and_what_failed(
     assert cell(history_rows(history)[world.preview_run], "notified") == ""
 
 
-def test_retention_removes_an_old_runs_workbook_and_both_pages_say_so(
-    olle: FlaskClient, world: World, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _retention_of_an_old_run(
+    run_dir: Path, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, dry_run: bool
 ) -> None:
-    run_dir = settings.runs_dir / world.real_run
-    assert (run_dir / "manuell-hantering.xlsx").is_file()
+    """Make ``run_dir`` 100 days old and set up a retention run (30 days) over the test's folders."""
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     record["finished_at"] = (dt.datetime.now(dt.UTC) - dt.timedelta(days=100)).isoformat()
     (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
     for name, value in {
         "RETENTION_DAYS": "30",
+        "RETENTION_DRY_RUN": "true" if dry_run else "false",
         "RUNS_DIR": str(settings.runs_dir),
         "STATE_DIR": str(settings.state_dir),
         "CONSOLE_DATA_DIR": str(settings.data_dir),
@@ -85,8 +85,14 @@ def test_retention_removes_an_old_runs_workbook_and_both_pages_say_so(
         "ROBOT_ARTIFACTS": str(tmp_path / "retention-output"),
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("RETENTION_DRY_RUN", raising=False)
 
+
+def test_retention_removes_an_old_runs_workbook_and_both_pages_say_so(
+    olle: FlaskClient, world: World, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = settings.runs_dir / world.real_run
+    assert (run_dir / "manuell-hantering.xlsx").is_file()
+    _retention_of_an_old_run(run_dir, settings, tmp_path, monkeypatch, dry_run=False)
     retention = Retention()
     retention.remove_personal_data_older_than_the_retention_period()
     retention.write_the_retention_report()
@@ -123,3 +129,22 @@ def test_every_kind_of_removal_has_a_swedish_label_on_the_retention_page() -> No
 
     assert set(RETENTION_LABELS) == set(CATEGORIES)
     assert RETENTION_LABELS["reconcile_sources"] == "Underlag för avstämning"
+
+
+def test_a_trial_retention_is_told_apart_from_a_real_one(
+    olle: FlaskClient, world: World, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = settings.runs_dir / world.real_run
+    _retention_of_an_old_run(run_dir, settings, tmp_path, monkeypatch, dry_run=True)
+    retention = Retention()
+    retention.remove_personal_data_older_than_the_retention_period()
+    retention.write_the_retention_report()
+    retention.record_the_retention_in_the_run_history()
+
+    assert (run_dir / "manuell-hantering.xlsx").is_file()  # a trial removes nothing
+    history = olle.get("/korningar").get_data(as_text=True)
+    [(name, row)] = [(n, r) for n, r in history_rows(history).items() if 'data-kind="retention"' in r]
+    assert cell(row, "kind") == "Gallring (provkörning: inget togs bort)"
+    assert "<h1>Gallring (provkörning: inget togs bort)" in olle.get(f"/korningar/{name}").get_data(
+        as_text=True
+    )

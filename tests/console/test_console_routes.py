@@ -18,7 +18,7 @@ import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 
-from console.settings import CASE_WORKER, OPERATOR, ROLES, Settings
+from console.settings import CASE_WORKER, FOLLOW_UP, OPERATOR, ROLES, Settings
 from tests.console.conftest import World
 from tests.console.console_testdata import Export, csrf_from, login, page_name
 
@@ -29,7 +29,7 @@ LOGIN = "login"  # any logged-in role
 @dataclass(frozen=True)
 class Route:
     methods: tuple[str, ...]
-    access: str  # PUBLIC, LOGIN or the one role allowed
+    access: str | tuple[str, ...]  # PUBLIC, LOGIN, the one role allowed or the roles allowed
 
 
 ROUTES = {
@@ -42,16 +42,21 @@ ROUTES = {
     "casework.upload_page": Route(("GET",), CASE_WORKER),
     "casework.status": Route(("GET",), CASE_WORKER),
     "casework.confirm": Route(("POST",), CASE_WORKER),
+    "casework.withdraw": Route(("POST",), CASE_WORKER),
     "casework.workbook": Route(("GET",), CASE_WORKER),
     "casework.lookup": Route(("GET",), CASE_WORKER),
     "operations.history": Route(("GET",), OPERATOR),
     "operations.run": Route(("GET",), OPERATOR),
     "operations.artifact": Route(("GET",), OPERATOR),
     "operations.reconcile": Route(("POST",), OPERATOR),
+    "operations.reconcile_page": Route(("GET",), OPERATOR),
     "operations.history_csv": Route(("GET",), OPERATOR),
     "operations.lookup": Route(("GET",), OPERATOR),
+    "followup.page": Route(("GET",), (OPERATOR, FOLLOW_UP)),
+    "followup.csv_file": Route(("GET",), (OPERATOR, FOLLOW_UP)),
+    "followup.workbook": Route(("GET",), (OPERATOR, FOLLOW_UP)),
 }
-USER_OF_ROLE = {CASE_WORKER: "anna", OPERATOR: "olle"}
+USER_OF_ROLE = {CASE_WORKER: "anna", OPERATOR: "olle", FOLLOW_UP: "ulla"}
 
 PROTECTED = [
     (endpoint, method)
@@ -89,7 +94,7 @@ def form_for(endpoint: str, export: Export, world: World) -> dict[str, Any]:
 
 def allowed(endpoint: str, role: str) -> bool:
     access = ROUTES[endpoint].access
-    return access in (PUBLIC, LOGIN) or access == role
+    return access in (PUBLIC, LOGIN) or access == role or (isinstance(access, tuple) and role in access)
 
 
 def state(settings: Settings) -> tuple[list[str], list[tuple[str, ...]]]:
@@ -224,7 +229,7 @@ def test_every_post_needs_the_sessions_csrf_token(
     ("user", "method", "path", "allow"),
     [
         ("anna", "GET", "/logga-ut", "POST"),
-        ("olle", "GET", "/avstamning", "POST"),
+        ("olle", "DELETE", "/avstamning", "POST"),
         ("anna", "DELETE", "/filer", "GET"),
     ],
 )

@@ -17,6 +17,7 @@ from console.launcher import Launcher
 from console.settings import (
     CASE_WORKER,
     DEMO_PAYOUT_PASSWORD,
+    FOLLOW_UP,
     OPERATOR,
     Settings,
     SettingsError,
@@ -62,7 +63,11 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
 def test_development_defaults(tmp_path: Path) -> None:
     settings = Settings.load({}, {})
     assert settings.env == "development" and (settings.host, settings.port) == ("127.0.0.1", 8090)
-    assert {(u.username, u.role) for u in settings.users} == {("anna", CASE_WORKER), ("olle", OPERATOR)}
+    assert {(u.username, u.role) for u in settings.users} == {
+        ("anna", CASE_WORKER),
+        ("olle", OPERATOR),
+        ("ulla", FOLLOW_UP),
+    }
     assert settings.runs_dir == Path("runs") and settings.state_dir == Path("state")
     assert settings.data_dir == Path("state/console")
     assert settings.max_upload_bytes == 20 * 1024 * 1024

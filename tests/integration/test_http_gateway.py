@@ -35,7 +35,7 @@ def test_register_returns_the_confirmed_payment_number_and_search_reads_every_pa
     with running_payout_system(tmp_path / "payout.db") as server:
         gateway = HttpGateway(server.url, "robot", PASSWORD, timeout=5, per_page=2)
         gateway.log_in()
-        numbers = [gateway.register(avi(f"G-{n}/1", 100_000 + n)) for n in range(5)]
+        numbers = [gateway.register(avi(f"G-{n}/1", 100_000 + n)).payment_number for n in range(5)]
         api = {row["reference"]: row for row in server.api_payments()}
         assert [api[f"G-{n}/1"]["payment_number"] for n in range(5)] == numbers
         assert api["G-3/1"]["amount_ore"] == 100_003
@@ -92,7 +92,7 @@ def test_an_expired_session_is_reported_as_such(tmp_path: Path) -> None:
         assert not isinstance(expired_on_form.value, SubmitOutcomeUnknownError)  # the form was never sent
         assert expired_on_form.value.kind == "session_expired"
         gateway.log_in()
-        assert gateway.register(avi("G-1/1")).startswith("U-")
+        assert gateway.register(avi("G-1/1")).payment_number.startswith("U-")
 
 
 def test_a_save_slower_than_the_timeout_is_an_unknown_outcome(tmp_path: Path) -> None:

@@ -238,6 +238,11 @@ def test_two_workers_register_every_planned_payment_once(world: World, first_run
     assert numbers == {p["reference"]: ("registered", p["payment_number"]) for p in first_run.held}
 
     artifacts = finished.artifacts
+    # The follow-up's statistics through the same hook as a single run: every household, every payment.
+    statistics = json.loads((artifacts / "statistics.json").read_text(encoding="utf-8"))
+    days = statistics["by_payout_date"]
+    assert sum(day["households"]["paid"] for day in days) == DECISIONS
+    assert sum(day["payments_registered"] for day in days) == len(first_run.held)
     assert sorted(p.name for p in (artifacts / "workers").iterdir()) == ["w1", "w2"]
     for worker in ("w1", "w2"):
         assert (artifacts / "workers" / worker / "log.html").is_file()

@@ -238,7 +238,7 @@ def test_a_payment_with_an_unknown_reference_is_registered_without_decision(
     with stand_in(world, tmp_path) as (server, state):
         form = register_reserved(world, server)
         stray = world.reserved_payment(0).model_copy(update={"reference": "EB-1999-000001/1"})
-        number = form.register(stray)
+        number = form.register(stray).payment_number
         result, document = reconcile(server, world, state, tmp_path)
     assert found(result) == {("registered_without_decision", "EB-1999-000001/1")}
     [finding] = document["findings"]["registered_without_decision"]
@@ -271,7 +271,9 @@ def test_a_payment_registered_with_another_amount_differs(world: World, tmp_path
     planned = world.reserved_payment(2)
     with stand_in(world, tmp_path) as (server, state):
         form = register_reserved(world, server, skip=(2,))
-        number = form.register(planned.model_copy(update={"amount_ore": planned.amount_ore + 10_000}))
+        number = form.register(
+            planned.model_copy(update={"amount_ore": planned.amount_ore + 10_000})
+        ).payment_number
         result, document = reconcile(server, world, state, tmp_path)
     assert found(result) == {("amount_differs", planned.reference)}
     [finding] = document["findings"]["amount_differs"]
@@ -304,7 +306,7 @@ def test_the_same_reference_registered_twice_is_a_duplicate(world: World, tmp_pa
     twice = world.reserved_payment(0)
     with stand_in(world, tmp_path) as (server, state):
         form = register_reserved(world, server)
-        second = form.register(twice)
+        second = form.register(twice).payment_number
         result, document = reconcile(server, world, state, tmp_path)
     assert found(result) == {("duplicate_reference", twice.reference)}
     [finding] = document["findings"]["duplicate_reference"]
@@ -338,7 +340,8 @@ def test_a_ledger_fingerprint_other_than_the_plan_is_a_recipient_difference(
     )
     with stand_in(world, tmp_path) as (server, state):
         register_reserved(world, server)
-        with Ledger(state / "ledger.sqlite3") as ledger:
+        key = os.environ["LEDGER_FINGERPRINT_KEY"].encode()  # the runs' key (tests/conftest.py)
+        with Ledger(state / "ledger.sqlite3", fingerprint_key=key) as ledger:
             number = ledger.get(planned.reference).payment_number  # type: ignore[union-attr]
             other = planned.model_copy(update={"account": "1" + (planned.account or "")[1:]})
             assert ledger.claim(other, "test:1", "test", 60) is not None
@@ -376,7 +379,7 @@ def test_payments_of_manual_and_protected_decisions(world: World, tmp_path: Path
     template = world.reserved_payment(0)
     with stand_in(world, tmp_path) as (server, state):
         form = register_reserved(world, server)
-        number = form.register(template.model_copy(update={"reference": f"{manual_id}/1"}))
+        number = form.register(template.model_copy(update={"reference": f"{manual_id}/1"})).payment_number
         form.register(template.model_copy(update={"reference": f"{protected_id}/1"}))
         result, document = reconcile(server, world, state, tmp_path)
     assert found(result) == {("registered_for_manual_decision", f"{manual_id}/1")}

@@ -460,7 +460,7 @@ def test_a_submit_left_by_a_crashed_run_is_resolved_by_look_up(tmp_path: Path) -
                 crashed_ledger.mark_submitting(payment.reference, "crashed", lease_seconds=0)
         crashed_gateway = HttpGateway(server.url, USER, PASSWORD)
         crashed_gateway.log_in()
-        crashed_number = crashed_gateway.register(submitted)
+        crashed_number = crashed_gateway.register(submitted).payment_number
 
         results = {item.decision_id: engine.process(item) for item in plans}
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from splitpayout.ledger import Ledger
 from splitpayout.retention import REMOVED_MARK_FILE, RETENTION_FILE, RetentionSettings, run_retention
 from splitpayout.runs import list_runs
 
@@ -22,7 +23,15 @@ from tests.support.robot_env import REPO_ROOT, clean_robot_env
 
 NOW = dt.datetime.now(dt.UTC)
 OLD = NOW - dt.timedelta(days=100)
-RECORD_FILES = ("run.json", "summary.json", "log.html", "report.html", "output.xml", "run.jsonl")
+RECORD_FILES = (
+    "run.json",
+    "summary.json",
+    "log.html",
+    "report.html",
+    "output.xml",
+    "run.jsonl",
+    "statistics.json",  # the follow-up's aggregates: no personal data, kept with the record
+)
 
 
 def age(path: Path, moment: dt.datetime = OLD) -> Path:
@@ -71,7 +80,7 @@ def place(tmp_path: Path) -> dict[str, Path]:
         folder.mkdir(parents=True)
         (folder / "input.json").write_text("[]", encoding="utf-8")
         age(folder / "input.json", moment)
-    (p["state"] / "ledger.sqlite3").write_bytes(b"ledger")
+    Ledger(p["state"] / "ledger.sqlite3").close()  # the file stays (its old rows lose their traces)
     age(p["state"] / "ledger.sqlite3")
     sent = p["state"] / "outbox" / "sent"
     sent.mkdir(parents=True)
@@ -163,6 +172,7 @@ def test_old_personal_data_goes_and_every_operator_record_and_newer_file_stays(
         "console_uploads": 1,
         "reconcile_sources": 1,
         "console_upload_records": 1,
+        "ledger_fingerprints": 0,  # the ledger's own rows: tests/unit/test_ledger_key.py
     }
     assert document["runs"] == sorted([old.name, place["unrecorded"].name])
     assert "Anna" not in json.dumps(document) and "beslut" not in json.dumps(document)

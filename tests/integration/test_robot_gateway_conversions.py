@@ -15,8 +15,9 @@ from robotglue.browser import (
 from robotglue.PayoutPages import PageNames, PayoutSystemError, failure_for_page
 from robotglue.robot_gateway import to_registered_payment
 from splitpayout.config import Settings
-from splitpayout.gateway import ApplicationError, BusinessError, LoginRefusedError
+from splitpayout.gateway import ApplicationError, BusinessError, LoginRefusedError, PayoutSystemChanged
 from splitpayout.models import Method, PlannedPayment, ReasonCode
+from splitpayout.stops import StopCode
 
 PERSONNUMMER = "191212121212"
 NAME = "Tolvan Tolvansson"
@@ -158,6 +159,22 @@ def test_an_unreadable_row_names_the_column_never_the_value() -> None:
         to_registered_payment(row)
     assert raised.value.kind == "unexpected_page"
     assert "1212" not in str(raised.value)
+
+
+def test_a_missing_search_column_is_a_changed_payout_system_naming_the_column() -> None:
+    row = {"payment_number": "U-1", "reference": "B-1/1", "personnummer": "19121212-1212", "method": "KONTO"}
+    row |= {"amount": None, "payout_date": "2026-12-23", "status": "registrerad"}  # type: ignore[dict-item]
+    with pytest.raises(PayoutSystemChanged) as raised:
+        to_registered_payment(row)
+    assert raised.value.code is StopCode.ELEMENT_MISSING and "amount" in raised.value.detail
+    assert "1212" not in str(raised.value.stop.as_dict())
+
+
+def test_a_changed_payout_system_fails_as_such_never_as_a_retry() -> None:
+    change = PayoutSystemChanged(StopCode.ELEMENT_MISSING, "fältet amount", "the payment form lacks amount")
+    failure = PayoutSystemError(change)
+    assert str(failure) == "CHANGED: payout_system_element_missing the payment form lacks amount"
+    assert failure.error is change and not isinstance(change, ApplicationError)
 
 
 @pytest.mark.parametrize(("ore", "text"), [(1234550, "12345,50"), (99, "0,99"), (100, "1,00"), (0, "0,00")])

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,3 +195,13 @@ def test_production_behind_a_tls_proxy(kind: str, tmp_path: Path) -> None:
     log = (tmp_path / f"{kind}.log").read_text()
     assert "login failed for (okänt användarnamn) from 203.0.113.9" in log
     assert "okand-" not in log and "fel-" not in log
+
+
+@pytest.mark.parametrize("kind", ["console", "payout"])
+def test_thirty_wrong_logins_at_once_are_no_more_than_the_limit_processed(kind: str, tmp_path: Path) -> None:
+    _module, _path, user, _role, _page = APPS[kind]
+    with served(kind, tmp_path) as app, ThreadPoolExecutor(max_workers=30) as pool:
+        tries = [pool.submit(app.login, user, f"fel-{n}", f"198.51.100.{n}") for n in range(30)]
+        statuses = [attempt.result().status for attempt in tries]
+    assert statuses.count(200) <= 5  # a wrong password shown again: the password was checked
+    assert statuses.count(429) == 30 - statuses.count(200)

@@ -18,12 +18,7 @@ local state, each on a stand-in of its own.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,157 +28,32 @@ import pytest
 from openpyxl import load_workbook
 from splitpayout.models import DecisionPlan, Outcome
 from splitpayout.planner import plan_export
-from splitpayout.reader import iter_rows
 
 from devdata.generate_export import generate
-from swedish_rules import format_identity
-from tests.support.payout_server import free_port, running_payout_system
-from tests.support.recording_adapter import RECORD_ENV, read_releases
-from tests.support.robot_env import clean_robot_env
+from tests.support.payout_server import running_payout_system
 from tests.support.robot_logs import readable_text
+from tests.support.work_items import (
+    DECISION_KIND,
+    RESULT_KIND,
+    ROOT,
+    TODAY,
+    PersonalData,
+    TaskRun,
+    outcomes_by_decision,
+    payout_system,
+    personal_data,
+    planned_references,
+    readable_by_others,
+    references,
+    run_every_step,
+    run_task,
+    start_task,
+    unreachable_payout_system,
+    with_attachment,
+    work_item_files,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
-USER, PASSWORD = "robot", "robot-demo-password"
-TODAY = dt.date.today()
-ADAPTER = "tests.support.recording_adapter.RecordingFileAdapter"
-DECISION_KIND = "splitpayout.decision/1"
-RESULT_KIND = "splitpayout.result/1"
-
-
-# == running the tasks ========================================================================
-@dataclass
-class TaskRun:
-    """One finished run of a work-item task: its exit status, console and work-item files."""
-
-    task: str
-    folder: Path
-    returncode: int
-    console: str
-
-    @property
-    def artifacts(self) -> Path:
-        return self.folder / "artifacts"
-
-    def output_items(self) -> list[dict[str, Any]]:
-        """The output work items it created, as the file adapter saved them (``payload``, ``files``)."""
-        path = self.folder / "output.json"
-        if not path.exists():
-            return []
-        items: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-        return items
-
-    def payloads(self) -> list[dict[str, Any]]:
-        return [item["payload"] for item in self.output_items()]
-
-    def releases(self) -> list[dict[str, Any]]:
-        return read_releases(self.folder / "releases.jsonl")
-
-    def summary(self) -> dict[str, Any]:
-        document: dict[str, Any] = json.loads((self.artifacts / "summary.json").read_text(encoding="utf-8"))
-        return document
-
-    def explain(self) -> str:
-        log = self.artifacts / "log.html"
-        return f"{self.task} exited {self.returncode} (see {log}):\n{self.console[-4000:]}"
-
-
-@dataclass
-class RunningTask:
-    task: str
-    folder: Path
-    process: subprocess.Popen[str]
-
-    def finish(self, timeout: float = 300) -> TaskRun:
-        try:
-            console, _ = self.process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            console, _ = self.process.communicate()
-            raise AssertionError(
-                f"{self.task} did not finish within {timeout:g} s:\n{console[-4000:]}"
-            ) from None
-        return TaskRun(self.task, self.folder, self.process.returncode, console)
-
-
-def start_task(
-    task: str,
-    folder: Path,
-    *,
-    items: list[dict[str, Any]],
-    env: dict[str, str] | None = None,
-    state_dir: Path | None = None,
-) -> RunningTask:
-    """Start ``task`` as robot.yaml does, with ``items`` as its input work items (file adapter)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "input.json").write_text(json.dumps(items), encoding="utf-8")
-    process_env = clean_robot_env(RECORD_ENV)
-    process_env.update(
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
-        RPA_WORKITEMS_ADAPTER=ADAPTER,
-        RPA_INPUT_WORKITEM_PATH=str(folder / "input.json"),
-        RPA_OUTPUT_WORKITEM_PATH=str(folder / "output.json"),
-        RECORD_RELEASES_PATH=str(folder / "releases.jsonl"),
-        STATE_DIR=str(state_dir or folder / "state"),
-        ROBOT_ARTIFACTS=str(folder / "artifacts"),
-        RUN_DATE=TODAY.isoformat(),
-        RETRY_BACKOFF_SECONDS="0.2",
-        UNKNOWN_OUTCOME_SETTLE_SECONDS="1",
-    )
-    process_env.update(env or {})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "splitpayout.runner", task],
-        cwd=ROOT,
-        env=process_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    return RunningTask(task, folder, process)
-
-
-def run_task(task: str, folder: Path, **options: Any) -> TaskRun:
-    return start_task(task, folder, **options).finish()
-
-
-def payout_system(url: str) -> dict[str, str]:
-    return {"PAYOUT_SYSTEM_URL": url, "PAYOUT_SYSTEM_USERNAME": USER, "PAYOUT_SYSTEM_PASSWORD": PASSWORD}
-
-
-def unreachable_payout_system() -> dict[str, str]:
-    """A payout-system address where nothing listens, and settings that give up quickly."""
-    return {
-        **payout_system(f"http://127.0.0.1:{free_port()}"),
-        "MAX_ATTEMPTS": "1",
-        "RETRY_BACKOFF_SECONDS": "0.1",
-        "MAX_CONSECUTIVE_FAILURES": "2",
-        "PAYOUT_SYSTEM_TIMEOUT": "5",
-    }
-
-
-def with_attachment(export: Path, folder: Path, name: str | None = None) -> dict[str, Any]:
-    """A producer input work item carrying ``export`` as a file, saved beside the input file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    name = name or export.name
-    shutil.copyfile(export, folder / name)
-    return {"payload": {"requested_by": "test"}, "files": {name: name}}
-
-
-def references(payments: list[dict[str, Any]]) -> list[str]:
-    return sorted(p["reference"] for p in payments)
-
-
-def planned_references(payloads: list[dict[str, Any]]) -> list[str]:
-    return sorted(
-        p["reference"]
-        for item in payloads
-        if item["plan"]["outcome"] == "planned"
-        for p in item["plan"]["payments"]
-    )
-
-
-def outcomes_by_decision(results: list[dict[str, Any]]) -> dict[str, str]:
-    return {item["result"]["decision_id"]: item["result"]["outcome"] for item in results}
 
 
 # == the module's scenario export, produced, consumed and reported once ======================
@@ -196,6 +66,7 @@ class Chain:
     consumer: TaskRun
     reporter: TaskRun
     held: list[dict[str, Any]]  # what the payout system holds after the consumer
+    personal: PersonalData  # the export's personal values, in every format
 
     @property
     def items(self) -> list[dict[str, Any]]:
@@ -213,20 +84,17 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Chain:
     export = folder / "beslut-november.xlsx"
     scenarios = generate(export, count=42, seed=20261123, today=TODAY, scenario_mix=True)
     plans = list(plan_export(export, today=TODAY))
-    producer = run_task(
-        "produce_work_items", folder / "producer", items=[with_attachment(export, folder / "producer")]
+    steps = run_every_step(export, folder)
+    return Chain(
+        export,
+        scenarios,
+        plans,
+        steps.producer,
+        steps.consumer,
+        steps.reporter,
+        steps.held,
+        personal_data(export, plans),
     )
-    assert producer.returncode == 0, producer.explain()
-    with running_payout_system(folder / "payout.db") as server:
-        consumer = run_task(
-            "consume_work_items",
-            folder / "consumer",
-            items=producer.output_items(),
-            env=payout_system(server.url),
-        )
-        held = server.api_payments()
-    reporter = run_task("report_work_items", folder / "reporter", items=consumer.output_items())
-    return Chain(export, scenarios, plans, producer, consumer, reporter, held)
 
 
 @pytest.mark.browser
@@ -297,6 +165,12 @@ def test_consumer_and_reporter_register_every_planned_payment_once_and_report_ev
         reference: numbers[reference] for reference in expected
     }
 
+    # The follow-up's statistics, kept by the reporter through the same hook as a single run.
+    statistics = json.loads((chain.reporter.artifacts / "statistics.json").read_text(encoding="utf-8"))
+    days = statistics["by_payout_date"]
+    assert sum(day["households"]["paid"] for day in days) == len(planned)
+    assert sum(day["payments_registered"] for day in days) == len(expected)
+
     # The case workers' workbook names every decision that needs a human.
     workbook = chain.reporter.artifacts / "manuell-hantering.xlsx"
     assert workbook.is_file()
@@ -342,7 +216,7 @@ def test_each_decision_work_item_is_released_done_or_failed_with_its_reason(chai
 @pytest.mark.browser
 @pytest.mark.slow
 def test_work_items_and_logs_hold_no_personal_data(chain: Chain) -> None:
-    secrets = personal_data(chain)
+    secrets = chain.personal
     assert len(secrets) > 100
     texts: dict[str, str] = {}
     for run in (chain.producer, chain.consumer, chain.reporter):
@@ -351,33 +225,14 @@ def test_work_items_and_logs_hold_no_personal_data(chain: Chain) -> None:
         texts[f"{run.task}/console"] = run.console
         texts[f"{run.task}/releases"] = json.dumps(run.releases(), ensure_ascii=False)
     texts["report_work_items/summary.json"] = readable_text(chain.reporter.artifacts / "summary.json")
+    files = work_item_files(*(run.folder for run in (chain.producer, chain.consumer, chain.reporter)))
+    assert len(files) >= 6, files  # each step's input and output, the sealed export
+    for path in files:
+        texts[str(path)] = path.read_text(encoding="utf-8", errors="replace")
     for name, text in texts.items():
-        leaked = sorted(value for value in secrets if value in text)
+        leaked = secrets.found_in(text)
         assert leaked == [], f"{name} holds personal data of the export ({len(leaked)} values)"
-
-
-def personal_data(chain: Chain) -> set[str]:
-    """Names, identity numbers (as written and normalised), accounts, bankgiro and OCR numbers:
-    from the plans in the producer's work items and the export's cells as written."""
-    values: set[str] = set()
-    for item in chain.decisions:
-        plan = item["plan"]
-        values.update(value for value in plan["contact"].values() if value)
-        for p in plan["payments"]:
-            values.update(
-                str(p[key]) for key in ("personnummer", "name", "account", "bankgiro", "ocr") if p.get(key)
-            )
-            values.add(format_identity(p["personnummer"]))
-            if p.get("clearing") and p.get("account"):
-                values.add(p["clearing"] + p["account"])
-    for _, row in iter_rows(chain.export):
-        for column, value in row.items():
-            sensitive = any(
-                word in column for word in ("namn", "personnummer", "kontonummer", "bankgiro", "OCR")
-            )
-            if sensitive and value is not None:
-                values.add(str(value).strip())
-    return {value for value in values if len(value) >= 6}
+    assert readable_by_others(files) == []
 
 
 # -- consumers: what is not a decision, and a payout system that is down ----------------------
@@ -423,7 +278,7 @@ def test_with_the_payout_system_unreachable_planned_decisions_fail_as_applicatio
     assert "STOPPED" in consumer.console
     releases = consumer.releases()
     assert len(releases) == len(chain.items)
-    secrets = personal_data(chain)
+    secrets = chain.personal
     for release, item in zip(releases, chain.decisions, strict=True):
         plan = item["plan"]
         exception = release["exception"]
@@ -434,7 +289,7 @@ def test_with_the_payout_system_unreachable_planned_decisions_fail_as_applicatio
         else:
             assert (exception["type"], exception["code"]) == ("BUSINESS", plan["reasons"][0]["code"])
         assert plan["decision_id"] in exception["message"]
-        assert not [value for value in secrets if value in json.dumps(exception, ensure_ascii=False)]
+        assert secrets.found_in(json.dumps(exception, ensure_ascii=False)) == []
     results = {item["position"]: item["result"] for item in consumer.payloads()}
     for item in chain.decisions:
         if item["plan"]["outcome"] == "planned":
@@ -609,7 +464,7 @@ def test_a_producer_input_without_an_export_fails_as_business_no_export(tmp_path
     )
 
     assert producer.returncode != 0
-    assert "carries no .xlsx export" in producer.console
+    assert "carries no sealed .xlsx export" in producer.console
     assert "anteckningar.txt" in producer.console
     [release] = producer.releases()
     assert release["state"] == "FAILED"

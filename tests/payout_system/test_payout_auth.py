@@ -136,7 +136,7 @@ def test_idle_session_expires_and_login_page_says_so(
     clock.advance(901)
     response = client.get("/payments/new")
     assert response.status_code == 303
-    assert response.headers["Location"] == "/login?next=/payments/new"
+    assert response.headers["Location"] == "/login?next=/payments/new&expired=1"
     login_page = client.get(response.headers["Location"])
     assert page_name(login_page) == "login"
     html = login_page.get_data(as_text=True)
@@ -177,8 +177,8 @@ def test_attest_after_expiry_goes_to_login_and_then_home(
     clock.advance(61)
     response = attestant.post("/payments/U-100001/attest", data={"csrf_token": token})
     # /payments/<n>/attest takes only POST, so the login page must not send the user back there.
-    assert response.status_code == 303 and response.headers["Location"] == "/login"
-    login_page = attestant.get("/login")
+    assert response.status_code == 303 and response.headers["Location"] == "/login?expired=1"
+    login_page = attestant.get(response.headers["Location"])
     assert EXPIRED in login_page.get_data(as_text=True)
     back = attestant.post(
         "/login",
@@ -234,7 +234,7 @@ def test_post_after_expiry_goes_to_login_and_stores_nothing(
     clock.advance(61)
     response = client.post("/payments/new", data={**valid_form_data(), "csrf_token": token})
     assert response.status_code == 303
-    assert response.headers["Location"] == "/login?next=/payments/new"
+    assert response.headers["Location"] == "/login?next=/payments/new&expired=1"
     assert EXPIRED in client.get(response.headers["Location"]).get_data(as_text=True)
     assert api_payments(client) == []
 

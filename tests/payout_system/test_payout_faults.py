@@ -159,7 +159,7 @@ def test_expire_session_rate_sends_the_user_to_login_without_processing(
     faulty, token, cookie = faulty_client_with_session(make_app, expire_session_rate=1.0, seed=3)
     response = faulty.post("/payments/new", data={**valid_form_data(), "csrf_token": token})
     assert response.status_code == 303
-    assert response.headers["Location"] == "/login?next=/payments/new"
+    assert response.headers["Location"] == "/login?next=/payments/new&expired=1"
     assert stored_references(settings) == []
     # The session is gone for good, also for a healthy app.
     healthy = make_app().test_client()

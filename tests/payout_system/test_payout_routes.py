@@ -40,7 +40,7 @@ ROUTES = {
     "payments.receipt": Route(("GET",), LOGIN),
     "payments.detail": Route(("GET",), LOGIN),
     "payments.attest": Route(("POST",), ATTESTANT),
-    "search.search": Route(("GET",), LOGIN),
+    "search.search": Route(("GET", "POST"), LOGIN),
     "audit.audit_log": Route(("GET",), ATTESTANT),
 }
 # Values for the rules' variables: the payment registered by the ``world`` fixture, a static file.

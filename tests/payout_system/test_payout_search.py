@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from flask.testing import FlaskClient
 from payout_testdata import api_payments, csrf_from, page_name, personnummer, register
+from werkzeug.test import TestResponse
 
 
 @pytest.fixture
@@ -52,14 +53,42 @@ def test_search_by_reference_is_exact_and_case_insensitive(robot: FlaskClient) -
 def test_search_by_identity_number_in_any_format(robot: FlaskClient, query: str) -> None:
     register(robot, reference="B-1/1")
     register(robot, reference="B-1/2", personnummer=personnummer("19900101", "123"))
-    html = robot.get("/payments/search", query_string={"personnummer": query}).get_data(as_text=True)
+    html = search_by_post(robot, personnummer=query).get_data(as_text=True)
     assert rows(html) == ["U-100001"]
 
 
+def search_by_post(client: FlaskClient, **fields: str) -> TestResponse:
+    """Fill in and send the search form, as a browser does (POST)."""
+    token = csrf_from(client.get("/payments/search"))
+    return client.post("/payments/search", data={**fields, "csrf_token": token})
+
+
 def test_search_with_an_invalid_identity_number_says_so(robot: FlaskClient) -> None:
-    response = robot.get("/payments/search", query_string={"personnummer": "19811218-9875"})
+    response = search_by_post(robot, personnummer="19811218-9875")
     assert response.status_code == 422
     assert 'id="error-personnummer"' in response.get_data(as_text=True)
+
+
+def test_an_identity_number_never_travels_in_a_url(robot: FlaskClient, client: FlaskClient) -> None:
+    for number in range(1, 5):
+        register(robot, reference=f"B-{number}/1")
+    form = robot.get("/payments/search").get_data(as_text=True)
+    assert '<form id="search-form" method="post"' in form
+    refused = robot.get("/payments/search", query_string={"personnummer": "19811218-9876"})
+    assert refused.status_code == 422 and "19811218" not in refused.get_data(as_text=True)
+    assert rows(refused.get_data(as_text=True)) == []
+    # the pages of an identity-number search are buttons that post, never links with it
+    first = search_by_post(robot, personnummer="19811218-9876", per_page="3").get_data(as_text=True)
+    assert rows(first) == ["U-100001", "U-100002", "U-100003"] and 'id="next-page"' in first
+    assert '<a id="next-page"' not in first and "personnummer=" not in first
+    second = search_by_post(robot, personnummer="19811218-9876", per_page="3", page="2").get_data(
+        as_text=True
+    )
+    assert rows(second) == ["U-100004"]
+    # after an expired session, next= does not carry it either
+    answer = client.get("/payments/search?personnummer=19811218-9876&reference=B-1/1")
+    assert answer.status_code == 303
+    assert "198112" not in answer.headers["Location"] and "reference" in answer.headers["Location"]
 
 
 @pytest.mark.parametrize("field", ["date_from", "date_to"])

@@ -20,6 +20,7 @@ from payout_system.__main__ import build_parser
 from payout_system.settings import (
     DEMO_PASSWORDS,
     FAULT_OPTIONS,
+    RELEASE_OPTIONS,
     FaultSettings,
     Settings,
     SettingsError,
@@ -373,6 +374,7 @@ def test_readme_names_only_real_options_and_variables() -> None:
     variables = (
         set(re.findall(r'environ\.get\("(PAYOUT_[A-Z_]+)"\)', settings_source))
         | set(FAULT_OPTIONS.values())
+        | set(RELEASE_OPTIONS.values())
         | {f"PAYOUT_{name}" for name in COMMON_VARIABLES}
     )
     named = set(re.findall(r"PAYOUT_[A-Z_]*[A-Z]", readme)) - {"PAYOUT_FAULT"}  # PAYOUT_FAULT_<NAME>

@@ -51,6 +51,20 @@ def sideways_overflow(driver: webdriver.Chrome) -> int:
     return max(0, widths[0] - widths[1])
 
 
+def hidden_past_region(driver: webdriver.Chrome, table_id: str) -> float:
+    """How many CSS pixels the last column of table ``table_id`` ends past the right edge of the
+    region it scrolls in (0 or less: every column is in view without scrolling)."""
+    return float(
+        driver.execute_script(
+            "var table = document.getElementById(arguments[0]);"
+            "var th = table.querySelector('thead th:last-child');"
+            "return th.getBoundingClientRect().right"
+            " - table.closest('.table-wrap').getBoundingClientRect().right;",
+            table_id,
+        )
+    )
+
+
 def axe_violations(driver: webdriver.Chrome) -> list[dict[str, Any]]:
     if not driver.execute_script("return typeof window.axe !== 'undefined';"):
         driver.execute_script(axe_source())

@@ -14,7 +14,13 @@ Failures map onto the gateway's exceptions:
 - the maintenance page: ``"maintenance"``; other 5xx: ``"server_error"``;
 - a timeout or lost connection: ``"timeout"``; any other page: ``"unexpected_page"``;
 - anything after the payment form was sent without its confirmation page seen:
-  ``SubmitOutcomeUnknownError`` with one of the kinds above.
+  ``SubmitOutcomeUnknownError`` with one of the kinds above;
+- a changed payout system (docs/rules.md §4.9): a form without a field the robot fills, a page
+  after the submit that is none the robot knows, a confirmation page without one of its fields:
+  ``PayoutSystemChanged``, naming the element.
+
+``register`` returns the payment as the confirmation page shows it (every field), and
+``inspect_payment_form`` says what the form lacks or has that the robot does not know.
 
 Wrong credentials raise ``LoginRefusedError``: retrying cannot help. The password is
 kept private and never appears in messages, ``repr`` or logs.
@@ -30,13 +36,19 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from splitpayout.gateway import (
+    PAYMENT_FORM_FIELDS,
     ApplicationError,
     BusinessError,
+    FormInspection,
     LoginRefusedError,
+    PayoutSystemChanged,
     RegisteredPayment,
     SubmitOutcomeUnknownError,
+    element_subject,
+    receipt_payment,
 )
 from splitpayout.models import Method, PlannedPayment, ReasonCode
+from splitpayout.stops import StopCode
 
 from swedish_rules import format_amount, format_identity, parse_amount_ore
 
@@ -48,6 +60,16 @@ _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )
 _PAGE_IDS = frozenset({"error-message", "error-heading", "error-home-link"})
+#: Pages that may come after the submit for reasons other than a new release.
+_PASSING_PAGES = frozenset({"login", "maintenance", "error"})
+#: The confirmation page's elements, by the names ``receipt_payment`` reads.
+_RECEIPT_IDS = {
+    "payment_number": "payment-number",
+    **{name: "detail-" + name.replace("_", "-") for name in PAYMENT_FORM_FIELDS},
+    "status": "detail-status",
+}
+_CONTROLS = frozenset({"input", "select", "textarea"})
+_NOT_FILLED_IN = frozenset({"hidden", "submit", "button"})
 
 
 class _Secret:
@@ -138,6 +160,11 @@ class _Page:
 
     def rows(self) -> list[_Node]:
         return [node for node in self._root.iter() if node.tag == "tr" and node.has_class("payment-row")]
+
+    def form_controls(self, form_id: str) -> list[_Node]:
+        """The inputs, selects and text areas of the form ``form_id``."""
+        form = self._ids.get(form_id)
+        return [] if form is None else [node for node in form.iter() if node.tag in _CONTROLS]
 
     def input_value(self, name: str) -> str | None:
         for node in self._root.iter():
@@ -248,16 +275,44 @@ class HttpGateway:
             page_number += 1
         return list(found.values())
 
-    def register(self, payment: object) -> str:
-        """Enter one payment through the form; return the payment number of the confirmation page."""
-        if not isinstance(payment, PlannedPayment):
-            raise TypeError(f"expected a PlannedPayment, got {type(payment).__name__}")
+    def inspect_payment_form(self) -> FormInspection:
+        """What the payment form lacks of the robot's fields, and the fields it has that it does not fill."""
+        form = self._payment_form()
+        controls = form.form_controls("payment-form")
+        names = {node.attrs.get("name") or node.attrs.get("id", "") for node in controls}
+        missing = [name for name in PAYMENT_FORM_FIELDS if name not in names]
+        if form.by_id("submit-payment") is None:
+            missing.append("#submit-payment")
+        unknown = [
+            name
+            for node in controls
+            if node.attrs.get("type", "").lower() not in _NOT_FILLED_IN
+            and (name := node.attrs.get("name") or node.attrs.get("id", "")) not in PAYMENT_FORM_FIELDS
+        ]
+        return FormInspection(missing=tuple(missing), unknown=tuple(unknown))
+
+    def _payment_form(self) -> _Page:
         form = self._page("GET", "/payments/new")
         if form.status != 200 or form.name != "new-payment":
             self._raise_for(form)
+        return form
+
+    def register(self, payment: object) -> RegisteredPayment:
+        """Enter one payment through the form; return it as the confirmation page shows it."""
+        if not isinstance(payment, PlannedPayment):
+            raise TypeError(f"expected a PlannedPayment, got {type(payment).__name__}")
+        form = self._payment_form()
         csrf = form.input_value("csrf_token")
         if csrf is None:
             raise ApplicationError("unexpected_page", "the payment form has no CSRF token")
+        controls = {node.attrs.get("name", "") for node in form.form_controls("payment-form")}
+        missing = [name for name in PAYMENT_FORM_FIELDS if name not in controls]
+        if missing:
+            raise PayoutSystemChanged(
+                StopCode.ELEMENT_MISSING,
+                element_subject(missing),
+                f"the payment form lacks {', '.join(missing)}",
+            )
         data = {
             "csrf_token": csrf,
             "personnummer": format_identity(payment.personnummer),
@@ -289,6 +344,13 @@ class HttpGateway:
                 fields,
                 f"the payout system refused {', '.join(fields) or 'the form'}",
             )
+        if answer.status == 200 and answer.name and answer.name not in _PASSING_PAGES:
+            raise PayoutSystemChanged(
+                StopCode.PAGE_FLOW_CHANGED,
+                f"sidan {answer.name}",
+                f"after the submit the payout system showed the page {answer.name!r}, not the confirmation",
+                sent=True,
+            )
         match = _RECEIPT_PATH.match(urlsplit(answer.location).path) if answer.status == 303 else None
         if match is None:
             try:
@@ -301,13 +363,8 @@ class HttpGateway:
                 self._raise_for(receipt)
         except ApplicationError as error:
             raise SubmitOutcomeUnknownError(error.kind, "the confirmation page did not load") from None
-        number_element = receipt.by_id("payment-number")
-        number = number_element.text() if number_element is not None else ""
-        if not PAYMENT_NUMBER.fullmatch(number):
-            raise SubmitOutcomeUnknownError(
-                "unexpected_page", "the confirmation page shows no payment number"
-            )
-        return number
+        texts = {name: receipt.by_id(element_id) for name, element_id in _RECEIPT_IDS.items()}
+        return receipt_payment({name: None if node is None else node.text() for name, node in texts.items()})
 
     # -- HTTP -------------------------------------------------------------------------------
 

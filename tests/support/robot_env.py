@@ -23,7 +23,7 @@ ROBOT_SETTINGS = (
     "UNKNOWN_OUTCOME_SETTLE_SECONDS",
     "AMOUNT_LIMIT_KR",
 )
-ROBOT_PREFIXES = ("ROBOT_", "PAYOUT_", "RPA_")
+ROBOT_PREFIXES = ("ROBOT_", "PAYOUT_", "RPA_", "WORK_ITEM_")
 
 
 def clean_robot_env(*also_drop: str) -> dict[str, str]:

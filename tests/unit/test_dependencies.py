@@ -43,3 +43,14 @@ def test_conda_yaml_pins_the_same_dependencies_as_requirements_txt() -> None:
         f"{sorted(set(local.items()) - set(conda.items()))}, only in conda.yaml "
         f"{sorted(set(conda.items()) - set(local.items()))}"
     )
+
+
+def test_the_venv_has_no_pip_or_setuptools_with_a_known_vulnerability() -> None:
+    """scripts/setup.sh upgrades what the venv got from Python's own bundle (setuptools 65.5.0)."""
+    from importlib.metadata import version
+
+    def release(name: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in version(name).split(".")[:3] if part.isdigit())
+
+    assert release("setuptools") >= (78, 1, 1)
+    assert release("pip") >= (25, 3)

@@ -355,3 +355,38 @@ def test_a_ledger_fingerprint_with_another_date_is_a_date_difference(
     [finding] = result.findings
     assert finding.code is FindingCode.PAYOUT_DATE_DIFFERS
     assert finding.sources == ["payout_system", "ledger"]
+
+
+# --- what a run of the robot explains ------------------------------------------------------------
+
+
+def test_a_payment_the_robot_registered_for_an_export_left_out_is_counted_never_without_decision() -> None:
+    left_out = planned("EB-9/1", 70_000)
+    ledger = ledger_by_reference([entry("EB-9/1", "U-9", state=EntryState.REGISTERED)])
+    result = reconcile(PERIOD, plans(), Holdings([held(left_out, "U-9")]), ledger)
+    assert result.findings == []
+    assert result.registered_by_robot_outside_exports.as_dict() == {"payments": 1, "amount_ore": 70_000}
+    assert result.totals()["registered_by_robot_outside_exports"]["payments"] == 1
+
+
+def test_a_payment_with_another_number_than_the_ledgers_is_still_without_decision() -> None:
+    stray = planned("EB-9/1")
+    ledger = ledger_by_reference([entry("EB-9/1", "U-8", state=EntryState.REGISTERED)])
+    result = reconcile(PERIOD, plans(), Holdings([held(stray, "U-9")]), ledger)
+    assert ("registered_without_decision", "EB-9/1") in codes(result)
+    assert result.registered_by_robot_outside_exports.payments == 0
+
+
+def test_a_robot_registration_of_a_decision_now_manual_says_so_and_never_advises_stopping() -> None:
+    from splitpayout.reconcile.report import FINDING_TEXT, advice
+
+    one = planned("EB-2/1")
+    ledger = ledger_by_reference([entry("EB-2/1", "U-5", state=EntryState.REGISTERED)])
+    [finding] = reconcile(PERIOD, plans(manual("EB-2")), Holdings([held(one, "U-5")]), ledger).findings
+    assert finding.code is FindingCode.REGISTERED_FOR_MANUAL_DECISION and finding.registered_by_robot
+    assert "tidigare körning" in advice(finding)
+    stop = "stoppa utbetalningen"
+    assert [code for code, (_, todo) in FINDING_TEXT.items() if stop in todo.lower()] == [
+        FindingCode.REGISTERED_WITHOUT_DECISION
+    ]
+    assert stop not in advice(finding).lower()

@@ -250,13 +250,10 @@ def test_the_workbook_tells_case_workers_in_swedish_what_to_do(tmp_path: Path) -
     header_index = next(i for i, row in enumerate(rows) if "Beslutsnummer" in row)
     header = rows[header_index]
     body = [dict(zip(header, row, strict=False)) for row in rows[header_index + 1 :]]
-    assert [row["Beslutsnummer"] for row in body] == [
-        "2026-0001",
-        "2026-0001",
-        "2026-0002",
-        "2026-0003",
-        "2026-0004",
-    ]
+    # A technical failure is not the case workers' to handle: the next run completes it.
+    assert [row["Beslutsnummer"] for row in body] == ["2026-0001", "2026-0001", "2026-0002", "2026-0004"]
+    assert sheet.freeze_panes == f"A{header_index + 2}"  # the header stays in view
+    assert body[0]["Rad i exporten"] == 5 and isinstance(body[0]["Rad i exporten"], int)
     first = body[0]
     assert first["Orsak"] == "Ogiltigt eller ofullständigt bankkonto"
     assert first["Felaktiga fält"] == "Sökande 2 kontonummer"
@@ -266,10 +263,36 @@ def test_the_workbook_tells_case_workers_in_swedish_what_to_do(tmp_path: Path) -
     assert "passerat" in body[1]["Orsak"]
     assert body[2]["Orsak"] == "Skyddade personuppgifter"
     assert all(body[2][k] == "" for k in ("Sökande 1", "Personnummer sökande 1", "Belopp", "Handläggare"))
-    assert body[3]["Status"] == "Tekniskt fel"
-    assert "körs igen" in body[3]["Vad du behöver göra"]
-    refused = body[4]
+    assert all(row["Status"] != "Tekniskt fel" for row in body)
+    refused = body[3]
     assert refused["Orsak"] == "Utbetalningssystemet godtog inte uppgifterna"
-    assert refused["Felaktiga fält"] == "amount"
+    assert refused["Felaktiga fält"] == "Belopp"  # the payout system's field, in Swedish
     assert "2026-0004/1 (U-100003)" in refused["Vad du behöver göra"]
     assert "registrera inte dessa igen" in refused["Vad du behöver göra"]
+
+
+def test_a_protected_decision_is_in_its_case_workers_sheet_by_number_only(tmp_path: Path) -> None:
+    from splitpayout.planning.parsing import protected_plan
+
+    protected = protected_plan("2026-0009", (4,), (), "hl7")
+    other = protected_plan("2026-0010", (5,), (), "hl8")
+    items = [
+        (plan, DecisionResult(decision_id=plan.decision_id, outcome=Outcome.MANUAL, reasons=plan.reasons))
+        for plan in (protected, other)
+    ]
+    path = tmp_path / "manuell-hantering.xlsx"
+    write_manual_workbook(
+        path, items, source_name="export.xlsx", run_id="r1", created=dt.datetime(2026, 11, 23)
+    )
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == ["Manuell hantering", "hl7", "hl8"]
+    rows = [[c for c in row] for row in workbook["hl7"].iter_rows(values_only=True)]
+    header_index = next(i for i, row in enumerate(rows) if "Beslutsnummer" in row)
+    (row,) = [dict(zip(rows[header_index], r, strict=False)) for r in rows[header_index + 1 :]]
+    assert (row["Handläggare"], row["Beslutsnummer"], row["Orsak"]) == (
+        "hl7",
+        "2026-0009",
+        "Skyddade personuppgifter",
+    )
+    shown = {key for key, value in row.items() if value not in (None, "")}
+    assert shown == {"Handläggare", "Beslutsnummer", "Status", "Orsak", "Vad du behöver göra"}

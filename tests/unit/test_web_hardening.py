@@ -180,6 +180,33 @@ def test_many_failures_from_one_address_lock_that_address_only(
     assert try_login(make().test_client(), kind, first_user(kind), PASSWORD, "198.51.100.8")[0] == 303
 
 
+def test_logging_in_to_ones_own_account_does_not_reset_the_address(web: Web) -> None:
+    """19 usernames tried, one good login, again and again: the address is refused all the same."""
+    kind, make = web.kind, web.make
+    client = make().test_client()
+    statuses = []
+    for round_ in range(3):
+        for attempt in range(throttle.ADDRESS_POLICY.free - 1):
+            statuses.append(try_login(client, kind, f"okand-{round_}-{attempt}", "fel", "198.51.100.7")[0])
+        statuses.append(try_login(make().test_client(), kind, first_user(kind), PASSWORD, "198.51.100.7")[0])
+    assert statuses.count(200) == throttle.ADDRESS_POLICY.free  # failures processed, then refused
+    assert statuses[-1] == 429 and statuses[throttle.ADDRESS_POLICY.free - 1] == 303
+
+
+def test_an_address_is_forgiven_one_failure_per_quiet_period(web: Web) -> None:
+    kind, make, clock = web.kind, web.make, web.clock
+    client = make().test_client()
+    for attempt in range(throttle.ADDRESS_POLICY.free):
+        assert try_login(client, kind, f"okand-{attempt}", "fel", "198.51.100.7")[0] == 200
+    assert try_login(client, kind, "okand-x", "fel", "198.51.100.7")[0] == 429
+    decay = throttle.ADDRESS_POLICY.decay_seconds
+    assert decay is not None
+    clock.now += 3 * decay  # three failures forgiven; the lock (30 s) is long over
+    for attempt in range(3):
+        assert try_login(client, kind, f"igen-{attempt}", "fel", "198.51.100.7")[0] == 200
+    assert try_login(client, kind, "igen-x", "fel", "198.51.100.7")[0] == 429
+
+
 def test_the_lock_survives_a_restart(web: Web) -> None:
     kind, make = web.kind, web.make
     client = make().test_client()

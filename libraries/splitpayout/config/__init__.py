@@ -22,12 +22,15 @@ from splitpayout.config.secrets import (
     payout_system_credentials,
     smtp_credentials,
     vault_secret,
+    work_item_sealer,
 )
 from splitpayout.config.sections import (
     DEFAULT_MAX_ATTEMPTS,
     MAX_WORKERS,
     Credentials,
+    FollowUpConfig,
     InboxConfig,
+    LedgerKeyConfig,
     NotifyConfig,
     Places,
     ReconcileConfig,
@@ -47,8 +50,10 @@ SECTIONS: tuple[type[EnvSection], ...] = (
     InboxConfig,
     RetentionSettings,
     ReconcileConfig,
+    FollowUpConfig,
     NotifyConfig,
     Credentials,
+    LedgerKeyConfig,
     RunnerConfig,
 )
 
@@ -86,9 +91,11 @@ class Config:
     inbox = _Section(InboxConfig)
     retention = _Section(RetentionSettings)
     reconcile = _Section(ReconcileConfig)
+    follow_up = _Section(FollowUpConfig)
     notify = _Section(NotifyConfig)
     credentials = _Section(Credentials)
     runner = _Section(RunnerConfig)
+    ledger_key = _Section(LedgerKeyConfig)
 
 
 def variables() -> dict[str, tuple[type[EnvSection], str]]:
@@ -109,7 +116,9 @@ __all__ = [
     "Config",
     "Credentials",
     "EnvSection",
+    "FollowUpConfig",
     "InboxConfig",
+    "LedgerKeyConfig",
     "MissingSecretError",
     "NotifyConfig",
     "Places",
@@ -126,4 +135,5 @@ __all__ = [
     "smtp_credentials",
     "variables",
     "vault_secret",
+    "work_item_sealer",
 ]

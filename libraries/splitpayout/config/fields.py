@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Self
 
-from pydantic import BeforeValidator, ValidationError
+from pydantic import BeforeValidator, SecretStr, ValidationError
 from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -117,6 +117,7 @@ Flag = Annotated[bool, BeforeValidator(_flag)]
 Date = Annotated[dt.date, BeforeValidator(_date)]
 OptionalDate = Annotated[dt.date | None, BeforeValidator(_date)]
 Text = Annotated[str, BeforeValidator(_stripped)]
+StrippedSecret = Annotated[SecretStr, BeforeValidator(_stripped)]  # spaces around a secret mean nothing
 CommaList = Annotated[tuple[str, ...], BeforeValidator(_comma_list)]
 BlankIsNone = BeforeValidator(_optional_path)
 

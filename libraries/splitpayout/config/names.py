@@ -18,6 +18,9 @@ CONSOLE_DATA_FOLDER = "console"  # under STATE_DIR unless CONSOLE_DATA_DIR says 
 PAYOUT_SYSTEM_URL = "http://127.0.0.1:8080"
 PAYOUT_SYSTEM_SECRET = "payout_system"  # noqa: S105 (the name of a vault secret, not a secret)
 SMTP_SECRET = "smtp"  # noqa: S105 (the name of a vault secret, not a secret)
+LEDGER_SECRET = "ledger"  # noqa: S105 (the name of a vault secret, not a secret)
+# Development's ledger key, under the home folder unless LEDGER_KEY_FILE names another place.
+DEVELOPMENT_KEY_FILE = ".config/split-payout/ledger-fingerprint.key"
 STARTED_BY = "schedule"
 INBOX_MIN_AGE_SECONDS = 5.0
 

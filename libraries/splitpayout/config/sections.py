@@ -13,7 +13,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
 from splitpayout.config import names
 from splitpayout.config.fields import (
@@ -23,6 +23,7 @@ from splitpayout.config.fields import (
     EnvSection,
     Flag,
     OptionalDate,
+    StrippedSecret,
     Text,
     seconds,
     whole,
@@ -87,6 +88,9 @@ class Settings(Places):
     page_timeout_seconds: PositiveSeconds = _var("PAYOUT_SYSTEM_TIMEOUT", 30.0)
     fast_fill: Flag = _var("PAYOUT_FAST_FILL", True)
     typed_fields: Annotated[CommaList, AfterValidator(_known_fields)] = _var("PAYOUT_TYPED_FIELDS", ())
+    # Fields of the payment form outside the robot's contract that the payout system accepts left
+    # empty (docs/rules.md §4.9); any other field the form asks for stops the run before it enters anything.
+    ignored_fields: CommaList = _var("PAYOUT_SYSTEM_IGNORED_FIELDS", ())
     chrome_binary: Annotated[str | None, BlankIsNone] = _var("CHROME_BINARY")
     chromedriver_path: Annotated[str | None, BlankIsNone] = _var("CHROMEDRIVER_PATH")
     workers: Annotated[int, BeforeValidator(whole(1, MAX_WORKERS))] = _var("WORKERS", 1)
@@ -154,6 +158,16 @@ class ReconcileConfig(EnvSection):
     reconcile_to: OptionalDate = _var("RECONCILE_TO")
 
 
+class FollowUpConfig(Places):
+    """The payout dates and run folders the ``Follow up`` task counts (docs/follow-up.md)."""
+
+    follow_up_from: OptionalDate = _var("FOLLOW_UP_FROM")
+    follow_up_to: OptionalDate = _var("FOLLOW_UP_TO")
+    extra_run_folders: Annotated[tuple[Path, ...], BeforeValidator(lambda raw: _paths(raw))] = _var(
+        "FOLLOW_UP_RUN_FOLDERS", ()
+    )
+
+
 class NotifyConfig(Places):
     """The notifier's settings as given; ``splitpayout.notify.config`` checks them."""
 
@@ -176,21 +190,50 @@ class Credentials(EnvSection):
 
     payout_system_username: SecretStr = _var("PAYOUT_SYSTEM_USERNAME", SecretStr(""))
     payout_system_password: SecretStr = _var("PAYOUT_SYSTEM_PASSWORD", SecretStr(""))
-    payout_system_api_token: SecretStr = _var("PAYOUT_SYSTEM_API_TOKEN", SecretStr(""))
+    payout_system_api_token: StrippedSecret = _var("PAYOUT_SYSTEM_API_TOKEN", SecretStr(""))
     smtp_username: SecretStr = _var("SMTP_USERNAME", SecretStr(""))
     smtp_password: SecretStr = _var("SMTP_PASSWORD", SecretStr(""))
+    # The work-item key(s), newest first: never in Control Room's vault (splitpayout.sealing).
+    work_item_keys: SecretStr = _var("WORK_ITEM_KEYS", SecretStr(""))
+    work_item_key_file: Annotated[Path | None, BlankIsNone] = _var("WORK_ITEM_KEY_FILE")
     secret_manager: str = _var("RPA_SECRET_MANAGER", "")
     control_room_vault: str = _var("RC_API_SECRET_HOST", "")
-
-    @field_validator("payout_system_api_token", mode="before")
-    @classmethod
-    def _strip(cls, raw: Any) -> Any:
-        return raw.strip() if isinstance(raw, str) else raw
 
     @property
     def vault_configured(self) -> bool:
         """Whether RPA.Robocorp.Vault has a vault to ask (Control Room's, or a local file)."""
         return bool(self.secret_manager or self.control_room_vault)
+
+
+#: The robot's installation modes (``ROBOT_ENV``): production, the default, refuses a run
+#: without a ledger key; development makes one itself, outside the state folder.
+PRODUCTION = "production"
+DEVELOPMENT = "development"
+
+
+def _robot_env(raw: Any) -> Any:
+    word = raw.strip().lower() if isinstance(raw, str) else raw
+    if word not in (PRODUCTION, DEVELOPMENT):
+        raise ValueError(f"must be {PRODUCTION} or {DEVELOPMENT}, got {raw!r}")
+    return word
+
+
+class LedgerKeyConfig(Places):
+    """Where the key of the ledger's fingerprints comes from (``splitpayout.ledger_key``)."""
+
+    robot_env: Annotated[str, BeforeValidator(_robot_env)] = _var("ROBOT_ENV", PRODUCTION)
+    fingerprint_key: StrippedSecret = _var("LEDGER_FINGERPRINT_KEY", SecretStr(""))
+    secret_name: str = _var("LEDGER_SECRET", names.LEDGER_SECRET)
+    key_file: Annotated[Path | None, BlankIsNone] = _var("LEDGER_KEY_FILE")
+
+    @property
+    def development(self) -> bool:
+        return self.robot_env == DEVELOPMENT
+
+    @property
+    def development_key_file(self) -> Path:
+        """``LEDGER_KEY_FILE``, default ``~/.config/split-payout/ledger-fingerprint.key``."""
+        return self.key_file or Path.home() / names.DEVELOPMENT_KEY_FILE
 
 
 class RunnerConfig(Places):

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from splitpayout import reader
-from splitpayout.cells import parse_text
-from splitpayout.errors import CellError
+from splitpayout.cells import parse_text, parse_yes_no
+from splitpayout.errors import CellError, ExportFileError
 from splitpayout.models import DecisionPlan, Outcome, Reason, ReasonCode
 from splitpayout.planning.parsing import is_protected, protected_plan
 from splitpayout.planning.payments import plan_row
 from splitpayout.planning.rules import DEFAULT_AMOUNT_LIMIT_ORE
-from splitpayout.reader import DECISION, DEFAULT_MAX_DECISIONS, PROTECTED, StrPath
+from splitpayout.reader import DECISION, DEFAULT_MAX_DECISIONS, PROTECTED, SPLIT, StrPath
 from splitpayout.references import decision_key, shown
 
 
@@ -34,8 +34,18 @@ def index_decisions(path: StrPath, *, max_decisions: int = DEFAULT_MAX_DECISIONS
     """
     index = DecisionIndex()
     seen: set[str] = set()
-    for _, raw in reader.iter_rows(path, columns=(DECISION, PROTECTED), max_decisions=max_decisions):
+    header = reader.read_header(path, max_decisions=max_decisions)
+    needed = reader.missing_for_split(header)
+    columns = (DECISION, PROTECTED, SPLIT)
+    for row_number, raw in reader.iter_rows(path, columns=columns, max_decisions=max_decisions):
         index.decisions += 1
+        if needed and _is_split(raw.get(SPLIT)):
+            raise ExportFileError(
+                "missing_columns",
+                f"The export file {header.file_name} holds split decisions (row {row_number} is the first) "
+                f"but lacks the columns a split needs: {', '.join(needed)}.",
+                needed,
+            )
         try:
             decision_id = parse_text(raw.get(DECISION))
         except CellError:
@@ -53,6 +63,13 @@ def index_decisions(path: StrPath, *, max_decisions: int = DEFAULT_MAX_DECISIONS
     return index
 
 
+def _is_split(value: object) -> bool:
+    try:
+        return parse_yes_no(value)
+    except CellError:
+        return False
+
+
 def _as_duplicate(plan: DecisionPlan, protected: bool) -> DecisionPlan:
     duplicate = Reason(
         code=ReasonCode.DUPLICATE_DECISION,
@@ -60,7 +77,7 @@ def _as_duplicate(plan: DecisionPlan, protected: bool) -> DecisionPlan:
         detail="the decision number occurs on more than one row",
     )
     if protected or plan.protected:
-        return protected_plan(plan.decision_id, plan.row_numbers, (duplicate,))
+        return protected_plan(plan.decision_id, plan.row_numbers, (duplicate,), plan.case_worker)
     others = tuple(reason for reason in plan.reasons if reason.code is not ReasonCode.DUPLICATE_DECISION)
     return plan.model_copy(
         update={"outcome": Outcome.MANUAL, "reasons": (duplicate, *others), "payments": ()}

@@ -65,8 +65,13 @@ def _contact_from_raw(raw: dict[str, object]) -> Contact:
 
 
 def protected_plan(
-    decision_id: str, row_numbers: tuple[int, ...], extra: tuple[Reason, ...] = ()
+    decision_id: str,
+    row_numbers: tuple[int, ...],
+    extra: tuple[Reason, ...] = (),
+    case_worker: str | None = None,
 ) -> DecisionPlan:
+    """A protected decision: its number and, so that it reaches its own case worker (their sheet of
+    the workbook, their filter), the export's Handläggare id; nothing of the household."""
     reasons = (Reason(code=ReasonCode.PROTECTED_IDENTITY), *extra)
     return DecisionPlan.model_construct(
         decision_id=decision_id,
@@ -75,7 +80,7 @@ def protected_plan(
         outcome=Outcome.MANUAL,
         reasons=reasons,
         payments=(),
-        case_worker=None,
+        case_worker=case_worker,
         protected=True,
         contact=_EMPTY_CONTACT,
     )
@@ -211,7 +216,7 @@ def parse_row(row_number: int, raw: dict[str, object]) -> Decision | DecisionPla
     protected, readable = is_protected(raw.get(PROTECTED))
     if protected:
         extra = () if readable else (invalid_row([PROTECTED], "Skyddade personuppgifter is not Ja or Nej"),)
-        return protected_plan(decision_id, (row_number,), extra)
+        return protected_plan(decision_id, (row_number,), extra, parser.optional_text(CASE_WORKER))
 
     payout_date = parser.date(PAYOUT_DATE)
     amount_ore = parser.amount(AMOUNT, required=True)

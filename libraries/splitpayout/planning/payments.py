@@ -91,7 +91,7 @@ def plan_decision(
 ) -> DecisionPlan:
     """What to pay for one decision, or ``manual`` with every reason that applies (docs/rules.md §2, §3)."""
     if decision.protected:
-        return protected_plan(decision.decision_id, (decision.row_number,))
+        return protected_plan(decision.decision_id, (decision.row_number,), (), decision.case_worker)
     case = make_case(decision, PlanningRules(today, amount_limit_ore, max_payment_ore))
     reasons = [reason for rule in RULES for reason in rule(case)]
     return DecisionPlan.model_construct(
@@ -105,6 +105,7 @@ def plan_decision(
         protected=False,
         contact=_contact(case),
         requested_payout_date=decision.payout_date,
+        share1_bp=decision.share1_bp if decision.split else None,
     )
 
 

@@ -208,14 +208,34 @@ def _unplanned(decision: DecisionPlan | None) -> tuple[FindingCode, str]:
     return FindingCode.REGISTERED_WITHOUT_DECISION, "the decision plans no payment with this reference"
 
 
+def registered_by_robot(facts: Facts, ref_key: str, held: HeldPayment) -> bool:
+    """The ledger says a run of the robot registered this very payment (reference and number)."""
+    entry = facts.ledger.get(ref_key)
+    return (
+        entry is not None
+        and entry.state is EntryState.REGISTERED
+        and bool(entry.payment_number)
+        and entry.payment_number == held.payment_number
+    )
+
+
 def held_without_plan(facts: Facts) -> Iterator[Keyed]:
-    """Payments held in the period whose reference no decision plans."""
+    """Payments held in the period whose reference no decision plans.
+
+    A payment a run of the robot registered (the ledger holds its payment number) is never
+    "without decision": a run had a decision for it. When no export compared plans it, its export
+    was left out of the comparison; it is counted, not reported. When the decision compared now
+    goes to manual handling, the finding says the robot registered it in an earlier run.
+    """
     for ref_key, group in facts.held_unprotected():
         if ref_key in facts.planned:
             continue
         decision = facts.decision_of(ref_key)
         code, detail = _unplanned(decision)
         for held in group:
+            by_robot = registered_by_robot(facts, ref_key, held)
+            if by_robot and code is FindingCode.REGISTERED_WITHOUT_DECISION:
+                continue
             finding = Finding(
                 code,
                 held.reference,
@@ -224,7 +244,8 @@ def held_without_plan(facts: Facts) -> Iterator[Keyed]:
                 held_amount_ore=held.amount_ore,
                 held_payout_dates=[held.payout_date],
                 sources=["payout_system"],
-                detail=detail,
+                detail=detail + ("; registered by a run of the robot (ledger)" if by_robot else ""),
+                registered_by_robot=by_robot,
             )
             yield finding, held.payment_number
 
@@ -315,7 +336,9 @@ def ledger_unlike_plan(facts: Facts) -> Iterator[Keyed]:
     fingerprint = facts.fingerprint
     for ref_key, entry, held in _registered_in_ledger(facts):
         planned = facts.planned.get(ref_key)
-        if planned is None or fingerprint is None or entry.fingerprint == fingerprint(planned):
+        if planned is None or fingerprint is None or not entry.fingerprint:
+            continue  # an empty fingerprint (migrated or past retention) is not known to differ
+        if entry.fingerprint == fingerprint(planned):
             continue
         number = entry.payment_number or ""
         same_payment = [p for p in held if p.payment_number == number]
@@ -368,6 +391,12 @@ def _count_held(facts: Facts, result: Reconciliation) -> None:
     for ref_key, group in facts.held.items():
         if facts.protected(ref_key):
             result.held_for_protected_decisions += len(group)
+        elif ref_key not in facts.planned and _unplanned(facts.decision_of(ref_key))[0] is (
+            FindingCode.REGISTERED_WITHOUT_DECISION
+        ):
+            for held in group:
+                if registered_by_robot(facts, ref_key, held):
+                    result.registered_by_robot_outside_exports.add(held.amount_ore)
 
 
 def _count_planned(facts: Facts, result: Reconciliation) -> None:

@@ -42,6 +42,7 @@ class Finding:
     ledger_state: str | None = None
     ledger_payment_number: str | None = None
     detail: str = ""
+    registered_by_robot: bool = False  # the ledger holds this payment number: a run registered it
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +61,7 @@ class Finding:
             "ledger_state": self.ledger_state,
             "ledger_payment_number": self.ledger_payment_number,
             "detail": self.detail,
+            "registered_by_robot": self.registered_by_robot,
         }
 
     def line(self) -> str:
@@ -105,6 +107,9 @@ class Reconciliation:
     held: Count = field(default_factory=Count)
     planned: Count = field(default_factory=Count)
     matched: Count = field(default_factory=Count)
+    # Held payments a run of the robot registered (by the ledger) for a decision no export compared
+    # holds: their export was left out. Not findings.
+    registered_by_robot_outside_exports: Count = field(default_factory=Count)
     decisions_read: int = 0
     decisions_planned: int = 0
     decisions_manual: int = 0
@@ -129,6 +134,7 @@ class Reconciliation:
             "held": self.held.as_dict(),
             "planned": self.planned.as_dict(),
             "matched": self.matched.as_dict(),
+            "registered_by_robot_outside_exports": self.registered_by_robot_outside_exports.as_dict(),
             "decisions": {
                 "decision_numbers": self.decisions_read,
                 "planned": self.decisions_planned,

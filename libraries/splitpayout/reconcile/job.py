@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Unpack
 
 from splitpayout.ledger import Ledger, LedgerEntry
+from splitpayout.ledger_key import fingerprint_key
 from splitpayout.models import Outcome, PlannedPayment
 from splitpayout.narration import NarratedJob, Narration
 from splitpayout.reconcile.client import (
@@ -123,8 +124,9 @@ class ReconciliationJob(NarratedJob):
                     "state folder",
                 )
             )
+        key = fingerprint_key(say=self.say)  # a production installation without its key stops here, saying so
         try:
-            self._ledger = Ledger(path)
+            self._ledger = Ledger(path, fingerprint_key=key)
             self.ledger_entries = ledger_by_reference(self._ledger.entries())
         except Exception as error:  # sqlite3 raises several kinds for a damaged or locked file
             raise self._failed(

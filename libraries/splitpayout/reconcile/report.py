@@ -12,7 +12,7 @@ from typing import Any
 from splitpayout.ledger import EntryState
 from splitpayout.reconcile.errors import ReconcileInputError
 from splitpayout.reconcile.findings import Finding, FindingCode, Reconciliation
-from splitpayout.reports import LOCAL_ZONE, write_json_atomically
+from splitpayout.reports import LOCAL_ZONE, field_label, write_json_atomically
 from splitpayout.workbook import DATE, INTEGER, KRONOR, BoldRow, Column, Sheet, local_time_text
 from splitpayout.workbook import write_workbook as write_workbook_file
 
@@ -20,18 +20,21 @@ REPORT_FILE = "reconciliation.json"
 WORKBOOK_FILE = "avstamning.xlsx"
 
 
-# For finance, in Swedish: what the code means, and what to do about it.
+# For finance, in Swedish: what the code means, and what to do about it. "Stoppa utbetalningen"
+# is advised only where neither a run of the robot nor a decision explains the payment.
 FINDING_TEXT: dict[FindingCode, tuple[str, str]] = {
     FindingCode.REGISTERED_WITHOUT_DECISION: (
         "Utbetalning utan beslut",
-        "Ta fram beslutet bakom utbetalningen. Saknas beslut: stoppa utbetalningen (eller kräv tillbaka "
-        "den om den redan gått iväg) och anmäl avvikelsen. Finns beslutet i en export som inte kom med: "
-        "gör om avstämningen med den exporten.",
+        "Ingen körning av roboten och inget beslut i de jämförda exporterna förklarar utbetalningen. "
+        "Ta fram beslutet bakom den. Finns beslutet i en export som inte kom med: gör om avstämningen "
+        "med den exporten. Saknas beslut: stoppa utbetalningen (eller kräv tillbaka den om den redan "
+        "gått iväg) och anmäl avvikelsen.",
     ),
     FindingCode.REGISTERED_FOR_MANUAL_DECISION: (
         "Registrerad fast beslutet gick till manuell hantering",
         "Kontrollera att en handläggare har hanterat beslutet och registrerat utbetalningen med rätt "
-        "belopp och mottagare. Är den inte avsiktlig: stoppa den.",
+        "belopp och mottagare. Avviker den från beslutet: rätta den enligt rutinen för felaktiga "
+        "utbetalningar.",
     ),
     FindingCode.NOT_FULLY_REGISTERED: (
         "Beslutet är inte fullt registrerat",
@@ -40,13 +43,14 @@ FINDING_TEXT: dict[FindingCode, tuple[str, str]] = {
     ),
     FindingCode.AMOUNT_DIFFERS: (
         "Annat belopp än i beslutet",
-        "Jämför utbetalningen med beslutet. Rätta eller stoppa utbetalningen innan den går iväg; "
+        "Jämför utbetalningen med beslutet och rätta den i utbetalningssystemet innan den går iväg; "
         "är den redan utbetald: hantera felutbetalningen enligt rutinen.",
     ),
     FindingCode.RECIPIENT_DIFFERS: (
         "Annan mottagare eller annat konto än i beslutet",
-        "Jämför mottagare, betalningssätt och konto med beslutet. Rätta eller stoppa utbetalningen "
-        "innan den går iväg; är den redan utbetald: hantera felutbetalningen enligt rutinen.",
+        "Jämför mottagare, betalningssätt och konto med beslutet och rätta utbetalningen i "
+        "utbetalningssystemet innan den går iväg; är den redan utbetald: hantera felutbetalningen "
+        "enligt rutinen.",
     ),
     FindingCode.PAYOUT_DATE_DIFFERS: (
         "Annan utbetalningsdag än i beslutet",
@@ -64,15 +68,32 @@ FINDING_TEXT: dict[FindingCode, tuple[str, str]] = {
     ),
 }
 
-# The fields a recipient comparison names (never their values), in English and Swedish.
-FIELD_TEXT = {
-    "method": "betalningssätt",
-    "personnummer": "personnummer",
-    "clearing": "clearingnummer",
-    "account": "kontonummer",
-    "bankgiro": "bankgironummer",
-    "ocr": "OCR-nummer",
+# What to do when the robot's ledger says a run registered the payment (the finding's
+# ``registered_by_robot``): the decision behind it existed when that run was made.
+ROBOT_ADVICE: dict[FindingCode, str] = {
+    FindingCode.REGISTERED_FOR_MANUAL_DECISION: (
+        "Roboten registrerade utbetalningen i en tidigare körning, enligt beslutet som gällde då. I den "
+        "senare exporten går beslutet till manuell hantering (till exempel ett ändrat beslut). "
+        "Jämför de två versionerna av beslutet med handläggaren; är utbetalningen fel: rätta den enligt "
+        "rutinen för felaktiga utbetalningar."
+    ),
 }
+
+LEFT_OUT_TEXT = "Registrerat av roboten för beslut i exporter som inte ingick (inga avvikelser)"
+
+
+def advice(finding: Finding) -> str:
+    """What to do about one finding, in Swedish (it depends on whether a run registered it)."""
+    if finding.registered_by_robot and finding.code in ROBOT_ADVICE:
+        return ROBOT_ADVICE[finding.code]
+    return FINDING_TEXT[finding.code][1]
+
+
+def field_text(name: str) -> str:
+    """A field a recipient comparison names (never its value), in Swedish, as in a sentence."""
+    label = field_label(name)
+    return label if label.isupper() or "-" in label else label.lower()
+
 
 SOURCE_TEXT = {"payout_system": "utbetalningssystemet", "ledger": "robotens logg"}
 
@@ -83,6 +104,7 @@ LEDGER_STATE_TEXT = {
     EntryState.FAILED: "tekniskt fel",
     EntryState.REJECTED: "avvisad av utbetalningssystemet",
     EntryState.CONFLICT: "konflikt med befintlig utbetalning",
+    EntryState.STORED_DIFFERENTLY: "sparad annorlunda än angiven",
 }
 
 
@@ -144,6 +166,9 @@ def _summary_rows(document: dict[str, Any], result: Reconciliation) -> Iterator[
     counts = {"held": result.held, "planned": result.planned, "matched": result.matched}
     for key, label in SUMMARY_ROWS:
         yield (label, counts[key].payments, _kronor(counts[key].amount_ore))
+    left_out = result.registered_by_robot_outside_exports
+    if left_out.payments:
+        yield (LEFT_OUT_TEXT, left_out.payments, _kronor(left_out.amount_ore))
     yield ("Beslut med utbetalning i perioden", result.decisions_in_period)
     yield ("Varav fullt registrerade", result.decisions_fully_registered)
     if result.held_for_protected_decisions:
@@ -160,7 +185,7 @@ def _summary_rows(document: dict[str, Any], result: Reconciliation) -> Iterator[
 
 def _finding_rows(findings: Iterable[Finding]) -> Iterator[tuple[object, ...]]:
     for finding in findings:
-        text, todo = FINDING_TEXT[finding.code]
+        text, todo = FINDING_TEXT[finding.code][0], advice(finding)
         ledger_text = ""
         if finding.ledger_state:
             ledger_text = LEDGER_STATE_TEXT.get(EntryState(finding.ledger_state), finding.ledger_state)
@@ -178,7 +203,7 @@ def _finding_rows(findings: Iterable[Finding]) -> Iterator[tuple[object, ...]]:
             _kronor(finding.held_amount_ore),
             finding.planned_payout_date,
             held_dates,
-            ", ".join(FIELD_TEXT.get(name, name) for name in finding.fields),
+            ", ".join(field_text(name) for name in finding.fields),
             ", ".join(SOURCE_TEXT.get(name, name) for name in finding.sources),
             ledger_text,
             todo,

@@ -11,14 +11,24 @@ from splitpayout.gateway import (
     ApplicationError,
     BusinessError,
     PayoutGateway,
+    PayoutSystemChanged,
     RegisteredPayment,
     SubmitOutcomeUnknownError,
 )
-from splitpayout.ledger import Claim, ClaimLostError, Ledger
+from splitpayout.ledger import Claim, ClaimLostError, EntryState, Ledger
 from splitpayout.models import DecisionPlan, Outcome, PaymentStatus, PlannedPayment, Reason
+from splitpayout.registration.changes import RefusalWatch
 from splitpayout.registration.holdings import Holdings
-from splitpayout.registration.matching import conflict_reason, lost_reason, reference_key, same_payment
+from splitpayout.registration.matching import (
+    conflict_reason,
+    lost_reason,
+    reference_key,
+    same_payment,
+    stored_differences,
+    stored_differently_reason,
+)
 from splitpayout.registration.retry import RetryPolicy
+from splitpayout.stops import StopCode, fields_subject
 
 
 @dataclass
@@ -58,6 +68,9 @@ class Shared:
     # Decisions that ended ``failed`` only because another live worker held one of their
     # references: worth another ``process`` once that worker is done with it.
     held_elsewhere: set[str] = field(default_factory=set)
+    refusals: RefusalWatch = field(default_factory=RefusalWatch)
+    # The payout system has changed under the robot (a new release): nothing more is entered.
+    changed: PayoutSystemChanged | None = None
 
 
 class DecisionWork:
@@ -73,6 +86,7 @@ class DecisionWork:
     def run(self) -> tuple[Outcome, tuple[Reason, ...]]:
         steps = self.steps
         try:
+            self._stop_on_stored_differently()
             if self._s.look_up_each:
                 for step in steps:
                     self._look_up_or_stop(steps, step, "look_up_before_entering")
@@ -94,6 +108,33 @@ class DecisionWork:
         if all(s.status is PaymentStatus.ALREADY_REGISTERED for s in steps):
             return Outcome.ALREADY_PAID, ()
         return Outcome.PAID, ()
+
+    def _stop_on_stored_differently(self) -> None:
+        """A payment the payout system stored other than entered stays with a human: the decision is
+        never reported paid and nothing of it is entered again (docs/rules.md §4.9). Its other
+        payments are reported as the ledger has them."""
+        entries = {step.payment.reference: self._ledger.get(step.payment.reference) for step in self.steps}
+        wrong = [e for e in entries.values() if e is not None and e.state is EntryState.STORED_DIFFERENTLY]
+        if not wrong:
+            return
+        for step in self.steps:
+            entry = entries[step.payment.reference]
+            if entry is not None and entry.state in (EntryState.STORED_DIFFERENTLY, EntryState.REGISTERED):
+                step.payment_number = entry.payment_number
+                step.status = (
+                    PaymentStatus.STORED_DIFFERENTLY
+                    if entry.state is EntryState.STORED_DIFFERENTLY
+                    else PaymentStatus.ALREADY_REGISTERED
+                )
+        reasons = tuple(
+            stored_differently_reason(
+                entry.reference,
+                entry.payment_number or "?",
+                tuple(filter(None, (entry.last_error or "").partition(":")[2].split(","))),
+            )
+            for entry in wrong
+        )
+        raise Stop(Outcome.MANUAL, reasons)
 
     def _cover_or_stop(self) -> None:
         """The decision's payout dates searched (once per run, usually by the prefetch)."""
@@ -233,7 +274,9 @@ class DecisionWork:
                 self._retry.ensure_session()
                 self._ledger.mark_submitting(reference, self._s.worker_id, self._s.lease_seconds)
                 self._s.sent.add(reference_key(reference))
-                payment_number = self._s.gateway.register(step.payment)
+                stored = self._s.gateway.register(step.payment)
+            except PayoutSystemChanged as change:
+                self._changed(step, change)
             except ClaimLostError:
                 step.claim = None
                 self._failure(step, "claim_lost", "register")
@@ -250,14 +293,76 @@ class DecisionWork:
                 last_kind = error.kind
                 self._attempt_failed(step, error, attempt, started)
                 continue
-            self._registered(step, payment_number, attempt, started)
+            self._check_stored(step, stored)
+            self._registered(step, stored.payment_number, attempt, started)
             return
         self._failure(step, last_kind, "register")
         raise Stop(Outcome.FAILED)
 
-    def _refused(self, step: Step, error: BusinessError, attempt: int) -> NoReturn:
-        """A business refusal is never retried: the decision goes to manual handling."""
+    def _check_stored(self, step: Step, stored: RegisteredPayment) -> None:
+        """What the confirmation shows is what was entered, or the run stops (docs/rules.md §4.9).
+
+        A payment stored differently is held by the payout system but never counted as done: the
+        ledger records it (so no run enters it again), the decision goes to a human naming the
+        fields, and nothing more is entered.
+        """
         reference = step.payment.reference
+        fields = stored_differences(step.payment, stored)
+        if not fields:
+            self._s.refusals.registered()
+            return
+        self._ledger.mark_stored_differently(reference, stored.payment_number, fields)
+        step.claim = None
+        step.status = PaymentStatus.STORED_DIFFERENTLY
+        step.payment_number = stored.payment_number
+        change = PayoutSystemChanged(
+            StopCode.STORED_DIFFERENTLY,
+            fields_subject(fields),
+            f"the payout system stored {reference} as {stored.payment_number} with other"
+            f" {', '.join(fields)} than entered",
+            sent=True,
+        )
+        self._s.changed = change
+        self._s.event(
+            "stored_differently",
+            decision_id=self.plan.decision_id,
+            reference=reference,
+            payment_number=stored.payment_number,
+            fields=list(fields),
+            outcome="manual",
+        )
+        reason = stored_differently_reason(reference, stored.payment_number, fields)
+        raise Stop(Outcome.MANUAL, (reason,))
+
+    def _changed(self, step: Step, change: PayoutSystemChanged) -> NoReturn:
+        """The payout system has changed: this payment and the rest of the decision are failed (a
+        later run, once the robot is adapted, completes them) and nothing more is entered."""
+        reference = step.payment.reference
+        if change.sent:  # the payment may be stored: "submitting" stays, so a later run looks it up first
+            self._ledger.release(reference, self._s.worker_id)
+        else:
+            self._ledger.mark_failed(reference, change.code.value)
+        step.claim = None
+        step.status = PaymentStatus.FAILED
+        self._s.changed = change
+        self._s.event(
+            "payout_system_changed",
+            decision_id=self.plan.decision_id,
+            reference=reference,
+            code=change.code.value,
+            error=change.detail,
+            outcome="failed",
+        )
+        fail_rest(self._ledger, self.steps)
+        raise Stop(Outcome.FAILED) from None
+
+    def _refused(self, step: Step, error: BusinessError, attempt: int) -> NoReturn:
+        """A business refusal is never retried: the decision goes to manual handling, unless the
+        refusal shows that the payout system has changed (``RefusalWatch``)."""
+        reference = step.payment.reference
+        change = self._s.refusals.refused(step.payment, error.fields)
+        if change is not None:
+            self._changed(step, change)
         self._ledger.mark_rejected(reference, error.code.value)
         step.claim = None
         self._retry.consecutive_failures = 0

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import structlog
 
 from splitpayout.errors import StorageError
-from splitpayout.gateway import ApplicationError, PayoutGateway
+from splitpayout.gateway import ApplicationError, PayoutGateway, PayoutSystemChanged
 from splitpayout.ledger import Ledger
 from splitpayout.models import (
     DecisionPlan,
@@ -131,6 +131,11 @@ class RegistrationEngine:
         """True once ``max_consecutive_failures`` payments in a row failed for technical reasons."""
         return self._retry.unavailable
 
+    @property
+    def changed(self) -> PayoutSystemChanged | None:
+        """How the payout system was found changed under the robot, once it was: nothing more is entered."""
+        return self._shared.changed
+
     def mark_logged_in(self) -> None:
         """The caller has just logged in: the next payment needs no log-in of its own."""
         self._retry.session_ok = True
@@ -176,6 +181,8 @@ class RegistrationEngine:
         """Bring every planned payment of the decision to a known end state (docs/rules.md §4.8)."""
         if plan.outcome is not Outcome.PLANNED:
             return self._finish(plan, plan.outcome, plan.reasons, [Step(p) for p in plan.payments])
+        if self._shared.changed is not None:
+            raise self._shared.changed
         if self.unavailable:
             raise PayoutSystemUnavailable(
                 f"{self._retry.consecutive_failures} payments in a row failed for technical reasons"

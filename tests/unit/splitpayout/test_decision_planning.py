@@ -204,13 +204,14 @@ def test_direct_payment_above_belopp_is_an_invalid_row() -> None:
     assert p.amount_ore == 10_000
 
 
-def test_protected_identity_keeps_nothing_but_the_decision_number() -> None:
+def test_protected_identity_keeps_nothing_but_the_decision_number_and_its_case_worker() -> None:
     p = plan(raw_row(Skyddade_personuppgifter=" ja "))
     assert p.outcome is Outcome.MANUAL
     assert codes(p) == [ReasonCode.PROTECTED_IDENTITY]
     assert p.protected
     assert (p.decision_id, p.row_numbers) == ("B-1", (7,))
-    assert (p.amount_ore, p.payments, p.case_worker, p.contact) == (0, (), None, Contact())
+    assert (p.amount_ore, p.payments, p.contact) == (0, (), Contact())
+    assert p.case_worker == "HL01"  # the case worker's id (not the household's): it reaches her sheet
 
 
 def test_protected_identity_wins_over_unreadable_data() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,26 @@ def test_outputs_are_appended_once_each_and_inputs_read_like_the_file_adapter(
     assert seen == [0, 1, 2]
     items = read_output_lines(output.read_text(encoding="utf-8"))
     assert [item["payload"] for item in items] == [{"double": 0}, {"double": 2}, {"double": 4}]
+
+
+def test_the_output_file_is_its_owners_only_whatever_the_umask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from RPA.Robocorp.WorkItems import WorkItems
+
+    source = tmp_path / "input.json"
+    source.write_text(json.dumps([{"payload": {"n": 1}}]), encoding="utf-8")
+    output = tmp_path / "output.jsonl"
+    for name, value in file_adapter_env(source, output, adapter=NAME).items():
+        monkeypatch.setenv(name, value)
+    previous = os.umask(0o022)
+    try:
+        queue = WorkItemQueue(WorkItems(autoload=False))
+        assert queue.next_input() == {"n": 1}
+        queue.create_output({"n": 2})
+    finally:
+        os.umask(previous)
+    assert output.stat().st_mode & 0o777 == 0o600
 
 
 def test_a_line_still_being_written_is_not_read() -> None:

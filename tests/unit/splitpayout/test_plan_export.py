@@ -80,7 +80,7 @@ def test_a_protected_row_protects_every_row_with_its_decision_number(tmp_path: P
             ReasonCode.PROTECTED_IDENTITY,
             ReasonCode.DUPLICATE_DECISION,
         }
-        assert (plan.amount_ore, plan.case_worker, plan.contact, plan.payments) == (0, None, Contact(), ())
+        assert (plan.amount_ore, plan.contact, plan.payments) == (0, Contact(), ())
     assert [p.row_numbers for p in plans] == [(2,), (3,)]
 
 
@@ -120,3 +120,76 @@ def test_totals_over_a_file_add_up(tmp_path: Path) -> None:
     expected_planned = sum((1000 + i) * 100 + i for i in range(20))
     assert ore_by_outcome == {Outcome.PLANNED: expected_planned, Outcome.MANUAL: 9_999_999}
     assert payment_ore == expected_planned
+
+
+# --- columns that belong together (docs/rules.md §1.1) -------------------------------------------
+
+ACCOUNTS = (
+    "Sökande 1 clearingnummer",
+    "Sökande 1 kontonummer",
+    "Sökande 2 clearingnummer",
+    "Sökande 2 kontonummer",
+)
+
+
+def _without(*dropped: str) -> list[str]:
+    from splitpayout.reader import ALL_COLUMNS
+
+    return [name for name in ALL_COLUMNS if name not in dropped]
+
+
+def _refusal(path: Path) -> ExportFileError:
+    with pytest.raises(ExportFileError) as error:
+        list(plan_export(path, today=TODAY))
+    return error.value
+
+
+@pytest.mark.parametrize(
+    "dropped",
+    [
+        ("Sökande 1 kontonummer", "Sökande 2 kontonummer"),  # the account numbers without their clearing
+        ("Sökande 2 clearingnummer",),
+        ("Sökande 2 clearingnummer", "Sökande 2 kontonummer"),  # one partner's account columns
+        ("Sökande 2 namn",),
+    ],
+)
+def test_a_column_group_with_a_part_missing_is_a_file_error_naming_the_columns(
+    tmp_path: Path, dropped: tuple[str, ...]
+) -> None:
+    rows = [raw_row(Beslutsnummer=f"B-{n}", Delad_utbetalning="Nej") for n in range(1, 4)]
+    path = write_export(tmp_path / "e.xlsx", rows, header=_without(*dropped))
+    error = _refusal(path)
+    assert error.code == "missing_columns" and set(error.columns) == set(dropped)
+    assert all(name in error.message for name in dropped)
+
+
+def test_no_account_columns_with_split_decisions_is_a_file_error_before_any_plan(tmp_path: Path) -> None:
+    rows = [raw_row(Beslutsnummer=f"B-{n}", Delad_utbetalning="Nej") for n in range(1, 300)]
+    rows.append(raw_row(Beslutsnummer="B-300"))  # one split decision, on the last row
+    path = write_export(tmp_path / "e.xlsx", rows, header=_without(*ACCOUNTS))
+    error = _refusal(path)
+    assert error.code == "missing_columns" and error.columns == ACCOUNTS
+    assert "split decisions" in error.message
+
+
+def test_no_account_columns_without_split_decisions_pays_by_payment_notice(tmp_path: Path) -> None:
+    rows = [raw_row(Beslutsnummer=f"B-{n}", Delad_utbetalning="Nej") for n in range(1, 4)]
+    path = write_export(tmp_path / "e.xlsx", rows, header=_without(*ACCOUNTS))
+    plans = list(plan_export(path, today=TODAY))
+    assert [p.outcome for p in plans] == [Outcome.PLANNED] * 3
+    assert {payment.method.value for plan in plans for payment in plan.payments} == {"AVI"}
+
+
+def test_no_second_applicant_columns_with_split_decisions_is_a_file_error(tmp_path: Path) -> None:
+    dropped = (
+        "Sökande 2 personnummer",
+        "Sökande 2 namn",
+        "Sökande 2 clearingnummer",
+        "Sökande 2 kontonummer",
+    )
+    path = write_export(tmp_path / "e.xlsx", [raw_row()], header=_without(*dropped))
+    error = _refusal(path)
+    assert error.code == "missing_columns" and error.columns[:2] == (
+        "Sökande 2 personnummer",
+        "Sökande 2 namn",
+    )
