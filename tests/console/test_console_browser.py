@@ -36,7 +36,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 from tests.console.browser_helpers import by_id, cell_text, wait_for, wait_for_page
 from tests.console.console_testdata import PASSWORDS, Export, export_without_columns, small_export
 from tests.support.accessibility import check_page, hidden_past_region, set_width
-from tests.support.payout_server import PayoutServer, free_port, running_payout_system
+from tests.support.payout_server import START_TIMEOUT_SECONDS, PayoutServer, free_port, running_payout_system
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -121,7 +121,7 @@ def console(workdir: Path, stand_in: PayoutServer) -> Iterator[Console]:
             umask=0o022,  # what it and its runs write must be owner-only all the same
         )
     server = Console(f"http://127.0.0.1:{port}/", workdir / "runs", process, log_path)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while True:
         try:
             with urllib.request.urlopen(server.url + "logga-in", timeout=1) as response:  # noqa: S310

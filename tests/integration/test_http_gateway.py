@@ -96,8 +96,9 @@ def test_an_expired_session_is_reported_as_such(tmp_path: Path) -> None:
 
 
 def test_a_save_slower_than_the_timeout_is_an_unknown_outcome(tmp_path: Path) -> None:
-    with running_payout_system(tmp_path / "payout.db", extra_args=["--slow-save-seconds", "1.5"]) as server:
-        gateway = HttpGateway(server.url, "robot", PASSWORD, timeout=0.5)
+    # Seconds apart, so that a log-in on a loaded machine is not the request that times out.
+    with running_payout_system(tmp_path / "payout.db", extra_args=["--slow-save-seconds", "15"]) as server:
+        gateway = HttpGateway(server.url, "robot", PASSWORD, timeout=5)
         gateway.log_in()
         with pytest.raises(SubmitOutcomeUnknownError) as unknown:
             gateway.register(avi("G-1/1"))

@@ -15,7 +15,7 @@ from tests.support.payout_server import running_payout_system
 
 
 def test_a_hanging_request_outlasts_the_clients_timeout(tmp_path: Path) -> None:
-    flags = ["--hang-rate", "1", "--hang-seconds", "1.2", "--max-payment-kr", "50000"]
+    flags = ["--hang-rate", "1", "--hang-seconds", "5", "--max-payment-kr", "50000"]
     with running_payout_system(
         tmp_path / "payout.db", extra_args=flags, env={"PAYOUT_FAULT_SEED": "7"}
     ) as server:
@@ -24,7 +24,7 @@ def test_a_hanging_request_outlasts_the_clients_timeout(tmp_path: Path) -> None:
             urllib.request.urlopen(server.url + "login", timeout=0.3)  # noqa: S310 - loopback URL
         if isinstance(raised.value, urllib.error.URLError):
             assert isinstance(raised.value.reason, TimeoutError)
-        assert time.monotonic() - started < 1.2  # gave up before the answer came
+        assert time.monotonic() - started < 5  # gave up before the answer came
         assert server.api_payments() == []  # the API is never faulted
         log = server.log_text()
     assert "fault injection on, seed 7" in log

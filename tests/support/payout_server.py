@@ -39,7 +39,9 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_API_TOKEN = "dev-api-token"
-START_TIMEOUT_SECONDS = 15.0
+# A guard against a server that never answers, not a speed limit: on a loaded machine (parallel
+# workers, one core) starting Python and Flask can take far longer than on an idle one.
+START_TIMEOUT_SECONDS = 120.0
 
 
 def free_port() -> int:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from splitpayout.runs import list_runs, new_run_dir, read_progress, read_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +37,7 @@ def run_dry(run_dir: Path, export: Path, started_by: str) -> int:
     ).returncode
 
 
+@pytest.mark.slow  # two real (dry) runs of the robot
 def test_runs_are_listed_newest_first_with_who_started_them_and_how_they_ended(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     first = new_run_dir(runs, "inbox", dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC))

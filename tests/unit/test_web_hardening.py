@@ -167,6 +167,7 @@ def test_wrong_passwords_for_one_user_lock_it_for_a_growing_delay_without_hashin
     assert rows(kind, folder, "SELECT * FROM login_failures WHERE key LIKE 'user:%'") == []
 
 
+@pytest.mark.slow  # enough failed logins to lock an address, in four apps
 def test_many_failures_from_one_address_lock_that_address_only(
     web: Web,
 ) -> None:
@@ -179,6 +180,7 @@ def test_many_failures_from_one_address_lock_that_address_only(
     assert try_login(make().test_client(), kind, first_user(kind), PASSWORD, "198.51.100.8")[0] == 303
 
 
+@pytest.mark.slow  # enough failed logins to lock an address, in four apps
 def test_logging_in_to_ones_own_account_does_not_reset_the_address(web: Web) -> None:
     """19 usernames tried, one good login, again and again: the address is refused all the same."""
     kind, make = web.kind, web.make
@@ -192,6 +194,7 @@ def test_logging_in_to_ones_own_account_does_not_reset_the_address(web: Web) -> 
     assert statuses[-1] == 429 and statuses[throttle.ADDRESS_POLICY.free - 1] == 303
 
 
+@pytest.mark.slow  # enough failed logins to lock an address, in four apps
 def test_an_address_is_forgiven_one_failure_per_quiet_period(web: Web) -> None:
     kind, make, clock = web.kind, web.make, web.clock
     client = make().test_client()
@@ -275,6 +278,7 @@ def fill(rule: str, value: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?[a-z_]+>", quote(value, safe="") or "x", rule)
 
 
+@pytest.mark.slow  # every route x every odd value x every field, then 80 generated requests: 10-25 s each
 @pytest.mark.parametrize("kind", ["console", "payout"])
 @pytest.mark.parametrize("mode", MODES)
 def test_no_route_answers_5xx_to_odd_values(

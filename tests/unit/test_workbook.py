@@ -136,6 +136,7 @@ def test_a_formula_in_any_export_column_stays_text_in_the_case_workers_workbook(
 text_with_lead = st.builds(lambda lead, rest: lead + rest, st.sampled_from(LEADS), st.text(max_size=60))
 
 
+@pytest.mark.slow  # writes and reads a workbook per generated example
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=text_with_lead, case_worker=text_with_lead, number=text_with_lead)
 def test_generated_leading_characters_never_make_a_formula(
@@ -153,6 +154,7 @@ def test_generated_leading_characters_never_make_a_formula(
     assert row["Utbetalningsnummer"] == (clean_text(number) or None)
 
 
+@pytest.mark.slow  # writes and reads a workbook per generated example
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(reference=text_with_lead, decision=text_with_lead, number=text_with_lead, file_name=text_with_lead)
 def test_the_reconciliation_workbook_keeps_payout_system_text_as_text(

@@ -57,6 +57,7 @@ def test_one_row_more_than_max_decisions_is_refused_naming_the_limit(tmp_path: P
     assert len(list(plan_export(path, today=TODAY, max_decisions=21))) == 21
 
 
+@pytest.mark.slow  # reads a million rows
 def test_a_million_tiny_rows_are_refused_at_the_first_row_too_many_in_little_memory(
     tmp_path: Path, template: Path
 ) -> None:
@@ -74,6 +75,7 @@ def test_a_million_tiny_rows_are_refused_at_the_first_row_too_many_in_little_mem
     assert peak < 50 * 1024 * 1024
 
 
+@pytest.mark.slow  # unpacks a package up to its limit
 def test_a_package_that_unpacks_beyond_its_limit_is_refused_before_any_row_is_read(
     tmp_path: Path, template: Path
 ) -> None:
