@@ -220,6 +220,7 @@ def assert_given_back(run: TaskRun, code: str) -> None:
         (OTHER_KEY.decode(), "work_item_key_wrong", "fel nyckel till arbetsposterna"),
         ("", "work_item_key_missing", "saknar nyckeln till arbetsposterna"),
     ],
+    ids=["wrong-key", "no-key"],  # the same ids in every test worker: not the random key
 )
 def test_a_consumer_with_a_wrong_or_no_key_changes_nothing_and_a_later_one_does_it_all(
     produced: Produced, tmp_path: Path, keys: str, code: str, sentence: str
