@@ -203,3 +203,25 @@ def payment_results(plan: DecisionPlan, status: PaymentStatus) -> tuple[PaymentR
         )
         for p in plan.payments
     )
+
+
+# The payout system's form fields (splitpayout.contract) as a reason names them, in Swedish: the one
+# table every page, workbook and report uses. Export columns are Swedish already and kept as named.
+FIELD_LABELS: dict[str, str] = {
+    "personnummer": "Personnummer",
+    "name": "Namn",
+    "method": "Betalningssätt",
+    "clearing": "Clearingnummer",
+    "account": "Kontonummer",
+    "bankgiro": "Bankgironummer",
+    "ocr": "OCR-nummer",
+    "amount": "Belopp",
+    "payout_date": "Utbetalningsdag",
+    "reference": "Referens",
+    "message": "Meddelande",
+}
+
+
+def field_label(name: str) -> str:
+    """A field or column as a person reads it, in Swedish."""
+    return FIELD_LABELS.get(name, name)

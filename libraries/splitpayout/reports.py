@@ -20,7 +20,9 @@ from typing import Any
 from splitpayout.config.names import MANUAL_WORKBOOK_FILE as MANUAL_WORKBOOK_FILE
 from splitpayout.config.names import SUMMARY_FILE as SUMMARY_FILE
 from splitpayout.errors import StorageFolder, translated
+from splitpayout.models import FIELD_LABELS as FIELD_LABELS
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
+from splitpayout.models import field_label as field_label
 from splitpayout.workbook import DATE, INTEGER, KRONOR, Column, Sheet, local_time_text, write_workbook
 from swedish_rules import format_identity, previous_bank_day
 
@@ -93,26 +95,6 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
         "utbetalningssystemet innan den attesteras. Roboten registrerar den aldrig igen.",
     ),
 }
-# The payout system's form fields (splitpayout.contract) as a reason names them, in Swedish: the one
-# table every page, workbook and report uses. Export columns are Swedish already and kept as named.
-FIELD_LABELS: dict[str, str] = {
-    "personnummer": "Personnummer",
-    "name": "Namn",
-    "method": "Betalningssätt",
-    "clearing": "Clearingnummer",
-    "account": "Kontonummer",
-    "bankgiro": "Bankgironummer",
-    "ocr": "OCR-nummer",
-    "amount": "Belopp",
-    "payout_date": "Utbetalningsdag",
-    "reference": "Referens",
-    "message": "Meddelande",
-}
-
-
-def field_label(name: str) -> str:
-    """A field or column as a person reads it, in Swedish."""
-    return FIELD_LABELS.get(name, name)
 
 
 FAILED_TEXT = (

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from splitpayout.models import field_label
+
 
 class StopCode(StrEnum):
     """Why the run stopped (stable, machine-readable)."""
@@ -158,8 +160,21 @@ class RunStop:
 
 
 def fields_subject(names: tuple[str, ...] | list[str], *, kind: str = "fältet") -> str:
-    """The Swedish subject naming form fields: ``fältet amount``, ``fälten amount, payout_date``."""
+    """The Swedish subject naming form fields, each by its Swedish label with the payout system's own
+    name after it: ``fältet Belopp (amount)``, ``fälten Belopp (amount), Utbetalningsdag (payout_date)``;
+    a field the robot has no label for (a new one) by its name alone."""
+    named = field_names(names)
     if len(names) == 1:
-        return f"{kind} {names[0]}"
+        return f"{kind} {named}"
     plural = "fälten" if kind == "fältet" else kind
-    return f"{plural} {', '.join(names)}"
+    return f"{plural} {named}"
+
+
+def field_names(names: tuple[str, ...] | list[str]) -> str:
+    """Form fields by Swedish label and own name, comma-separated: ``OCR-nummer (ocr), Belopp (amount)``."""
+    return ", ".join(_named(name) for name in names)
+
+
+def _named(name: str) -> str:
+    label = field_label(name)
+    return name if label == name else f"{label} ({name})"

@@ -182,8 +182,8 @@ def test_a_renamed_field_stops_the_run_naming_it_without_a_retry(tmp_path: Path)
     with stand_in(tmp_path, "--renamed-field", "amount") as server:
         results, outcome, events = one_run(server.url, tmp_path, plans)
         assert outcome.stop is not None and outcome.stop.code is StopCode.ELEMENT_MISSING
-        assert outcome.stop.subject == "fältet amount"
-        assert "fältet amount saknas" in outcome.stop.sentence
+        assert outcome.stop.subject == "fältet Belopp (amount)"
+        assert "fältet Belopp (amount) saknas" in outcome.stop.sentence
         assert outcomes(results) == {"failed": PLANS}
         assert "attempt_failed" not in events, "a missing element is not retried"
         assert server.api_payments() == []
@@ -211,7 +211,7 @@ def test_the_same_field_refused_decision_after_decision_is_a_changed_application
     with stand_in(tmp_path, "--max-payment-kr", "1") as server:
         results, outcome, events = one_run(server.url, tmp_path, plans)
         assert outcome.stop is not None and outcome.stop.code is StopCode.FIELD_REFUSED
-        assert outcome.stop.subject == "amount"
+        assert outcome.stop.subject == "Belopp (amount)"
         assert outcomes(results) == {"failed": PLANS}, "nothing goes to the case workers"
         assert events.count("payment_rejected") == REPEATED_REFUSALS - 1
         assert server.api_payments() == []

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from splitpayout.gateway import FormInspection, PayoutSystemChanged, element_subject
 from splitpayout.models import PlannedPayment
 from splitpayout.registration.matching import filled_fields
-from splitpayout.stops import StopCode
+from splitpayout.stops import StopCode, field_names
 
 #: Decisions in a row whose payments the payout system refused on the same field, although planning
 #: had checked them by its documented rules, after which the refusals count as a changed application.
@@ -63,7 +63,7 @@ class RefusalWatch:
         if unfilled:
             return PayoutSystemChanged(
                 StopCode.FIELD_REFUSED,
-                ", ".join(unfilled),
+                field_names(unfilled),
                 f"the payout system refused {', '.join(unfilled)}, which the robot does not fill in",
             )
         self._streak = {name: self._streak.get(name, 0) + 1 for name in fields}
@@ -71,7 +71,7 @@ class RefusalWatch:
         if repeated:
             return PayoutSystemChanged(
                 StopCode.FIELD_REFUSED,
-                ", ".join(repeated),
+                field_names(repeated),
                 f"the payout system refused {', '.join(repeated)} for {self.threshold} decisions in a row"
                 " that planning had checked by its documented rules",
             )
