@@ -284,7 +284,11 @@ class Launcher:
             started_by=f"{CASE_WORKER} {console_user}",
             label=f"{'forhandsgranskning' if dry_run else 'korning'}-{console_user}",
             upload_id=upload.upload_id,
-            extra_env={"DECISIONS_FILE": decisions_file, "DRY_RUN": "true" if dry_run else "false"},
+            extra_env={
+                "DECISIONS_FILE": decisions_file,
+                "DECISIONS_FILE_TITLE": upload.file_name,  # her own name for it, in her workbook only
+                "DRY_RUN": "true" if dry_run else "false",
+            },
         )
 
     def start_real_run(

@@ -412,8 +412,9 @@ class SplitPayoutJob(NarratedJob):
         try:
             with translated(StorageFolder.ARTIFACTS, artifacts):
                 if human:
+                    title = self.settings.decisions_file_title or self.source_name
                     write_manual_workbook(
-                        workbook, human, source_name=self.source_name, run_id=self.run_id, created=finished
+                        workbook, human, source_name=title, run_id=self.run_id, created=finished
                     )
                     workbook.chmod(0o600)  # personal data: its owner's only
                 elif workbook.exists():

@@ -286,6 +286,7 @@ def test_case_worker_uploads_previews_confirms_follows_progress_and_downloads(
 
     assert export.invalid_account_id in real_run.workbook_values
     assert "Vad du behöver göra" in real_run.workbook_values
+    assert f"Beslut som kräver manuell hantering: {export.path.name}" in real_run.workbook_values  # her name
 
 
 def test_the_preview_shows_dates_methods_the_limit_and_the_size_at_the_button(real_run: Observed) -> None:

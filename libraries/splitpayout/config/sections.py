@@ -79,6 +79,9 @@ class Settings(Places):
     including the browser's settings (``headless`` ... ``chromedriver_path``)."""
 
     decisions_file: Annotated[Path | None, BlankIsNone] = _var("DECISIONS_FILE")
+    # The export's name as the case worker knows it (the console stores uploads under a label): shown
+    # in her workbook only, never in the operators' records.
+    decisions_file_title: Annotated[str | None, BlankIsNone] = _var("DECISIONS_FILE_TITLE")
     dry_run: Flag = _var("DRY_RUN", False)
     payout_system_url: Url = _var("PAYOUT_SYSTEM_URL", names.PAYOUT_SYSTEM_URL)
     amount_limit_kr: Annotated[int, BeforeValidator(whole(1))] = _var("AMOUNT_LIMIT_KR", 50_000)
