@@ -5,16 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask
+from splitpayout.localtime import LOCAL_ZONE as LOCAL_ZONE
 from splitpayout.reports import REASON_TEXT, field_label
 
 from swedish_rules import format_amount
-
-try:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    LOCAL_ZONE: dt.tzinfo = ZoneInfo("Europe/Stockholm")
-except (ImportError, ZoneInfoNotFoundError):  # pragma: no cover - a system without time-zone data
-    LOCAL_ZONE = dt.UTC
 
 # Outcomes of a decision (docs/rules.md §3.1), in the order the pages list them. A payment the robot enters is
 # registered in the payout system (attested and paid later there), so the pages say "registrerad".

@@ -18,6 +18,7 @@ import shutil
 from robot.api.deco import keyword, library
 from robotglue import robot_log as logger
 from splitpayout.config import Config
+from splitpayout.localtime import run_stamp
 from splitpayout.reports import write_json_atomically
 from splitpayout.retention import (
     CATEGORIES,
@@ -37,7 +38,7 @@ class Retention:
         self._settings: RetentionSettings | None = None
         self._report: RetentionReport | None = None
         self._started = dt.datetime.now(dt.UTC)
-        self._run_id = f"{self._started:%Y-%m-%dT%H%M%SZ}-retention-{secrets.token_hex(3)}"
+        self._run_id = f"{run_stamp(self._started)}-retention-{secrets.token_hex(3)}"
 
     @property
     def settings(self) -> RetentionSettings:

@@ -23,6 +23,7 @@ from splitpayout.followup.statistics import RunStatistics
 from splitpayout.gateway import PayoutGateway
 from splitpayout.ledger import Ledger
 from splitpayout.ledger_key import open_ledger
+from splitpayout.localtime import run_stamp
 from splitpayout.models import (
     DecisionPlan,
     DecisionResult,
@@ -55,8 +56,9 @@ DRY_RUN_BLOCK = 100
 
 
 def new_run_id(now: dt.datetime) -> str:
-    """E.g. ``2026-11-23T104206Z-e6dd1a``: sorts by start time, unique with the random part."""
-    return f"{now:%Y-%m-%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    """E.g. ``2026-11-23T114206+0100-e6dd1a``: the local start time (as people date it), unique with
+    the random part."""
+    return f"{run_stamp(now)}-{secrets.token_hex(3)}"
 
 
 def dry_run_result(plan: DecisionPlan) -> DecisionResult:

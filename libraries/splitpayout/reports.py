@@ -20,19 +20,12 @@ from typing import Any
 from splitpayout.config.names import MANUAL_WORKBOOK_FILE as MANUAL_WORKBOOK_FILE
 from splitpayout.config.names import SUMMARY_FILE as SUMMARY_FILE
 from splitpayout.errors import StorageFolder, translated
+from splitpayout.localtime import LOCAL_ZONE as LOCAL_ZONE
 from splitpayout.models import FIELD_LABELS as FIELD_LABELS
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
 from splitpayout.models import field_label as field_label
 from splitpayout.workbook import DATE, INTEGER, KRONOR, Column, Sheet, local_time_text, write_workbook
 from swedish_rules import format_identity, previous_bank_day
-
-try:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    LOCAL_ZONE: dt.tzinfo = ZoneInfo("Europe/Stockholm")
-except (ImportError, ZoneInfoNotFoundError):  # pragma: no cover - a system without time-zone data
-    LOCAL_ZONE = dt.UTC
-
 
 # What each reason means to a case worker, and what they should do about it.
 REASON_TEXT: dict[str, tuple[str, str]] = {

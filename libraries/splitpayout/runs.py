@@ -25,18 +25,18 @@ from splitpayout.config.names import RUN_LOG_FILE as RUN_LOG_FILE
 from splitpayout.config.names import RUN_RECORD_FILE as RUN_RECORD_FILE
 from splitpayout.config.names import SUMMARY_FILE as SUMMARY_FILE
 from splitpayout.files import read_json_object
+from splitpayout.localtime import run_stamp
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _IN_THE_PAYOUT_SYSTEM = frozenset({"registered", "already_registered"})
 
 
 def new_run_dir(runs_dir: Path, label: str, now: dt.datetime | None = None) -> Path:
-    """A new, empty folder for one run's artifacts, named so that folders sort by start time,
-    e.g. ``runs/2026-11-23T104206Z-inbox-3fa9c1``. ``label`` says who or what starts it
-    (letters, digits, ``-_.``; anything else becomes ``-``)."""
-    moment = now or dt.datetime.now(dt.UTC)
+    """A new, empty folder for one run's artifacts, named by its local start time (as people date it:
+    ``splitpayout.localtime``), e.g. ``runs/2026-11-23T114206+0100-inbox-3fa9c1``. ``label`` says who
+    or what starts it (letters, digits, ``-_.``; anything else becomes ``-``)."""
     safe = _SAFE.sub("-", label).strip("-")[:40] or "run"
-    path = runs_dir / f"{moment:%Y-%m-%dT%H%M%SZ}-{safe}-{secrets.token_hex(3)}"
+    path = runs_dir / f"{run_stamp(now)}-{safe}-{secrets.token_hex(3)}"
     path.mkdir(parents=True, exist_ok=False)
     return path
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from splitpayout.ledger import EntryState
+from splitpayout.localtime import run_stamp
 from splitpayout.reconcile.errors import ReconcileInputError
 from splitpayout.reconcile.findings import Finding, FindingCode, Reconciliation
 from splitpayout.reports import LOCAL_ZONE, field_label, write_json_atomically
@@ -249,4 +250,4 @@ def write_settings_error_report(artifacts: Path, error: ReconcileInputError, *, 
 
 
 def new_reconciliation_id(now: dt.datetime) -> str:
-    return f"{now:%Y-%m-%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    return f"{run_stamp(now)}-{secrets.token_hex(3)}"
