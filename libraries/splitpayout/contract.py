@@ -30,17 +30,10 @@ class FieldLimits:
 
 LIMITS = FieldLimits(name=100, reference=40, ocr=25, message=200, amount_kr=100_000_000)
 
-# The payment form's field names (= input ids), in the order a person fills them in.
+# The payment form's field names (= input ids), in the order a person fills them in. The stand-in
+# (payout_system/) declares its own form, as another system would; a stand-in test compares the two.
 FORM_FIELDS: tuple[str, ...] = (
-    "personnummer",
-    "name",
-    "method",
-    "clearing",
-    "account",
-    "bankgiro",
-    "ocr",
-    "amount",
-    "payout_date",
-    "reference",
-    "message",
+    *("personnummer", "name", "method"),  # the recipient and how they are paid
+    *("clearing", "account", "bankgiro", "ocr"),  # where the money goes
+    *("amount", "payout_date", "reference", "message"),  # the payment
 )
