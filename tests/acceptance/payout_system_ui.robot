@@ -141,9 +141,10 @@ Open Payout System And Log In
     Payout System Should Be Open
 
 Use A Stand-in That Saves Slowly
-    [Documentation]    Switch to a stand-in that answers 6 s after saving, with a 2 s page-load timeout.
+    [Documentation]    Switch to a stand-in that answers 30 s after saving, with a 2 s page-load
+    ...    timeout: a margin that no loaded machine eats.
     Close Payout System
-    ${url}=    Start The Stand-in    --slow-save-seconds    6
+    ${url}=    Start The Stand-in    --slow-save-seconds    30
     Open Payout System And Log In    ${url}
     Set Selenium Page Load Timeout    2 seconds
     Set Selenium Timeout    2 seconds
