@@ -6,7 +6,8 @@ import datetime as dt
 
 from flask import Flask
 from splitpayout.localtime import LOCAL_ZONE as LOCAL_ZONE
-from splitpayout.reports import REASON_TEXT, field_label
+from splitpayout.reasons import REASON_TEXT
+from splitpayout.reports import field_label
 
 from swedish_rules import format_amount
 
@@ -72,7 +73,7 @@ STATUS_LABELS = {
     "file_error": "Filen kunde inte läsas",
     "running": "Pågår",
 }
-# Why a decision needs manual handling: the robot's own Swedish table (splitpayout.reports.REASON_TEXT),
+# Why a decision needs manual handling: the robot's own Swedish table (splitpayout.reasons),
 # the one the workbook and the e-mail use too; never a copy of its own.
 REASON_LABELS = {str(code): text for code, (text, _) in REASON_TEXT.items()}
 UNKNOWN_REASON = "Annan orsak"

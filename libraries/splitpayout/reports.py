@@ -24,71 +24,9 @@ from splitpayout.localtime import LOCAL_ZONE as LOCAL_ZONE
 from splitpayout.models import FIELD_LABELS as FIELD_LABELS
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
 from splitpayout.models import field_label as field_label
+from splitpayout.reasons import REASON_TEXT, reason_text
 from splitpayout.workbook import DATE, INTEGER, KRONOR, Column, Sheet, local_time_text, write_workbook
 from swedish_rules import format_identity, previous_bank_day
-
-# What each reason means to a case worker, and what they should do about it.
-REASON_TEXT: dict[str, tuple[str, str]] = {
-    ReasonCode.INVALID_ROW: (
-        "Raden i exporten är ofullständig eller felaktig",
-        "Rätta beslutet i verksamhetssystemet (se felaktiga fält) och registrera utbetalningen manuellt "
-        "eller kör roboten på en ny export.",
-    ),
-    ReasonCode.DUPLICATE_DECISION: (
-        "Beslutsnumret förekommer på flera rader",
-        "Kontrollera vilken rad som är rätt och registrera utbetalningen manuellt.",
-    ),
-    ReasonCode.PROTECTED_IDENTITY: (
-        "Skyddade personuppgifter",
-        "Hantera utbetalningen manuellt enligt rutinen för skyddade personuppgifter.",
-    ),
-    ReasonCode.MISSING_PARTNER: (
-        "Delad utbetalning utan uppgifter om sökande 2",
-        "Komplettera uppgifterna om sökande 2 eller ändra beslutet till odelad utbetalning.",
-    ),
-    ReasonCode.INVALID_IDENTITY: (
-        "Ogiltigt person- eller samordningsnummer",
-        "Kontrollera personnumret mot folkbokföringen och rätta det i verksamhetssystemet.",
-    ),
-    ReasonCode.INVALID_ACCOUNT: (
-        "Ogiltigt eller ofullständigt bankkonto",
-        "Kontrollera clearing- och kontonummer med den sökande, eller betala via avi.",
-    ),
-    ReasonCode.INVALID_BANKGIRO: (
-        "Ogiltigt eller saknat bankgironummer för direktbetalningen",
-        "Kontrollera mottagarens bankgironummer och registrera direktbetalningen manuellt.",
-    ),
-    ReasonCode.AMOUNT_ABOVE_LIMIT: (
-        "Beloppet överstiger robotens beloppsgräns",
-        "Granska beslutet och registrera utbetalningen manuellt.",
-    ),
-    ReasonCode.PAYOUT_DATE_PASSED: (
-        "Utbetalningsdagen har redan passerat",
-        "Bestäm ett nytt utbetalningsdatum och registrera utbetalningen manuellt.",
-    ),
-    ReasonCode.CONFLICT_EXISTING_PAYMENT: (
-        "Utbetalningssystemet har redan en utbetalning med samma referens men annat belopp eller mottagare",
-        "Jämför beslutet med den registrerade utbetalningen och rätta den som är fel. "
-        "Roboten registrerar inget mer för beslutet.",
-    ),
-    ReasonCode.REJECTED_BY_PAYOUT_SYSTEM: (
-        "Utbetalningssystemet godtog inte uppgifterna",
-        "Kontrollera de fält som nämns och registrera utbetalningen manuellt.",
-    ),
-    # The ledger holds the payment as registered (with its U-number) but the payout system no longer shows it.
-    "registered_not_found": (
-        "Roboten registrerade utbetalningen (U-nummer) men den syns inte längre i utbetalningssystemet",
-        "Kontrollera i utbetalningssystemet vad som hänt med utbetalningen med det U-nummer som står i "
-        "raden (makulerad, ändrad eller flyttad). Roboten registrerar den aldrig igen: registrera den "
-        "manuellt bara om den inte finns.",
-    ),
-    ReasonCode.STORED_DIFFERENTLY: (
-        "Utbetalningssystemet sparade utbetalningen annorlunda än roboten angav (se fälten)",
-        "Jämför utbetalningen (U-numret i raden) med beslutet och rätta eller makulera utbetalningen i "
-        "utbetalningssystemet innan den attesteras. Roboten registrerar den aldrig igen.",
-    ),
-}
-
 
 FAILED_TEXT = (
     "Tekniskt fel i utbetalningssystemet",
@@ -260,11 +198,6 @@ def identity_text(value: str) -> str:
 
 def _kronor(ore: int) -> Decimal | None:
     return Decimal(ore) / 100 if ore else None
-
-
-def reason_text(code: str) -> tuple[str, str]:
-    """What a reason code means to a case worker, and what to do (the code itself when unknown)."""
-    return REASON_TEXT.get(code, (code, "Kontrollera beslutet och registrera utbetalningen manuellt."))
 
 
 def manual_rows(plan: DecisionPlan, result: DecisionResult) -> list[tuple[object, ...]]:

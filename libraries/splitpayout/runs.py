@@ -126,14 +126,6 @@ def read_run(run_dir: Path) -> RunRecord | None:
     )
 
 
-def list_runs(runs_dir: Path) -> list[RunRecord]:
-    """Every run under ``runs_dir``, newest first."""
-    if not runs_dir.is_dir():
-        return []
-    records = (read_run(path) for path in sorted(runs_dir.iterdir(), reverse=True) if path.is_dir())
-    return [record for record in records if record is not None]
-
-
 def read_progress(run_dir: Path) -> Progress:
     """Progress of a run, from its structured log (safe to call while the run writes it)."""
     decisions_total = payments_total = decisions_done = payments_done = 0

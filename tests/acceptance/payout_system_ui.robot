@@ -7,7 +7,7 @@ Documentation       Acceptance of the payout system's keywords (resources/payout
 ...                 (tests/integration/test_robot_gateway_suite.py runs it and checks that its log
 ...                 holds no personal data and no password).
 
-Resource            ../../resources/payout_system.resource
+Resource            payout_system_steps.resource
 Library             StandIn.py
 
 Suite Setup         Start The Stand-in And Log In

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from splitpayout.reports import FIELD_LABELS, REASON_TEXT
+from splitpayout.reasons import REASON_TEXT
+from splitpayout.reports import FIELD_LABELS
 from splitpayout.stops import STOP_TEXT, RunStop, StopCode
 
 from console.facts import waiting_for_payout_system

@@ -36,15 +36,15 @@ from splitpayout.inbox import (
     InboxSettings,
     is_export_name,
     move_file,
-    process_inbox,
     scan_inbox,
     sha256_of,
 )
-from splitpayout.runs import list_runs
 
 from devdata.generate_export import generate
+from tests.support.inbox_run import process_inbox
 from tests.support.payout_server import running_payout_system
 from tests.support.robot_logs import readable_text
+from tests.support.run_history import list_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"

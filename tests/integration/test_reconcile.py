@@ -118,6 +118,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
             HttpGateway(server.url, USER, PASSWORD, timeout=10),
             ledger,
             run_id="world",
+            max_attempts=3,
+            max_consecutive_failures=5,
             backoff_seconds=0.01,
             unknown_outcome_settle_seconds=0.1,
         )

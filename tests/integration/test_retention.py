@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from splitpayout.ledger import Ledger
 from splitpayout.retention import REMOVED_MARK_FILE, RETENTION_FILE, RetentionSettings, run_retention
-from splitpayout.runs import list_runs
 
 from console import db, store
 from tests.support.robot_env import REPO_ROOT, clean_robot_env
+from tests.support.run_history import list_runs
 
 NOW = dt.datetime.now(dt.UTC)
 OLD = NOW - dt.timedelta(days=100)

@@ -98,25 +98,24 @@ def test_every_id_and_page_in_the_document_is_rendered(
 
 
 def test_the_field_limits_the_robot_plans_against_are_the_stand_ins() -> None:
-    """The contract's "Field limits" table (read by the robot's planner) and the stand-in's own
+    """The field limits the robot's planner checks (splitpayout.contract) and the stand-in's own
     validation say the same, so a decision the planner passes is never refused half-way for them."""
-    from splitpayout.contract import read_limits
+    from splitpayout.contract import LIMITS
 
     from payout_system.payments import forms
 
-    limits = read_limits()
-    assert (limits.name, limits.reference, limits.ocr, limits.message) == (
+    assert (LIMITS.name, LIMITS.reference, LIMITS.ocr, LIMITS.message) == (
         forms.MAX_NAME,
         forms.MAX_REFERENCE,
         forms.MAX_OCR,
         forms.MAX_MESSAGE,
     )
-    assert limits.amount_ore == forms.MAX_AMOUNT_ORE
+    assert LIMITS.amount_ore == forms.MAX_AMOUNT_ORE
 
 
 def test_the_payment_form_the_robot_fills_in_is_the_stand_ins() -> None:
-    from splitpayout.contract import read_form_fields
+    from splitpayout.contract import FORM_FIELDS
 
     from payout_system.payments import forms
 
-    assert read_form_fields() == forms.FIELDS
+    assert forms.FIELDS == FORM_FIELDS

@@ -150,7 +150,14 @@ PAYMENT = {
 
 
 def api_with(http: FakeHttp, attempts: int = 3) -> PayoutSystemApi:
-    api = PayoutSystemApi("http://payout.example/", "secret-token", attempts=attempts, sleep=lambda _: None)
+    api = PayoutSystemApi(
+        "http://payout.example/",
+        "secret-token",
+        timeout=30.0,
+        attempts=attempts,
+        backoff_seconds=1.0,
+        sleep=lambda _: None,
+    )
     api._http = http  # type: ignore[assignment]
     return api
 

@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from splitpayout.runs import list_runs, new_run_dir, read_progress, read_run
+from splitpayout.runs import new_run_dir, read_progress, read_run
+
+from tests.support.run_history import list_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "devdata" / "decisions-demo.xlsx"

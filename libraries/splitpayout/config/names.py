@@ -23,6 +23,10 @@ LEDGER_SECRET = "ledger"  # noqa: S105 (the name of a vault secret, not a secret
 DEVELOPMENT_KEY_FILE = ".config/split-payout/ledger-fingerprint.key"
 STARTED_BY = "schedule"
 INBOX_MIN_AGE_SECONDS = 5.0
+INBOX_LOCK_WAIT_SECONDS = 0.0
+SMTP_PORT = 25
+SMTP_TIMEOUT_SECONDS = 10
+NOTIFY_MAX_ATTEMPTS = 5
 
 # -- files of one run's artifacts ------------------------------------------------------------
 RUN_RECORD_FILE = "run.json"

@@ -127,7 +127,7 @@ class InboxConfig(InboxFolders):
     """How the ``Process inbox`` task behaves (docs/scheduling.md)."""
 
     min_age_seconds: Seconds = _var("INBOX_MIN_AGE_SECONDS", names.INBOX_MIN_AGE_SECONDS)
-    lock_wait_seconds: Seconds = _var("INBOX_LOCK_WAIT_SECONDS", 0.0)
+    lock_wait_seconds: Seconds = _var("INBOX_LOCK_WAIT_SECONDS", names.INBOX_LOCK_WAIT_SECONDS)
 
 
 class RetentionSettings(InboxFolders):
@@ -175,8 +175,8 @@ class NotifyConfig(Places):
     """The notifier's settings as given; ``splitpayout.notify.config`` checks them."""
 
     smtp_host: Text = _var("SMTP_HOST", "")
-    smtp_port: Text = _var("SMTP_PORT", "25")
-    smtp_timeout_seconds: Text = _var("SMTP_TIMEOUT_SECONDS", "10")
+    smtp_port: Text = _var("SMTP_PORT", str(names.SMTP_PORT))
+    smtp_timeout_seconds: Text = _var("SMTP_TIMEOUT_SECONDS", str(names.SMTP_TIMEOUT_SECONDS))
     smtp_ca_file: Text = _var("SMTP_CA_FILE", "")
     smtp_secret: Text = _var("SMTP_SECRET", names.SMTP_SECRET)
     sender: Text = _var("NOTIFY_FROM", "")
@@ -184,7 +184,7 @@ class NotifyConfig(Places):
     case_worker_fallback: Text = _var("NOTIFY_CASEWORKER_FALLBACK", "")
     operators: Text = _var("NOTIFY_OPERATORS", "")
     console_url: Text = _var("CONSOLE_URL", "")
-    max_attempts: Text = _var("NOTIFY_MAX_ATTEMPTS", "5")
+    max_attempts: Text = _var("NOTIFY_MAX_ATTEMPTS", str(names.NOTIFY_MAX_ATTEMPTS))
 
 
 class Credentials(EnvSection):

@@ -20,7 +20,8 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from splitpayout.followup.report import WITHHELD_TEXT
-from splitpayout.reports import reason_text, write_json_atomically
+from splitpayout.reasons import reason_text
+from splitpayout.reports import write_json_atomically
 from splitpayout.workbook import INTEGER, KRONOR, Column, Sheet, write_workbook
 
 JSON_FILE = "uppfoljning.json"

@@ -12,7 +12,7 @@ run in its own process) and ``job`` (the inbox run).
 """
 
 from splitpayout.inbox.files import is_export_name, move_file, scan_inbox, sha256_of
-from splitpayout.inbox.job import Inbox, process_inbox, write_error_summary
+from splitpayout.inbox.job import Inbox, write_error_summary
 from splitpayout.inbox.lock import InboxLock
 from splitpayout.inbox.outcomes import FileOutcome, InboxError
 from splitpayout.inbox.seen import InboxLedger
@@ -28,7 +28,6 @@ __all__ = [
     "InboxSettings",
     "is_export_name",
     "move_file",
-    "process_inbox",
     "scan_inbox",
     "sha256_of",
     "write_error_summary",

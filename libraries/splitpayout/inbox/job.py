@@ -372,24 +372,3 @@ def write_error_summary(artifacts_dir: Path, message: str) -> Path:
     }
     write_note(path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return path
-
-
-def process_inbox(
-    settings: InboxSettings, *, run_export: RunExport = run_split_payouts, say: Callable[[str], None] = print
-) -> dict[str, Any]:
-    """One whole inbox run without Robot Framework (for tests and tools); returns the summary,
-    also written to ``inbox-summary.json``."""
-    inbox = Inbox(settings, run_export=run_export, say=say)
-    error = ""
-    try:
-        if inbox.take():
-            inbox.return_interrupted()
-            inbox.process_new_exports()
-    except BaseException as failure:
-        error = f"{type(failure).__name__}: {failure}"
-        raise
-    finally:
-        summary = inbox.finish(error)
-        inbox.write_summary(summary)
-        inbox.close()
-    return summary

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from splitpayout.config import Config
-from splitpayout.config.names import INBOX_MIN_AGE_SECONDS, STARTED_BY
+from splitpayout.config.names import INBOX_LOCK_WAIT_SECONDS, INBOX_MIN_AGE_SECONDS, STARTED_BY
 from splitpayout.config.names import INBOX_SUMMARY_FILE as INBOX_SUMMARY_FILE
 
 LEDGER_FILE = "inbox.sqlite3"
@@ -29,7 +29,7 @@ class InboxSettings:
     state_dir: Path
     artifacts_dir: Path
     min_age_seconds: float = DEFAULT_MIN_AGE_SECONDS
-    lock_wait_seconds: float = 0.0
+    lock_wait_seconds: float = INBOX_LOCK_WAIT_SECONDS
     started_by: str = STARTED_BY
     mode: str = "real"  # "real" or "dry_run", as the runs' summary.json says
 

@@ -22,15 +22,22 @@ from pathlib import Path
 
 from splitpayout.config import Config, NotifyConfig
 from splitpayout.config import smtp_credentials as config_smtp_credentials
-from splitpayout.config.names import RUNS_DIR, SMTP_SECRET, STATE_DIR
+from splitpayout.config.names import (
+    NOTIFY_MAX_ATTEMPTS,
+    RUNS_DIR,
+    SMTP_PORT,
+    SMTP_SECRET,
+    SMTP_TIMEOUT_SECONDS,
+    STATE_DIR,
+)
 
 #: A Handläggare id that may be put into an address: anything else goes to the fallback.
 # A plain id that is a valid local part as it stands: a dot only between other characters.
 CASE_WORKER_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?=[A-Za-z0-9_-])){0,63}")
 PLACEHOLDER = "{handlaggare}"
-DEFAULT_PORT = 25
-DEFAULT_TIMEOUT_SECONDS = 10
-DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_PORT = SMTP_PORT
+DEFAULT_TIMEOUT_SECONDS = SMTP_TIMEOUT_SECONDS
+DEFAULT_MAX_ATTEMPTS = NOTIFY_MAX_ATTEMPTS
 OUTBOX_FOLDER = "outbox"
 
 

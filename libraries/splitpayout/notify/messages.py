@@ -2,7 +2,7 @@
 account number or amount.
 
 A case worker's message lists their decision numbers with the reason and what to do (the
-reports module's texts, the same as in the workbook). Decisions with protected identity
+reason table's texts, splitpayout.reasons, the same as in the workbook). Decisions with protected identity
 are counted, never named. A decision number or field name that is not plain letters,
 digits and ``-_.`` (an export cell nobody expected) is not quoted: its row is named instead.
 """
@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
-from splitpayout.reports import MANUAL_WORKBOOK_FILE, REASON_TEXT
+from splitpayout.reasons import REASON_TEXT
+from splitpayout.reports import MANUAL_WORKBOOK_FILE
 from splitpayout.stops import RunStop
 
 SAFE_DECISION_ID = re.compile(r"[0-9A-Za-zÅÄÖåäöÉéÜü._-]{1,37}")

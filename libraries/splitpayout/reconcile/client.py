@@ -29,9 +29,9 @@ class PayoutSystemApi:
         base_url: str,
         token: str,
         *,
-        timeout: float = 30.0,
-        attempts: int = 3,
-        backoff_seconds: float = 1.0,
+        timeout: float,
+        attempts: int,
+        backoff_seconds: float,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 from export_builder import TODAY, raw_row
-from splitpayout.contract import FORM_FIELDS, LIMITS, read_form_fields, read_limits
+from splitpayout.contract import FORM_FIELDS, LIMITS
 from splitpayout.models import DecisionPlan, Outcome, ReasonCode
 from splitpayout.planner import plan_row
+
+from tests.support.contract_doc import read_form_fields, read_limits
 
 
 def plan(*, max_payment_ore: int | None = None, **overrides: object) -> DecisionPlan:
@@ -24,6 +26,7 @@ def invalid(p: DecisionPlan) -> tuple[str, ...]:
 
 
 def test_the_limits_are_those_written_in_the_contract() -> None:
+    # The code's limits and the doc's "Field limits" table say the same.
     assert read_limits() == LIMITS
     assert (LIMITS.name, LIMITS.reference, LIMITS.ocr, LIMITS.message) == (100, 40, 25, 200)
 
@@ -31,6 +34,8 @@ def test_the_limits_are_those_written_in_the_contract() -> None:
 def test_the_form_is_the_one_written_in_the_contract_and_a_contract_without_it_is_refused(
     tmp_path: Path,
 ) -> None:
+    # The code's form and the doc's validation table under "Register a payment" list the same fields.
+    assert read_form_fields() == FORM_FIELDS
     assert FORM_FIELDS[:3] == ("personnummer", "name", "method") and FORM_FIELDS[-1] == "message"
     assert len(FORM_FIELDS) == len(set(FORM_FIELDS)) == 11
     other = tmp_path / "contract.md"
