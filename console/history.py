@@ -24,9 +24,9 @@ from console.launcher import Launcher, first_mode
 from console.settings import CASE_WORKER, OPERATOR, Settings
 from webcommon.files import read_json_object
 
-# Names of run folders (splitpayout.runs.new_run_dir): '2026-11-23T114206+0100-korning-anna-3fa9c1'
+# Names of run folders (splitpayout.runs.new_run_dir): '2026-11-23T114206CET-korning-anna-3fa9c1'
 # (local time, splitpayout.localtime; folders of earlier releases end in Z, UTC).
-RUN_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}(Z|[+-]\d{4})-[A-Za-z0-9_.-]{1,80}$")
+RUN_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}(Z|[A-Z]{3,4})-[A-Za-z0-9_.-]{1,80}$")
 RUNNING, OK, FAILED, INTERRUPTED = "running", "ok", "failed", "interrupted"
 
 _Signature = tuple[tuple[int, int] | None, tuple[int, int] | None]

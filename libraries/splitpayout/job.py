@@ -56,7 +56,7 @@ DRY_RUN_BLOCK = 100
 
 
 def new_run_id(now: dt.datetime) -> str:
-    """E.g. ``2026-11-23T114206+0100-e6dd1a``: the local start time (as people date it), unique with
+    """E.g. ``2026-11-23T114206CET-e6dd1a``: the local start time (as people date it), unique with
     the random part."""
     return f"{run_stamp(now)}-{secrets.token_hex(3)}"
 

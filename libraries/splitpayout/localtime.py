@@ -18,9 +18,11 @@ except (ImportError, ZoneInfoNotFoundError):  # pragma: no cover - a system with
 
 
 def run_stamp(moment: dt.datetime | None = None) -> str:
-    """The start of a run's id or folder name, in local time with its offset:
-    ``2026-12-06T000300+0100`` (a naive ``moment`` is taken as UTC)."""
+    """The start of a run's id or folder name, in local time with its zone: ``2026-12-06T000300CET``
+    (``CEST`` in summer; a naive ``moment`` is taken as UTC). Letters, not an offset: a ``+`` in a
+    name that travels in URLs would read as a space."""
     moment = moment or dt.datetime.now(dt.UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return f"{moment.astimezone(LOCAL_ZONE):%Y-%m-%dT%H%M%S%z}"
+    local = moment.astimezone(LOCAL_ZONE)
+    return f"{local:%Y-%m-%dT%H%M%S}{local.tzname() or 'UTC'}"

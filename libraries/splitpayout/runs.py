@@ -33,7 +33,7 @@ _IN_THE_PAYOUT_SYSTEM = frozenset({"registered", "already_registered"})
 
 def new_run_dir(runs_dir: Path, label: str, now: dt.datetime | None = None) -> Path:
     """A new, empty folder for one run's artifacts, named by its local start time (as people date it:
-    ``splitpayout.localtime``), e.g. ``runs/2026-11-23T114206+0100-inbox-3fa9c1``. ``label`` says who
+    ``splitpayout.localtime``), e.g. ``runs/2026-11-23T114206CET-inbox-3fa9c1``. ``label`` says who
     or what starts it (letters, digits, ``-_.``; anything else becomes ``-``)."""
     safe = _SAFE.sub("-", label).strip("-")[:40] or "run"
     path = runs_dir / f"{run_stamp(now)}-{safe}-{secrets.token_hex(3)}"
