@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from html import unescape as html_unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -526,7 +527,13 @@ def test_a_preview_that_never_ends_is_stopped_and_the_page_says_why(
     upload_id = upload_id_of(upload(client, export_file.path))
     wait_for_state(client, upload_id, "preview-failed")
     (run_dir,) = settings.runs_dir.iterdir()
-    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+
+    def run_record() -> dict[str, Any]:
+        return dict(json.loads((run_dir / "run.json").read_text(encoding="utf-8")))
+
+    # The page may say so a moment before the console has written why (it stops, then records).
+    wait_until(lambda: "stopped_by_console" in run_record(), what="the console's record of the stop")
+    record = run_record()
     assert record["stopped_by_console"]["code"] == "preview_timeout"
     assert record["finished_at"] and record["exit_status"] != 0
     pid = int(record["pid"])
