@@ -97,6 +97,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -118,6 +119,7 @@ SEED = 20261201
 USERNAME = "robot"
 PASSWORD = "robot-demo-password"  # noqa: S105 - the stand-in's development-mode demo account
 PAGE_TIMEOUT_SECONDS = 30
+BENCH_LEDGER_KEY = secrets.token_urlsafe(32)
 ROBOT_TIMEOUT_SECONDS = 1800
 MALMO_TIMEOUT_SECONDS = 7200  # a month that takes longer than this misses its target anyway
 MODES = ("robot", "robot-typed", "selenium", "selenium-fast", "http")
@@ -318,6 +320,9 @@ def run_robot(
         WORKERS=str(workers),
         STATE_DIR=str(rundir / "state"),
         ROBOT_ARTIFACTS=str(artifacts),
+        # A production installation's run (ROBOT_ENV defaults to production): the ledger's key is
+        # the benchmark's own, made for this run.
+        LEDGER_FINGERPRINT_KEY=BENCH_LEDGER_KEY,
         PYTHONPATH=os.pathsep.join([str(tree), str(tree / "libraries")]),
     )
     started = time.perf_counter()
