@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.console.test_console_browser import (  # noqa: F401 (the fixtures, for this module)
     Console,
@@ -37,7 +39,9 @@ def test_the_follow_up_page_shows_the_chart_and_table_to_the_uppfoljning_role_an
     ]
     browser.execute_script("document.getElementById('period-from').value = '2026-12-01';")
     browser.execute_script("document.getElementById('period-to').value = '2027-01-31';")
+    page_before = browser.find_element(By.TAG_NAME, "html")
     by_id(browser, "period-button").click()
+    WebDriverWait(browser, 60).until(staleness_of(page_before))  # the new page, not the old one
     wait_for(browser, '#shares-chart g.month[data-month="2027-01"]')
     rows = {
         row.find_element(By.TAG_NAME, "th").text: [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
