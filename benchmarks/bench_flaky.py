@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "libraries")]
 
-from splitpayout.models import Outcome  # noqa: E402
+from splitpayout.domain.models import Outcome  # noqa: E402
 
 from tests.integration.test_flaky_payout_system import one_run  # noqa: E402
 from tests.integration.test_registration import many_plans, payout_system  # noqa: E402

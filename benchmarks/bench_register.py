@@ -226,8 +226,8 @@ def make_export(
     workdir: Path, decisions: int, today: dt.date, *, name: str = "decisions"
 ) -> tuple[Path, list[Any]]:
     """Write the export of ``decisions`` valid decisions; return it with its planned payments."""
-    from splitpayout.models import Outcome
-    from splitpayout.planner import plan_export
+    from splitpayout.domain.models import Outcome
+    from splitpayout.jobs.export_plan import plan_export
 
     from devdata.generate_export import generate
 

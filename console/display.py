@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask
-from splitpayout.localtime import LOCAL_ZONE as LOCAL_ZONE
-from splitpayout.reasons import REASON_TEXT
-from splitpayout.reports import field_label
+from splitpayout.adapters.reports import field_label
+from splitpayout.domain.localtime import LOCAL_ZONE as LOCAL_ZONE
+from splitpayout.domain.reasons import REASON_TEXT
 
 from swedish_rules import format_amount
 
@@ -73,7 +73,7 @@ STATUS_LABELS = {
     "file_error": "Filen kunde inte läsas",
     "running": "Pågår",
 }
-# Why a decision needs manual handling: the robot's own Swedish table (splitpayout.reasons),
+# Why a decision needs manual handling: the robot's own Swedish table (splitpayout.domain.reasons),
 # the one the workbook and the e-mail use too; never a copy of its own.
 REASON_LABELS = {str(code): text for code, (text, _) in REASON_TEXT.items()}
 UNKNOWN_REASON = "Annan orsak"
@@ -85,7 +85,7 @@ def reason_label(code: str) -> str:
 
 
 def field_labels(names: str | list[str] | tuple[str, ...] | None) -> str:
-    """Fields a reason names, in Swedish (splitpayout.reports.FIELD_LABELS), comma-separated."""
+    """Fields a reason names, in Swedish (splitpayout.adapters.reports.FIELD_LABELS), comma-separated."""
     if isinstance(names, str):
         names = [part.strip() for part in names.split(",") if part.strip()]
     return ", ".join(field_label(str(name)) for name in names or ())

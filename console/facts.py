@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splitpayout.registration import reference_key
-from splitpayout.runs import SUMMARY_FILE
+from splitpayout.adapters.runs import SUMMARY_FILE
+from splitpayout.jobs.registration.matching import reference_key
 
 from console.history import RunView, read_summary
 from swedish_rules import is_bank_day

@@ -1,6 +1,6 @@
 """The runs as the pages show them: every folder under the runs folder, with its kind and state.
 
-Records come from ``splitpayout.runs.read_run`` (``run.json`` and ``summary.json``; never
+Records come from ``splitpayout.adapters.runs.read_run`` (``run.json`` and ``summary.json``; never
 the workbook), cached per folder until one of those two files changes, so a history of
 many large runs is read once per console process. A run the console started but whose
 ``run.json`` is not written yet (or never was: the runner could not start) is shown from
@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from splitpayout.runs import RUN_RECORD_FILE, SUMMARY_FILE, RunRecord, read_run
+from splitpayout.adapters.runs import RUN_RECORD_FILE, SUMMARY_FILE, RunRecord, read_run
 
 from console import store
 from console.launcher import Launcher, first_mode
 from console.settings import CASE_WORKER, OPERATOR, Settings
 from webcommon.files import read_json_object
 
-# Names of run folders (splitpayout.runs.new_run_dir): '2026-11-23T114206CET-korning-anna-3fa9c1'
-# (local time, splitpayout.localtime; folders of earlier releases end in Z, UTC).
+# Names of run folders (splitpayout.adapters.runs.new_run_dir): '2026-11-23T114206CET-korning-anna-3fa9c1'
+# (local time, splitpayout.domain.localtime; folders of earlier releases end in Z, UTC).
 RUN_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}(Z|[A-Z]{3,4})-[A-Za-z0-9_.-]{1,80}$")
 RUNNING, OK, FAILED, INTERRUPTED = "running", "ok", "failed", "interrupted"
 

@@ -1,7 +1,7 @@
 """Starting the robot's runs and knowing which of them are still going.
 
 A run is a subprocess, ``python -m splitpayout.runner <task>``, with its artifacts in
-its own folder under the runs folder (``splitpayout.runs.new_run_dir``). The console
+its own folder under the runs folder (``splitpayout.adapters.runs.new_run_dir``). The console
 records each run it starts (kind, who, when, process id) in its database, and a thread
 per run records its exit status when the process ends.
 
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from splitpayout.runs import RUN_LOG_FILE, RUN_RECORD_FILE, new_run_dir, parse_time
+from splitpayout.adapters.runs import RUN_LOG_FILE, RUN_RECORD_FILE, new_run_dir, parse_time
 
 from console import db, store
 from console.display import local_time

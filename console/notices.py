@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from splitpayout.notify.outbox import GIVEN_UP, MERGED, PENDING, SENT, read_run_notifications
-from splitpayout.retention import CATEGORIES, REMOVED_MARK_FILE, RETENTION_FILE
+from splitpayout.jobs.notify.outbox import GIVEN_UP, MERGED, PENDING, SENT, read_run_notifications
+from splitpayout.jobs.retention import CATEGORIES, REMOVED_MARK_FILE, RETENTION_FILE
 
 from webcommon.files import read_json_object
 

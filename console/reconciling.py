@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from splitpayout.config.names import ARCHIVE_DIR, RECONCILE_SOURCES_FOLDER
-from splitpayout.reconcile import FINDING_TEXT, FindingCode, ReconcileInputError, export_files
-from splitpayout.reconcile.report import LEFT_OUT_TEXT
+from splitpayout.jobs.reconcile.errors import ReconcileInputError
+from splitpayout.jobs.reconcile.findings import FindingCode
+from splitpayout.jobs.reconcile.report import FINDING_TEXT, LEFT_OUT_TEXT
+from splitpayout.jobs.reconcile.sources import export_files
 
 from console import store
 from console.history import OK, RunBook, read_summary

@@ -2,14 +2,14 @@
 
 "Klar" means every decision was registered or already was; "Klar med avvikelser" that some need a
 case worker (or a reconciliation found discrepancies); "Misslyckad" and "Stoppad" say why, from the
-run's own records: the file error, the stop's sentence (``splitpayout.stops``), the technical
+run's own records: the file error, the stop's sentence (``splitpayout.domain.stops``), the technical
 failures, or a reconciliation that could not be made. No personal data is read.
 """
 
 from __future__ import annotations
 
-from splitpayout.retention import RETENTION_FILE
-from splitpayout.stops import RunStop
+from splitpayout.domain.stops import RunStop
+from splitpayout.jobs.retention import RETENTION_FILE
 
 from console.display import FILE_ERROR_LABELS, STATE_LABELS, TASK_LABELS
 from console.history import FAILED, INTERRUPTED, OK, RUNNING, RunView, read_summary

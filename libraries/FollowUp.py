@@ -1,6 +1,6 @@
 """Keyword library for the ``Follow up`` task: the board's figures of split payouts by legal sex.
 
-A thin layer over :class:`splitpayout.followup.job.FollowUpJob`. Configuration comes from
+A thin layer over :class:`splitpayout.jobs.followup.job.FollowUpJob`. Configuration comes from
 :class:`splitpayout.config.Config` (``FOLLOW_UP_FROM``, ``FOLLOW_UP_TO``, ``RUNS_DIR``,
 ``FOLLOW_UP_RUN_FOLDERS``, ``ROBOT_ARTIFACTS``; see docs/follow-up.md). Nothing it logs or
 writes holds personal data: counts and sums, small groups withheld.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from robot.api.deco import keyword, library
 from robotglue import robot_log as logger
 from splitpayout.config import Config
-from splitpayout.followup.job import FollowUpJob
+from splitpayout.jobs.followup.job import FollowUpJob
 
 
 @library(scope="SUITE", auto_keywords=False)

@@ -1,9 +1,9 @@
 """Keyword library for the ``Process inbox`` task: the business steps of one inbox run.
 
-A thin layer over :class:`splitpayout.inbox.Inbox`: take the inbox, put back what an
+A thin layer over :class:`splitpayout.jobs.inbox.Inbox`: take the inbox, put back what an
 interrupted run left, process every new export (each by the ``Split payouts`` task in its
 own run folder), and report. Settings come from :class:`splitpayout.config.Config`
-(:class:`splitpayout.inbox.InboxSettings`; see ``docs/scheduling.md``).
+(:class:`splitpayout.jobs.inbox.InboxSettings`; see ``docs/scheduling.md``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from robotglue import robot_log as logger
 from robotglue.keyword_library import JobLibrary
 from robotglue.keyword_library import announce as _announce
 from splitpayout.config import SettingsError
-from splitpayout.inbox import Inbox, InboxSettings, write_error_summary
+from splitpayout.jobs.inbox.job import Inbox, write_error_summary
+from splitpayout.jobs.inbox.settings import InboxSettings
 
 
 @library(scope="SUITE", auto_keywords=False)

@@ -1,6 +1,6 @@
 """Keyword library for the ``Reconcile`` task: the business steps of one reconciliation.
 
-A thin layer over :class:`splitpayout.reconcile.ReconciliationJob`. Configuration comes
+A thin layer over :class:`splitpayout.jobs.reconcile.ReconciliationJob`. Configuration comes
 from :class:`splitpayout.config.Config` (see docs/reconciliation.md); the payout system's API
 token from the environment or the vault, never through a keyword argument, so it cannot
 reach the log.
@@ -14,15 +14,10 @@ from robotglue.keyword_library import JobLibrary, KeywordFailure
 from robotglue.keyword_library import announce as _announce
 from splitpayout.config import Config, MissingSecretError
 from splitpayout.config import payout_system_api_token as api_token_of
-from splitpayout.reconcile import (
-    REPORT_FILE,
-    WORKBOOK_FILE,
-    ReconcileInputError,
-    ReconcileSettings,
-    ReconciliationJob,
-    discrepancies,
-    write_settings_error_report,
-)
+from splitpayout.jobs.reconcile.errors import ReconcileInputError
+from splitpayout.jobs.reconcile.job import ReconciliationJob, discrepancies
+from splitpayout.jobs.reconcile.report import REPORT_FILE, WORKBOOK_FILE, write_settings_error_report
+from splitpayout.jobs.reconcile.settings import ReconcileSettings
 
 
 def payout_system_api_token(secret_name: str, config: Config | None = None) -> str:

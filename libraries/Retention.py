@@ -1,6 +1,6 @@
 """Keyword library for the ``Retention`` task: remove personal data older than the retention period.
 
-A thin layer over :mod:`splitpayout.retention`. Configuration comes from
+A thin layer over :mod:`splitpayout.jobs.retention`. Configuration comes from
 :class:`splitpayout.config.Config` (``RETENTION_DAYS``, ``RETENTION_DRY_RUN``, the folders;
 see docs/scheduling.md).
 The report, ``retention.json`` and ``summary.json`` in the run's artifacts, holds counts and
@@ -17,17 +17,17 @@ import shutil
 
 from robot.api.deco import keyword, library
 from robotglue import robot_log as logger
+from splitpayout.adapters.reports import write_json_atomically
+from splitpayout.adapters.runs import RUN_RECORD_FILE, SUMMARY_FILE, new_run_dir
 from splitpayout.config import Config
-from splitpayout.localtime import run_stamp
-from splitpayout.reports import write_json_atomically
-from splitpayout.retention import (
+from splitpayout.domain.localtime import run_stamp
+from splitpayout.jobs.retention import (
     CATEGORIES,
     RETENTION_FILE,
     RetentionReport,
     RetentionSettings,
     run_retention,
 )
-from splitpayout.runs import RUN_RECORD_FILE, SUMMARY_FILE, new_run_dir
 
 
 @library(scope="SUITE", auto_keywords=False)

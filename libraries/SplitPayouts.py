@@ -1,6 +1,6 @@
 """Keyword library for the ``Split payouts`` task: the business steps of one run.
 
-A thin layer over :class:`splitpayout.job.SplitPayoutJob`: each keyword is one
+A thin layer over :class:`splitpayout.jobs.split_payouts.job.SplitPayoutJob`: each keyword is one
 step a case worker would recognise. Configuration comes from
 :class:`splitpayout.config.Config` (its ``run`` section, :class:`splitpayout.config.Settings`);
 the payout system's credentials from the environment or the vault
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Never
 from robot.api.deco import keyword, library
 from robotglue import robot_log as logger
 from robotglue.keyword_library import JobLibrary, KeywordFailure
+from splitpayout.adapters.ledger_key import fingerprint_key
 from splitpayout.config import Settings
 from splitpayout.config import payout_system_credentials as payout_system_credentials
-from splitpayout.errors import ExportFileError
-from splitpayout.job import SplitPayoutJob
-from splitpayout.ledger_key import fingerprint_key
+from splitpayout.domain.errors import ExportFileError
+from splitpayout.jobs.split_payouts.job import SplitPayoutJob
 
 from swedish_rules import format_amount
 
@@ -101,7 +101,7 @@ class SplitPayouts(JobLibrary[SplitPayoutJob, Never]):
             return
         try:
             if job.settings.workers > 1:
-                from splitpayout.parallel import register_in_parallel
+                from splitpayout.jobs.parallel import register_in_parallel
 
                 register_in_parallel(job, job.settings.workers)
                 return

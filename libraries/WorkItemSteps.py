@@ -1,11 +1,11 @@
 """Keyword libraries for the work-item tasks: ``Produce work items``, ``Consume work items``,
-``Report work items`` (Control Room's producer-consumer process; see ``splitpayout.workitems``).
+``Report work items`` (Control Room's producer-consumer process; see ``splitpayout.adapters.workitems``).
 
-Each is a thin layer over ``splitpayout.work_queue`` and shares the business steps of
+Each is a thin layer over ``splitpayout.jobs.work_queue`` and shares the business steps of
 ``SplitPayouts`` (reading, planning, reports). Work items are reached through
-``splitpayout.workitems.WorkItemQueue``, never through RPA.Robocorp.WorkItems' keywords,
+``splitpayout.adapters.workitems.WorkItemQueue``, never through RPA.Robocorp.WorkItems' keywords,
 whose log messages would carry the payloads. Their personal part is sealed with the
-work-item key (``splitpayout.sealing``): without a key that opens them, a step takes
+work-item key (``splitpayout.adapters.sealing``): without a key that opens them, a step takes
 nothing and gives its input back, failing with a plain sentence.
 """
 
@@ -19,10 +19,11 @@ from pathlib import Path
 
 from robot.api.deco import keyword, library
 from robotglue import robot_log as logger
-from splitpayout.config import Settings, work_item_sealer
-from splitpayout.errors import ExportFileError
-from splitpayout.sealing import Sealer, WorkItemKeyError
-from splitpayout.work_queue import (
+from splitpayout.adapters.sealing import Sealer, WorkItemKeyError, work_item_sealer
+from splitpayout.adapters.workitems import Release, WorkItemQueue
+from splitpayout.config import Settings
+from splitpayout.domain.errors import ExportFileError
+from splitpayout.jobs.work_queue import (
     Consumer,
     WorkQueueError,
     collect_results,
@@ -32,7 +33,6 @@ from splitpayout.work_queue import (
     produce,
     release_export_error,
 )
-from splitpayout.workitems import Release, WorkItemQueue
 from SplitPayouts import SplitPayouts
 
 

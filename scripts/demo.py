@@ -120,8 +120,8 @@ def demo_key_file(demo_dir: Path) -> Path:
 def sealed_producer_input(env: dict[str, str], export: Path, items: Path) -> Path:
     """The producer's input work item: the export attached sealed with the demo's key, as the
     case-management system's side would attach it."""
-    from splitpayout.config import Credentials, work_item_sealer
-    from splitpayout.sealing import SEALED_SUFFIX, seal_file
+    from splitpayout.adapters.sealing import SEALED_SUFFIX, seal_file, work_item_sealer
+    from splitpayout.config import Credentials
 
     sealed = seal_file(
         work_item_sealer(Credentials.from_env(env)), export, items / f"{export.name}{SEALED_SUFFIX}"
@@ -143,7 +143,7 @@ def run_work_items(env: dict[str, str], demo_dir: Path, export: Path, artifacts:
     The work items carry their personal part sealed; their files stay, owner-only, in the demo's
     state folder.
     """
-    from splitpayout.workitems import file_adapter_env
+    from splitpayout.adapters.workitems import file_adapter_env
 
     from webcommon.files import private_dir
 

@@ -16,7 +16,7 @@ process, taking tests in any order). A new test must therefore be parallel-safe:
 A test of more than a few seconds is marked ``slow``; ``scripts/test.sh --fast`` leaves those out.
 
 Every test's robot runs are a production installation's with a ledger key of their own
-(``ROBOT_ENV`` defaults to production; ``splitpayout.ledger_key``): the key is set here, in this
+(``ROBOT_ENV`` defaults to production; ``splitpayout.adapters.ledger_key``): the key is set here, in this
 process's environment (each worker's), so the runs the tests start in subprocesses inherit it. A test
 of what happens without a key removes it itself (through ``monkeypatch``).
 """

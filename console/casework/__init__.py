@@ -24,9 +24,9 @@ from flask import (
     send_file,
     url_for,
 )
+from splitpayout.adapters.runs import Progress, read_progress
 from splitpayout.config.names import LEDGER_FILE
-from splitpayout.runs import Progress, read_progress
-from splitpayout.stops import RunStop
+from splitpayout.domain.stops import RunStop
 from werkzeug.wrappers import Response
 
 from console import store

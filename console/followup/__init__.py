@@ -2,7 +2,7 @@
 
 Operators and the read-only role ``uppfoljning`` (the unit's management and analysts) see it;
 that role sees nothing else. The page, the workbook and the CSV are counted from the run
-folders' ``summary.json`` and ``statistics.json`` (``splitpayout.followup``): counts and sums,
+folders' ``summary.json`` and ``statistics.json`` (``splitpayout.jobs.followup``): counts and sums,
 small groups withheld, no personal data.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 from splitpayout.config import FollowUpConfig, SettingsError
-from splitpayout.followup.collect import Period, count, read_runs, run_folders
-from splitpayout.followup.files import (
+from splitpayout.jobs.followup.collect import Period, count, read_runs, run_folders
+from splitpayout.jobs.followup.files import (
     CSV_FILE,
     WORKBOOK_FILE,
     csv_text,
@@ -24,8 +24,8 @@ from splitpayout.followup.files import (
     rows,
     write_follow_up_workbook,
 )
-from splitpayout.followup.job import period_of
-from splitpayout.followup.report import WITHHELD_TEXT, follow_up_document
+from splitpayout.jobs.followup.job import period_of
+from splitpayout.jobs.followup.report import WITHHELD_TEXT, follow_up_document
 from werkzeug.wrappers import Response
 
 from console.followup.chart import SERIES, percent_text, shares_chart

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from splitpayout.followup.files import SHARES, value_at
-from splitpayout.followup.report import WITHHELD_TEXT
+from splitpayout.jobs.followup.files import SHARES, value_at
+from splitpayout.jobs.followup.report import WITHHELD_TEXT
 
 # Drawing units of the SVG's viewBox (it scales to the page's width).
 LEFT, TOP, PLOT_HEIGHT, BAR, GAP, BOTTOM = 44, 16, 200, 16, 22, 24

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
-from splitpayout.runs import read_progress
-from splitpayout.stops import RunStop
+from splitpayout.adapters.runs import read_progress
+from splitpayout.domain.stops import RunStop
 from werkzeug.wrappers import Response
 
 from console import notices, reconciling, store

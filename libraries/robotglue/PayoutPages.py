@@ -33,15 +33,15 @@ from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.options import Options as ChromeOptions
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.remote.webdriver import WebDriver
-from splitpayout.gateway import (
+from splitpayout.adapters.gateway import (
     ApplicationError,
     BusinessError,
     LoginRefusedError,
     PayoutSystemChanged,
     element_subject,
 )
-from splitpayout.models import ReasonCode
-from splitpayout.stops import StopCode
+from splitpayout.domain.models import ReasonCode
+from splitpayout.domain.stops import StopCode
 
 from robotglue import robot_log
 from robotglue.browser import (

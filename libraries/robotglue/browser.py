@@ -25,7 +25,7 @@ from selenium.webdriver.chrome.options import Options as ChromeOptions
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
-from splitpayout.gateway import PAYMENT_FORM_FIELDS
+from splitpayout.domain.contract import FORM_FIELDS
 
 if TYPE_CHECKING:
     from splitpayout.config import Settings
@@ -141,7 +141,7 @@ class FormValues(Mapping[str, str]):
     """
 
     def __init__(self, values: Mapping[str, str]) -> None:
-        self._values = {name: values.get(name, "") for name in PAYMENT_FORM_FIELDS}
+        self._values = {name: values.get(name, "") for name in FORM_FIELDS}
 
     def __getitem__(self, name: str) -> str:
         return self._values[name]
@@ -208,7 +208,7 @@ def payment_form_values(payment: object) -> FormValues:
         source = payment.model_dump()
     else:
         source = dict(vars(payment))
-    values = {name: _text(source.get(name)) for name in PAYMENT_FORM_FIELDS}
+    values = {name: _text(source.get(name)) for name in FORM_FIELDS}
     amount_ore = source.get("amount_ore")
     if amount_ore is not None and amount_ore != "":
         values["amount"] = format_form_amount(int(amount_ore))
@@ -291,10 +291,10 @@ def typed_field_names(setting: str | list[str] | tuple[str, ...] | None) -> tupl
         return ()
     names = setting.split(",") if isinstance(setting, str) else list(setting)
     cleaned = tuple(name.strip() for name in names if name.strip())
-    unknown = [name for name in cleaned if name not in PAYMENT_FORM_FIELDS]
+    unknown = [name for name in cleaned if name not in FORM_FIELDS]
     if unknown:
         raise ValueError(
-            f"Expected payment-form field names ({', '.join(PAYMENT_FORM_FIELDS)}), got {', '.join(unknown)}."
+            f"Expected payment-form field names ({', '.join(FORM_FIELDS)}), got {', '.join(unknown)}."
         )
     return cleaned
 

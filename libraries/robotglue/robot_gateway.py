@@ -3,7 +3,7 @@
 It runs the page steps of ``resources/payout_system.resource`` through Robot Framework's
 ``BuiltIn().run_keyword`` (so every step shows in log.html) and does what is code around them:
 it passes the browser settings in as arguments, reads the search page by page, checks that it
-read every match, and raises the exceptions of :mod:`splitpayout.gateway`:
+read every match, and raises the exceptions of :mod:`splitpayout.adapters.gateway`:
 
 - a failure the resource's library ``PayoutPages`` typed is raised as the exception it typed
   (``BusinessError``, ``ApplicationError(kind)``, ``LoginRefusedError``), taken from the
@@ -39,7 +39,7 @@ from robot.api.types import Secret
 from robot.errors import ExecutionFailed
 from robot.libraries.BuiltIn import BuiltIn
 from robot.utils import escape
-from splitpayout.gateway import (
+from splitpayout.adapters.gateway import (
     ApplicationError,
     BusinessError,
     FormInspection,
@@ -48,8 +48,8 @@ from splitpayout.gateway import (
     SubmitOutcomeUnknownError,
     receipt_payment,
 )
-from splitpayout.models import Method
-from splitpayout.stops import StopCode
+from splitpayout.domain.models import Method
+from splitpayout.domain.stops import StopCode
 
 from robotglue.browser import BROWSER_LIBRARY, BrowserSettings, PaymentRows, payment_form_values
 from robotglue.PayoutPages import PayoutPages

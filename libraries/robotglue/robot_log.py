@@ -1,6 +1,6 @@
 """The libraries' only way to Robot Framework's log (``log.html``, ``output.xml``) and console.
 
-Every message goes through ``splitpayout.narration.log_line``: no control character from any
+Every message goes through ``splitpayout.adapters.narration.log_line``: no control character from any
 source reaches a log line, so a reference or file name holding CR/LF cannot forge one. A
 library imports this module instead of ``robot.api.logger`` (``tests/unit/test_log_lines.py``
 checks that none does otherwise).
@@ -9,7 +9,7 @@ checks that none does otherwise).
 from __future__ import annotations
 
 from robot.api import logger as _logger
-from splitpayout.narration import Lines, log_line
+from splitpayout.adapters.narration import Lines, log_line
 
 
 def info(message: str | Lines, *, also_console: bool = False) -> None:

@@ -1,11 +1,12 @@
-"""The split-payout robot's domain logic, plain Python without Robot Framework.
+"""The split-payout robot's work, plain Python, in layers (docs/architecture.md):
 
-- ``models``: the domain model (decisions, plans, outcomes, reasons).
-- ``cells``: one export cell -> amount, date, yes/no, share or text.
-- ``reader``: streaming read of the export (``read_header``, ``iter_rows``).
-- ``planner``: the split and the rules (``parse_row``, ``plan_decision``, ``plan_export``).
-- ``errors``: ``ExportFileError`` (the file cannot be used) and ``CellError`` (one cell).
+- ``domain``: decisions, plans, the split and its rules, reason codes; pure, no I/O;
+- ``config``: every setting and secret, read once and passed down;
+- ``adapters``: the export, the ledger, the reports, logs, work items, the payout system's seam;
+- ``jobs``: each way of running (the run, parallel workers, work items, inbox, reconciliation,
+  notifications, retention, follow-up);
+- ``runner``: starts a task with Robot Framework.
 
-Submodules are imported explicitly (``from splitpayout.planner import plan_export``) so that
-importing the models never pulls in the export reader.
+Each layer imports only from those above it in this list. Names are imported from the module
+that defines them (``from splitpayout.domain.planning.payments import plan_decision``).
 """

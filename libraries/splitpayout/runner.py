@@ -8,12 +8,12 @@ file could be read and no decision failed), non-zero otherwise.
 
 Every run also leaves ``run.json`` in its artifacts: the task, who started it
 (``RUN_STARTED_BY``), when it started and finished, and its exit status, which is
-what a run history (``splitpayout.runs``) reads besides ``summary.json``.
+what a run history (``splitpayout.adapters.runs``) reads besides ``summary.json``.
 
 For the tasks that write ``summary.json``, ``run.json`` also carries the run's final
 ``status`` and ``stop`` (cause) from it; a run that ended without one is ``failed``.
 
-Once ``run.json`` is final, the e-mail outbox is sent (``splitpayout.notify``, when a
+Once ``run.json`` is final, the e-mail outbox is sent (``splitpayout.jobs.notify``, when a
 mail server is configured): a mail server that is down or slow never changes the
 run's outcome or its exit status.
 
@@ -33,11 +33,12 @@ from pathlib import Path
 
 from robot.run import run as run_robot
 
-from splitpayout import notify
+from splitpayout.adapters.storage import translated
 from splitpayout.config import Config
 from splitpayout.config.names import RUN_RECORD_FILE, SUMMARY_FILE
-from splitpayout.errors import StorageError, StorageFolder, translated
-from splitpayout.stops import RunStop, StopCode
+from splitpayout.domain.errors import StorageError, StorageFolder
+from splitpayout.domain.stops import RunStop, StopCode
+from splitpayout.jobs.notify.delivery import after_run
 
 ROOT = Path(__file__).resolve().parents[2]
 # The exit status when the artifacts folder cannot be written (Robot Framework never uses 254).
@@ -110,7 +111,7 @@ def main(argv: list[str]) -> int:
         except StorageError as error:
             status = _cannot_record(error)
     # After the run is recorded: its messages go out (or wait in the outbox); never changes the status.
-    notify.after_run(argv[0], record, artifacts, config.env)
+    after_run(argv[0], record, artifacts, config.env)
     return status
 
 

@@ -28,8 +28,8 @@ for entry in (str(ROOT), str(ROOT / "libraries"), str(ROOT / "devdata")):
         sys.path.insert(0, entry)
 
 from generate_export import generate  # noqa: E402
-from splitpayout.models import Outcome  # noqa: E402
-from splitpayout.planner import plan_export  # noqa: E402
+from splitpayout.domain.models import Outcome  # noqa: E402
+from splitpayout.jobs.export_plan import plan_export  # noqa: E402
 
 from tests.support.payout_server import running_payout_system  # noqa: E402
 from tests.support.robot_logs import readable_text  # noqa: E402

@@ -24,9 +24,9 @@ for _path in (REPO_ROOT, REPO_ROOT / "libraries"):
 
 from robotglue.browser import BrowserSettings  # noqa: E402
 from robotglue.robot_gateway import RobotGateway  # noqa: E402
+from splitpayout.adapters.gateway import ApplicationError, BusinessError, SubmitOutcomeUnknownError  # noqa: E402
 from splitpayout.config import Settings  # noqa: E402
-from splitpayout.gateway import ApplicationError, BusinessError, SubmitOutcomeUnknownError  # noqa: E402
-from splitpayout.models import Method, PlannedPayment  # noqa: E402
+from splitpayout.domain.models import Method, PlannedPayment  # noqa: E402
 
 from swedish_rules import previous_bank_day  # noqa: E402
 from tests.support.payout_server import PayoutServer, start_payout_system  # noqa: E402

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from splitpayout.runs import new_run_dir
+from splitpayout.adapters.runs import new_run_dir
 from werkzeug.security import generate_password_hash
 
 from console import create_app, db, store

@@ -10,7 +10,7 @@ turns every planned decision into paid. Controls, from the environment:
 - ``FAKE_RUN_FILE_ERROR=<code>``: end as a run whose file could not be read (exit status 1);
 - ``FAKE_RUN_EXIT=<n>``: end with exit status n;
 - ``FAKE_RUN_LEDGER=1``: a real run records what it registered in the robot's ledger
-  (``$STATE_DIR/ledger.sqlite3``, made by ``splitpayout.ledger.Ledger``), as the robot does.
+  (``$STATE_DIR/ledger.sqlite3``, made by ``splitpayout.adapters.ledger.Ledger``), as the robot does.
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def _copy_run(template: Path, artifacts: Path, decisions_file: Path, dry_run: bo
 
 def _record_in_ledger(state_dir: Path, summary: dict[str, Any]) -> None:
     """Every registered payment of a real run's summary, as the robot's ledger holds it."""
+    from splitpayout.adapters.ledger import Ledger
     from splitpayout.config.names import LEDGER_FILE
-    from splitpayout.ledger import Ledger
 
     path = state_dir / LEDGER_FILE
     Ledger(path).close()  # the ledger's own schema

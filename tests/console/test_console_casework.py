@@ -21,7 +21,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from splitpayout.runs import new_run_dir
+from splitpayout.adapters.runs import new_run_dir
 from werkzeug.test import TestResponse
 
 from console import casework

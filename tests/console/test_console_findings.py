@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from splitpayout.runs import new_run_dir
+from splitpayout.adapters.runs import new_run_dir
 
 from console.facts import preview_facts
 from console.runfilter import PAGE_SIZE

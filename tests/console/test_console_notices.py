@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from Retention import Retention
-from splitpayout.notify.outbox import GIVEN_UP, PENDING, SENT, Message, record_in_run
+from splitpayout.jobs.notify.outbox import GIVEN_UP, PENDING, SENT, Message, record_in_run
 
 from console.launcher import Launcher
 from console.settings import Settings
@@ -123,7 +123,7 @@ def test_runs_the_console_starts_get_its_address_for_their_messages(
 
 def test_every_kind_of_removal_has_a_swedish_label_on_the_retention_page() -> None:
     # A retention run's page lists every kind the task counts; one without a label would fail it.
-    from splitpayout.retention import CATEGORIES
+    from splitpayout.jobs.retention import CATEGORIES
 
     from console.notices import RETENTION_LABELS
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from splitpayout.ledger import Ledger
-from splitpayout.runs import new_run_dir
+from splitpayout.adapters.ledger import Ledger
+from splitpayout.adapters.runs import new_run_dir
 
 from console.launcher import Launcher, read_record
 from console.operations import ARTIFACT_CSP, BAD_DATES, RECONCILE_RUNNING

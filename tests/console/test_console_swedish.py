@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from splitpayout.reasons import REASON_TEXT
-from splitpayout.reports import FIELD_LABELS
-from splitpayout.stops import STOP_TEXT, RunStop, StopCode
+from splitpayout.adapters.reports import FIELD_LABELS
+from splitpayout.domain.reasons import REASON_TEXT
+from splitpayout.domain.stops import STOP_TEXT, RunStop, StopCode
 
 from console.facts import waiting_for_payout_system
 from tests.console.conftest import World
@@ -119,8 +119,8 @@ def test_no_english_reaches_the_pages_of_either_role(
 
 
 def test_every_field_and_reason_has_one_swedish_text() -> None:
-    from splitpayout.contract import FORM_FIELDS
-    from splitpayout.models import ReasonCode
+    from splitpayout.domain.contract import FORM_FIELDS
+    from splitpayout.domain.models import ReasonCode
 
     from console.display import REASON_LABELS, field_labels
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from splitpayout.ledger import EntryState, Ledger
-from splitpayout.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
-from splitpayout.registration.changes import REPEATED_REFUSALS
-from splitpayout.registration_loop import LoopOutcome, RegistrationLoop, RunIdentity
-from splitpayout.runlog import RunLog
-from splitpayout.stops import StopCode
+from splitpayout.adapters.ledger import EntryState, Ledger
+from splitpayout.adapters.runlog import RunLog
+from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
+from splitpayout.domain.stops import StopCode
+from splitpayout.jobs.registration.changes import REPEATED_REFUSALS
+from splitpayout.jobs.registration.loop import LoopOutcome, RegistrationLoop, RunIdentity
 
 from tests.integration.test_registration import engine_for, many_plans, planned_payments
 from tests.support.payout_server import PayoutServer, running_payout_system

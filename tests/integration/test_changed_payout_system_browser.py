@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from splitpayout.models import Outcome
-from splitpayout.planner import plan_export
+from splitpayout.domain.models import Outcome
+from splitpayout.jobs.export_plan import plan_export
 
 from devdata.generate_export import generate
 from tests.support.payout_server import PayoutServer, running_payout_system

@@ -13,11 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from splitpayout.adapters.ledger import Ledger
+from splitpayout.adapters.runlog import RunLog
 from splitpayout.config import DEFAULT_MAX_ATTEMPTS
-from splitpayout.ledger import Ledger
-from splitpayout.models import DecisionPlan, DecisionResult, Outcome
-from splitpayout.registration_loop import RegistrationLoop, RunIdentity
-from splitpayout.runlog import RunLog
+from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome
+from splitpayout.jobs.registration.loop import RegistrationLoop, RunIdentity
 
 from tests.integration.test_registration import (
     assert_registered_exactly_once,

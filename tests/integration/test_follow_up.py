@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 from splitpayout.config import Config
-from splitpayout.followup.job import FollowUpJob
-from splitpayout.job import SplitPayoutJob
+from splitpayout.jobs.followup.job import FollowUpJob
+from splitpayout.jobs.split_payouts.job import SplitPayoutJob
 
 from devdata.generate_export import COLUMNS, luhn_digit, make_bankgiro
 from swedish_rules import is_bank_day

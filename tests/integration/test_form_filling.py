@@ -23,7 +23,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
-from splitpayout.gateway import PAYMENT_FORM_FIELDS
+from splitpayout.domain.contract import FORM_FIELDS
 
 from swedish_rules import is_bank_day
 from tests.support.browser import logged_in_browser
@@ -31,8 +31,8 @@ from tests.support.payout_server import PayoutServer, running_payout_system
 
 pytestmark = pytest.mark.browser
 
-SELECTORS = {name: f"#payment-form #{name}" for name in PAYMENT_FORM_FIELDS}
-TEXT_FIELDS = [name for name in PAYMENT_FORM_FIELDS if name != "method"]
+SELECTORS = {name: f"#payment-form #{name}" for name in FORM_FIELDS}
+TEXT_FIELDS = [name for name in FORM_FIELDS if name != "method"]
 
 # Counts the events each field receives, as a page's own validation would see them.
 LISTEN = """
@@ -97,9 +97,7 @@ def open_form(driver: webdriver.Chrome, server: PayoutServer) -> None:
 
 
 def field_values(driver: webdriver.Chrome) -> dict[str, str]:
-    return {
-        name: driver.find_element(By.ID, name).get_attribute("value") or "" for name in PAYMENT_FORM_FIELDS
-    }
+    return {name: driver.find_element(By.ID, name).get_attribute("value") or "" for name in FORM_FIELDS}
 
 
 def submit(driver: webdriver.Chrome) -> str:
@@ -122,7 +120,7 @@ def test_the_fast_fill_sets_every_field_with_the_events_typing_fires_and_the_for
     fill_form(browser, SELECTORS, VALUES, fast=True)
     assert field_values(browser) == dict(VALUES)
     seen = browser.execute_script("return window.seen;")
-    for name in PAYMENT_FORM_FIELDS:
+    for name in FORM_FIELDS:
         assert seen[name]["input"] >= 1 and seen[name]["change"] >= 1, name
         assert seen[name]["keydown"] == 0, name  # nothing typed: no per-keystroke cost
     assert submit(browser).startswith("U-")

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from splitpayout.gateway import ApplicationError, BusinessError, SubmitOutcomeUnknownError
-from splitpayout.models import Method, PlannedPayment, ReasonCode
+from splitpayout.adapters.gateway import ApplicationError, BusinessError, SubmitOutcomeUnknownError
+from splitpayout.domain.models import Method, PlannedPayment, ReasonCode
 
 from swedish_rules import normalize_identity, previous_bank_day
 from tests.support.http_gateway import HttpGateway, LoginRefusedError

@@ -2,7 +2,7 @@
 content is never processed twice, that nothing is lost when a run breaks off, and that one
 inbox run works at a time.
 
-The first part drives :mod:`splitpayout.inbox` with a stand-in for the ``Split payouts``
+The first part drives :mod:`splitpayout.jobs.inbox` with a stand-in for the ``Split payouts``
 run (real files, moves, SQLite record and lock; fast). The second part runs the task as a
 scheduler does (``python -m splitpayout.runner process_inbox``) with the real runs it
 starts: dry runs where registering is not the point, and one real run against the
@@ -26,19 +26,12 @@ from typing import Any
 
 import pytest
 from splitpayout.config import SettingsError
-from splitpayout.inbox import (
-    INBOX_SUMMARY_FILE,
-    FileOutcome,
-    Inbox,
-    InboxError,
-    InboxLedger,
-    InboxLock,
-    InboxSettings,
-    is_export_name,
-    move_file,
-    scan_inbox,
-    sha256_of,
-)
+from splitpayout.jobs.inbox.files import is_export_name, move_file, scan_inbox, sha256_of
+from splitpayout.jobs.inbox.job import Inbox
+from splitpayout.jobs.inbox.lock import InboxLock
+from splitpayout.jobs.inbox.outcomes import FileOutcome, InboxError
+from splitpayout.jobs.inbox.seen import InboxLedger
+from splitpayout.jobs.inbox.settings import INBOX_SUMMARY_FILE, InboxSettings
 
 from devdata.generate_export import generate
 from tests.support.inbox_run import process_inbox

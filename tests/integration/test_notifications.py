@@ -11,13 +11,13 @@ import stat
 from pathlib import Path
 
 import pytest
-from splitpayout.job import dry_run_result, file_sha256
-from splitpayout.models import DecisionPlan, DecisionResult
-from splitpayout.notify import after_run, queue_run_messages
-from splitpayout.notify.config import NotifySettings, smtp_credentials
-from splitpayout.notify.outbox import GIVEN_UP, PENDING, SENT, Outbox, read_run_notifications
-from splitpayout.notify.sender import deliver
-from splitpayout.planner import plan_export
+from splitpayout.domain.models import DecisionPlan, DecisionResult
+from splitpayout.jobs.export_plan import plan_export
+from splitpayout.jobs.notify.config import NotifySettings, smtp_credentials
+from splitpayout.jobs.notify.delivery import after_run, queue_run_messages
+from splitpayout.jobs.notify.outbox import GIVEN_UP, PENDING, SENT, Outbox, read_run_notifications
+from splitpayout.jobs.notify.sender import deliver
+from splitpayout.jobs.split_payouts.job import dry_run_result, file_sha256
 
 from swedish_rules import format_amount
 from tests.support.smtp_server import (

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from splitpayout.models import Outcome
-from splitpayout.planner import plan_export
+from splitpayout.domain.models import Outcome
+from splitpayout.jobs.export_plan import plan_export
 
 from devdata.generate_export import generate
 from swedish_rules import format_amount

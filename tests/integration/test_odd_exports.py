@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from splitpayout.models import Outcome
-from splitpayout.planner import plan_export
+from splitpayout.domain.models import Outcome
+from splitpayout.jobs.export_plan import plan_export
 
 from swedish_rules import previous_bank_day
 from tests.integration.test_parallel_workers import Run, run

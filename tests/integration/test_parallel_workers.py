@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from splitpayout.models import DecisionPlan, Outcome
-from splitpayout.planner import plan_export
-from splitpayout.reader import iter_rows
+from splitpayout.adapters.reader import iter_rows
+from splitpayout.domain.models import DecisionPlan, Outcome
+from splitpayout.jobs.export_plan import plan_export
 
 from devdata.generate_export import generate
 from swedish_rules import format_identity

@@ -30,21 +30,16 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from splitpayout.ledger import Ledger
-from splitpayout.models import DecisionPlan, Method, Outcome, PlannedPayment
-from splitpayout.planner import plan_export
-from splitpayout.reader import iter_rows
-from splitpayout.reconcile import (
-    REPORT_FILE,
-    WORKBOOK_FILE,
-    FindingCode,
-    Period,
-    ReconcileInputError,
-    ReconcileSettings,
-    Reconciliation,
-    ReconciliationJob,
-)
-from splitpayout.registration import RegistrationEngine
+from splitpayout.adapters.ledger import Ledger
+from splitpayout.adapters.reader import iter_rows
+from splitpayout.domain.models import DecisionPlan, Method, Outcome, PlannedPayment
+from splitpayout.jobs.export_plan import plan_export
+from splitpayout.jobs.reconcile.errors import ReconcileInputError
+from splitpayout.jobs.reconcile.findings import FindingCode, Reconciliation
+from splitpayout.jobs.reconcile.job import ReconciliationJob
+from splitpayout.jobs.reconcile.report import REPORT_FILE, WORKBOOK_FILE
+from splitpayout.jobs.reconcile.settings import Period, ReconcileSettings
+from splitpayout.jobs.registration.engine import RegistrationEngine
 
 from devdata.generate_export import generate
 from swedish_rules import format_identity, is_bank_day

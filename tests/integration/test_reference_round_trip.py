@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from robotglue.browser import fill_form, payment_form_values
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from splitpayout.gateway import PAYMENT_FORM_FIELDS
-from splitpayout.models import Outcome
-from splitpayout.planner import plan_row
+from splitpayout.domain.contract import FORM_FIELDS
+from splitpayout.domain.models import Outcome
+from splitpayout.domain.planning.payments import plan_row
 
 from swedish_rules import previous_bank_day
 from tests.support.browser import logged_in_browser, new_page
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.browser
 
 TODAY = dt.date.today()
 PAYOUT_DATE = previous_bank_day(TODAY + dt.timedelta(days=20))
-SELECTORS = {name: f"#payment-form #{name}" for name in PAYMENT_FORM_FIELDS}
+SELECTORS = {name: f"#payment-form #{name}" for name in FORM_FIELDS}
 SERIAL = itertools.count(1)
 VALID = st.from_regex(r"[A-Za-z0-9ÅÄÖåäö_.\-]{1,30}", fullmatch=True)
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from splitpayout.ledger import EntryState, Ledger
-from splitpayout.models import (
+from splitpayout.adapters.ledger import EntryState, Ledger
+from splitpayout.domain.models import (
     DecisionPlan,
     DecisionResult,
     Method,
@@ -29,7 +29,7 @@ from splitpayout.models import (
     Reason,
     ReasonCode,
 )
-from splitpayout.registration import PayoutSystemUnavailable, RegistrationEngine
+from splitpayout.jobs.registration.engine import PayoutSystemUnavailable, RegistrationEngine
 
 from swedish_rules import is_valid_account, normalize_bankgiro, normalize_identity, previous_bank_day
 from tests.support.http_gateway import HttpGateway

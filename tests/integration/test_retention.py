@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from splitpayout.ledger import Ledger
-from splitpayout.retention import REMOVED_MARK_FILE, RETENTION_FILE, RetentionSettings, run_retention
+from splitpayout.adapters.ledger import Ledger
+from splitpayout.jobs.retention import REMOVED_MARK_FILE, RETENTION_FILE, RetentionSettings, run_retention
 
 from console import db, store
 from tests.support.robot_env import REPO_ROOT, clean_robot_env

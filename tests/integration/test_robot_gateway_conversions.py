@@ -14,10 +14,15 @@ from robotglue.browser import (
 )
 from robotglue.PayoutPages import PageNames, PayoutSystemError, failure_for_page
 from robotglue.robot_gateway import to_registered_payment
+from splitpayout.adapters.gateway import (
+    ApplicationError,
+    BusinessError,
+    LoginRefusedError,
+    PayoutSystemChanged,
+)
 from splitpayout.config import Settings
-from splitpayout.gateway import ApplicationError, BusinessError, LoginRefusedError, PayoutSystemChanged
-from splitpayout.models import Method, PlannedPayment, ReasonCode
-from splitpayout.stops import StopCode
+from splitpayout.domain.models import Method, PlannedPayment, ReasonCode
+from splitpayout.domain.stops import StopCode
 
 PERSONNUMMER = "191212121212"
 NAME = "Tolvan Tolvansson"

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from splitpayout.adapters.ledger import EntryState, Ledger
 from splitpayout.config import Settings
-from splitpayout.job import SplitPayoutJob
-from splitpayout.ledger import EntryState, Ledger
-from splitpayout.models import Outcome, PlannedPayment
-from splitpayout.planner import plan_export
-from splitpayout.stops import STOP_TEXT, StopCode
+from splitpayout.domain.models import Outcome, PlannedPayment
+from splitpayout.domain.stops import STOP_TEXT, StopCode
+from splitpayout.jobs.export_plan import plan_export
+from splitpayout.jobs.split_payouts.job import SplitPayoutJob
 
 from devdata.generate_export import generate
 from tests.integration.test_inbox import export as inbox_export

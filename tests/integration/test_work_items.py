@@ -26,8 +26,8 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from splitpayout.models import DecisionPlan, Outcome
-from splitpayout.planner import plan_export
+from splitpayout.domain.models import DecisionPlan, Outcome
+from splitpayout.jobs.export_plan import plan_export
 
 from devdata.generate_export import generate
 from tests.support.payout_server import running_payout_system

@@ -19,8 +19,8 @@ from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from splitpayout.models import Outcome
-from splitpayout.planner import plan_export
+from splitpayout.domain.models import Outcome
+from splitpayout.jobs.export_plan import plan_export
 
 from devdata.generate_export import generate
 from tests.support.payout_server import running_payout_system

@@ -98,9 +98,9 @@ def test_every_id_and_page_in_the_document_is_rendered(
 
 
 def test_the_field_limits_the_robot_plans_against_are_the_stand_ins() -> None:
-    """The field limits the robot's planner checks (splitpayout.contract) and the stand-in's own
+    """The field limits the robot's planner checks (splitpayout.domain.contract) and the stand-in's own
     validation say the same, so a decision the planner passes is never refused half-way for them."""
-    from splitpayout.contract import LIMITS
+    from splitpayout.domain.contract import LIMITS
 
     from payout_system.payments import forms
 
@@ -114,7 +114,7 @@ def test_the_field_limits_the_robot_plans_against_are_the_stand_ins() -> None:
 
 
 def test_the_payment_form_the_robot_fills_in_is_the_stand_ins() -> None:
-    from splitpayout.contract import FORM_FIELDS
+    from splitpayout.domain.contract import FORM_FIELDS
 
     from payout_system.payments import forms
 

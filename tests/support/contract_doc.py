@@ -1,12 +1,12 @@
 """The payout system's payment form and field limits as ``docs/payout_system_ui.md`` describes
-them, read from its tables so tests can compare them with ``splitpayout.contract``."""
+them, read from its tables so tests can compare them with ``splitpayout.domain.contract``."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from splitpayout.contract import FieldLimits
+from splitpayout.domain.contract import FieldLimits
 
 CONTRACT_FILE = Path(__file__).resolve().parents[2] / "docs" / "payout_system_ui.md"
 _ROW = re.compile(r"^\|\s*`(?P<name>[a-z_]+)`\s*\|\s*(?P<value>\d+)\s*\|")

@@ -35,8 +35,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from splitpayout.gateway import (
-    PAYMENT_FORM_FIELDS,
+from splitpayout.adapters.gateway import (
     ApplicationError,
     BusinessError,
     FormInspection,
@@ -47,8 +46,9 @@ from splitpayout.gateway import (
     element_subject,
     receipt_payment,
 )
-from splitpayout.models import Method, PlannedPayment, ReasonCode
-from splitpayout.stops import StopCode
+from splitpayout.domain.contract import FORM_FIELDS
+from splitpayout.domain.models import Method, PlannedPayment, ReasonCode
+from splitpayout.domain.stops import StopCode
 
 from swedish_rules import format_amount, format_identity, parse_amount_ore
 
@@ -65,7 +65,7 @@ _PASSING_PAGES = frozenset({"login", "maintenance", "error"})
 #: The confirmation page's elements, by the names ``receipt_payment`` reads.
 _RECEIPT_IDS = {
     "payment_number": "payment-number",
-    **{name: "detail-" + name.replace("_", "-") for name in PAYMENT_FORM_FIELDS},
+    **{name: "detail-" + name.replace("_", "-") for name in FORM_FIELDS},
     "status": "detail-status",
 }
 _CONTROLS = frozenset({"input", "select", "textarea"})
@@ -280,14 +280,14 @@ class HttpGateway:
         form = self._payment_form()
         controls = form.form_controls("payment-form")
         names = {node.attrs.get("name") or node.attrs.get("id", "") for node in controls}
-        missing = [name for name in PAYMENT_FORM_FIELDS if name not in names]
+        missing = [name for name in FORM_FIELDS if name not in names]
         if form.by_id("submit-payment") is None:
             missing.append("#submit-payment")
         unknown = [
             name
             for node in controls
             if node.attrs.get("type", "").lower() not in _NOT_FILLED_IN
-            and (name := node.attrs.get("name") or node.attrs.get("id", "")) not in PAYMENT_FORM_FIELDS
+            and (name := node.attrs.get("name") or node.attrs.get("id", "")) not in FORM_FIELDS
         ]
         return FormInspection(missing=tuple(missing), unknown=tuple(unknown))
 
@@ -306,7 +306,7 @@ class HttpGateway:
         if csrf is None:
             raise ApplicationError("unexpected_page", "the payment form has no CSRF token")
         controls = {node.attrs.get("name", "") for node in form.form_controls("payment-form")}
-        missing = [name for name in PAYMENT_FORM_FIELDS if name not in controls]
+        missing = [name for name in FORM_FIELDS if name not in controls]
         if missing:
             raise PayoutSystemChanged(
                 StopCode.ELEMENT_MISSING,

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from splitpayout.inbox import Inbox, InboxSettings
-from splitpayout.inbox.run import RunExport, run_split_payouts
+from splitpayout.jobs.inbox.job import Inbox
+from splitpayout.jobs.inbox.run import RunExport, run_split_payouts
+from splitpayout.jobs.inbox.settings import InboxSettings
 
 
 def process_inbox(

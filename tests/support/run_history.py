@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from splitpayout.runs import RunRecord, read_run
+from splitpayout.adapters.runs import RunRecord, read_run
 
 
 def list_runs(runs_dir: Path) -> list[RunRecord]:

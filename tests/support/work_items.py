@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
-from splitpayout.models import DecisionPlan
-from splitpayout.reader import iter_rows
-from splitpayout.sealing import SEALED_SUFFIX, Sealer, seal_file
+from splitpayout.adapters.reader import iter_rows
+from splitpayout.adapters.sealing import SEALED_SUFFIX, Sealer, seal_file
+from splitpayout.domain.models import DecisionPlan
 
 from tests.support.payout_server import free_port, running_payout_system
 from tests.support.recording_adapter import RECORD_ENV, read_releases

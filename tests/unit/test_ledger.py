@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from splitpayout.ledger import ClaimLostError, EntryState, Ledger, use_wal, worker_alive
-from splitpayout.models import Method, PlannedPayment
+from splitpayout.adapters.ledger import ClaimLostError, EntryState, Ledger, use_wal, worker_alive
+from splitpayout.domain.models import Method, PlannedPayment
 
 PERSONNUMMER = "198112189876"
 CLEARING = "8327"

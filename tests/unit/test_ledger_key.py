@@ -13,11 +13,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from splitpayout.adapters.ledger import EntryState, Ledger
+from splitpayout.adapters.ledger_key import fingerprint_key, open_ledger
 from splitpayout.config import LedgerKeyConfig, RetentionSettings, SettingsError
-from splitpayout.ledger import EntryState, Ledger
-from splitpayout.ledger_key import fingerprint_key, open_ledger
-from splitpayout.models import Method, PlannedPayment
-from splitpayout.retention import LEDGER, run_retention
+from splitpayout.domain.models import Method, PlannedPayment
+from splitpayout.jobs.retention import LEDGER, run_retention
 
 KEY = b"Wq7Zp2Kx9Lm4Tc8Rb3Nv6Hs1Jd5Gf0Ae-ledger"
 BIRTH_DATE = "19811218"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from splitpayout.job import new_run_id
-from splitpayout.runs import new_run_dir
+from splitpayout.adapters.runs import new_run_dir
+from splitpayout.jobs.split_payouts.job import new_run_id
 
 from console.history import RUN_NAME
 

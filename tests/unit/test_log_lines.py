@@ -12,8 +12,8 @@ import robot
 from hypothesis import given
 from hypothesis import strategies as st
 from robot.api import ExecutionResult
-from splitpayout.narration import Lines, NarratedJob, log_line
-from splitpayout.runlog import RunLog
+from splitpayout.adapters.narration import Lines, NarratedJob, log_line
+from splitpayout.adapters.runlog import RunLog
 
 LIBRARIES = Path(__file__).resolve().parents[2] / "libraries"
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -7,7 +7,7 @@ import string
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from splitpayout.models import (
+from splitpayout.domain.models import (
     DecisionPlan,
     DecisionResult,
     Method,
@@ -17,10 +17,10 @@ from splitpayout.models import (
     Reason,
     ReasonCode,
 )
-from splitpayout.notify.config import CASE_WORKER_ID, case_worker_address, valid_address
-from splitpayout.notify.messages import FALLBACK_KEY, case_worker_message, group_by_case_worker
-from splitpayout.notify.outbox import Message
-from splitpayout.notify.sender import build_email
+from splitpayout.jobs.notify.config import CASE_WORKER_ID, case_worker_address, valid_address
+from splitpayout.jobs.notify.messages import FALLBACK_KEY, case_worker_message, group_by_case_worker
+from splitpayout.jobs.notify.outbox import Message
+from splitpayout.jobs.notify.sender import build_email
 
 TEMPLATE = "{handlaggare}@kommun.example"
 

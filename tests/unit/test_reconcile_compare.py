@@ -8,20 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from splitpayout.adapters.ledger import EntryState, Ledger, LedgerEntry
 from splitpayout.config import SettingsError
-from splitpayout.ledger import EntryState, Ledger, LedgerEntry
-from splitpayout.models import DecisionPlan, Method, Outcome, PlannedPayment, Reason, ReasonCode
-from splitpayout.planner import decision_key
-from splitpayout.reconcile import (
-    FindingCode,
-    HeldPayment,
-    Holdings,
-    Period,
-    ledger_by_reference,
-    period_from_env,
-    reconcile,
-    references_to_look_up,
-)
+from splitpayout.domain.models import DecisionPlan, Method, Outcome, PlannedPayment, Reason, ReasonCode
+from splitpayout.domain.references import decision_key
+from splitpayout.jobs.reconcile.client import HeldPayment, Holdings
+from splitpayout.jobs.reconcile.compare import ledger_by_reference, reconcile, references_to_look_up
+from splitpayout.jobs.reconcile.findings import FindingCode
+from splitpayout.jobs.reconcile.settings import Period, period_from_env
 
 PERIOD = Period(dt.date(2026, 12, 1), dt.date(2026, 12, 31))
 DAY = dt.date(2026, 12, 18)
@@ -378,7 +372,7 @@ def test_a_payment_with_another_number_than_the_ledgers_is_still_without_decisio
 
 
 def test_a_robot_registration_of_a_decision_now_manual_says_so_and_never_advises_stopping() -> None:
-    from splitpayout.reconcile.report import FINDING_TEXT, advice
+    from splitpayout.jobs.reconcile.report import FINDING_TEXT, advice
 
     one = planned("EB-2/1")
     ledger = ledger_by_reference([entry("EB-2/1", "U-5", state=EntryState.REGISTERED)])

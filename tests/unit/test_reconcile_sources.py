@@ -10,16 +10,11 @@ from typing import Any
 
 import pytest
 import requests
-from splitpayout.models import Outcome
-from splitpayout.reconcile import (
-    REPORT_FILE,
-    WORKBOOK_FILE,
-    PayoutSystemApi,
-    ReconcileInputError,
-    export_files,
-    read_decisions,
-    write_settings_error_report,
-)
+from splitpayout.domain.models import Outcome
+from splitpayout.jobs.reconcile.client import PayoutSystemApi
+from splitpayout.jobs.reconcile.errors import ReconcileInputError
+from splitpayout.jobs.reconcile.report import REPORT_FILE, WORKBOOK_FILE, write_settings_error_report
+from splitpayout.jobs.reconcile.sources import export_files, read_decisions
 
 from devdata.generate_export import generate
 

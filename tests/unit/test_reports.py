@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from splitpayout.models import (
+from splitpayout.adapters.reports import (
+    Totals,
+    public_result,
+    write_manual_workbook,
+    write_summary,
+)
+from splitpayout.domain.models import (
     Contact,
     DecisionPlan,
     DecisionResult,
@@ -19,12 +25,6 @@ from splitpayout.models import (
     PaymentStatus,
     Reason,
     ReasonCode,
-)
-from splitpayout.reports import (
-    Totals,
-    public_result,
-    write_manual_workbook,
-    write_summary,
 )
 
 PAYOUT = dt.date(2026, 12, 23)
@@ -272,7 +272,7 @@ def test_the_workbook_tells_case_workers_in_swedish_what_to_do(tmp_path: Path) -
 
 
 def test_a_protected_decision_is_in_its_case_workers_sheet_by_number_only(tmp_path: Path) -> None:
-    from splitpayout.planning.parsing import protected_plan
+    from splitpayout.domain.planning.parsing import protected_plan
 
     protected = protected_plan("2026-0009", (4,), (), "hl7")
     other = protected_plan("2026-0010", (5,), (), "hl8")

@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from splitpayout.adapters.ledger import Ledger
+from splitpayout.adapters.results import ResultStore
+from splitpayout.adapters.runlog import RunLog
+from splitpayout.adapters.storage import check_room, storage_error
 from splitpayout.config import Settings
-from splitpayout.errors import StorageError, StorageFolder, StorageProblem, storage_error
-from splitpayout.job import SplitPayoutJob
-from splitpayout.ledger import Ledger
-from splitpayout.models import DecisionResult, Outcome
-from splitpayout.planner import plan_export
-from splitpayout.results import ResultStore
-from splitpayout.runlog import RunLog
-from splitpayout.stops import STOP_TEXT, StopCode
-from splitpayout.storage import check_room
+from splitpayout.domain.errors import StorageError, StorageFolder, StorageProblem
+from splitpayout.domain.models import DecisionResult, Outcome
+from splitpayout.domain.stops import STOP_TEXT, StopCode
+from splitpayout.jobs.export_plan import plan_export
+from splitpayout.jobs.split_payouts.job import SplitPayoutJob
 
 from devdata.generate_export import generate
 from tests.support.small_disk import fill, small_disk

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from splitpayout.runs import new_run_dir, read_progress, read_run
+from splitpayout.adapters.runs import new_run_dir, read_progress, read_run
 
 from tests.support.run_history import list_runs
 

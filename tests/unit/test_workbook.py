@@ -15,7 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from splitpayout.models import (
+from splitpayout.adapters.reports import identity_text, write_manual_workbook
+from splitpayout.adapters.workbook import clean_text, sheet_title
+from splitpayout.domain.models import (
     Contact,
     DecisionPlan,
     DecisionResult,
@@ -26,9 +28,9 @@ from splitpayout.models import (
     Reason,
     ReasonCode,
 )
-from splitpayout.reconcile import Finding, FindingCode, Period, Reconciliation, write_workbook
-from splitpayout.reports import identity_text, write_manual_workbook
-from splitpayout.workbook import clean_text, sheet_title
+from splitpayout.jobs.reconcile.findings import Finding, FindingCode, Reconciliation
+from splitpayout.jobs.reconcile.report import write_workbook
+from splitpayout.jobs.reconcile.settings import Period
 
 PAYOUT = dt.date(2026, 12, 23)
 CREATED = dt.datetime(2026, 11, 23, 20, 25, tzinfo=dt.UTC)

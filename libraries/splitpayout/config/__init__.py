@@ -22,7 +22,6 @@ from splitpayout.config.secrets import (
     payout_system_credentials,
     smtp_credentials,
     vault_secret,
-    work_item_sealer,
 )
 from splitpayout.config.sections import (
     DEFAULT_MAX_ATTEMPTS,
@@ -41,7 +40,7 @@ from splitpayout.config.sections import (
 
 S = TypeVar("S", bound=EnvSection)
 
-#: Variables the robot sets for RPA.Robocorp.WorkItems (``splitpayout.workitems``) and never
+#: Variables the robot sets for RPA.Robocorp.WorkItems (``splitpayout.adapters.workitems``) and never
 #: reads itself: Control Room sets them, or locally the work-item tasks' file adapter.
 WORK_ITEM_VARIABLES = ("RPA_WORKITEMS_ADAPTER", "RPA_INPUT_WORKITEM_PATH", "RPA_OUTPUT_WORKITEM_PATH")
 
@@ -135,5 +134,4 @@ __all__ = [
     "smtp_credentials",
     "variables",
     "vault_secret",
-    "work_item_sealer",
 ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from splitpayout.config.sections import Credentials
-from splitpayout.sealing import Sealer, sealer_from
 
 
 class MissingSecretError(RuntimeError):
@@ -82,10 +81,3 @@ def smtp_credentials(secret_name: str, credentials: Credentials | None = None) -
         return _vault_key(secret_name, "username"), _vault_key(secret_name, "password")
     except MissingSecretError:  # no such secret: send without logging in
         return None
-
-
-def work_item_sealer(credentials: Credentials | None = None) -> Sealer:
-    """The work-item key(s): WORK_ITEM_KEYS, then the keys of WORK_ITEM_KEY_FILE; never the vault,
-    which Control Room holds. Raises ``WorkItemKeyError`` (missing, malformed, readable by others)."""
-    given = credentials or Credentials.from_env()
-    return sealer_from(given.work_item_keys.get_secret_value(), given.work_item_key_file)

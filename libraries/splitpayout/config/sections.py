@@ -4,7 +4,7 @@ its type, default and limits (the README's configuration table, checked by
 
 A task validates the sections it uses, before it does anything: a wrong retention setting
 does not stop a payout run. The notifier's section is text only: its values are checked by
-``splitpayout.notify.config``, where a wrong value stops the sending but never a run.
+``splitpayout.jobs.notify.config``, where a wrong value stops the sending but never a run.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from splitpayout.config.fields import (
     seconds,
     whole,
 )
-from splitpayout.gateway import PAYMENT_FORM_FIELDS
-from splitpayout.reader import DEFAULT_MAX_DECISIONS
+from splitpayout.domain.contract import FORM_FIELDS
+from splitpayout.domain.export_columns import DEFAULT_MAX_DECISIONS
 
 #: Tries per step on technical failures: a registration attempt is several page loads, each of
 #: which an unreliable payout system may fail, so a few tries are not enough (docs/rules.md §4).
@@ -60,11 +60,11 @@ class Places(EnvSection):
 
 
 def _known_fields(value: tuple[str, ...]) -> tuple[str, ...]:
-    unknown = [field for field in value if field not in PAYMENT_FORM_FIELDS]
+    unknown = [field for field in value if field not in FORM_FIELDS]
     if unknown:
         raise ValueError(
             f"names fields the payment form does not have: {', '.join(unknown)}"
-            f" (its fields: {', '.join(PAYMENT_FORM_FIELDS)})"
+            f" (its fields: {', '.join(FORM_FIELDS)})"
         )
     return value
 
@@ -172,7 +172,7 @@ class FollowUpConfig(Places):
 
 
 class NotifyConfig(Places):
-    """The notifier's settings as given; ``splitpayout.notify.config`` checks them."""
+    """The notifier's settings as given; ``splitpayout.jobs.notify.config`` checks them."""
 
     smtp_host: Text = _var("SMTP_HOST", "")
     smtp_port: Text = _var("SMTP_PORT", str(names.SMTP_PORT))
@@ -196,7 +196,7 @@ class Credentials(EnvSection):
     payout_system_api_token: StrippedSecret = _var("PAYOUT_SYSTEM_API_TOKEN", SecretStr(""))
     smtp_username: SecretStr = _var("SMTP_USERNAME", SecretStr(""))
     smtp_password: SecretStr = _var("SMTP_PASSWORD", SecretStr(""))
-    # The work-item key(s), newest first: never in Control Room's vault (splitpayout.sealing).
+    # The work-item key(s), newest first: never in Control Room's vault (splitpayout.adapters.sealing).
     work_item_keys: SecretStr = _var("WORK_ITEM_KEYS", SecretStr(""))
     work_item_key_file: Annotated[Path | None, BlankIsNone] = _var("WORK_ITEM_KEY_FILE")
     secret_manager: str = _var("RPA_SECRET_MANAGER", "")
@@ -222,7 +222,7 @@ def _robot_env(raw: Any) -> Any:
 
 
 class LedgerKeyConfig(Places):
-    """Where the key of the ledger's fingerprints comes from (``splitpayout.ledger_key``)."""
+    """Where the key of the ledger's fingerprints comes from (``splitpayout.adapters.ledger_key``)."""
 
     robot_env: Annotated[str, BeforeValidator(_robot_env)] = _var("ROBOT_ENV", PRODUCTION)
     fingerprint_key: StrippedSecret = _var("LEDGER_FINGERPRINT_KEY", SecretStr(""))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
-from splitpayout.reader import ALL_COLUMNS
+from splitpayout.domain.export_columns import ALL_COLUMNS
 
 TODAY = dt.date(2026, 12, 1)  # a Tuesday
 PAYOUT_DATE = dt.date(2026, 12, 18)  # a Friday and a bank day

@@ -6,9 +6,9 @@ from __future__ import annotations
 from export_builder import TODAY, raw_row
 from hypothesis import given
 from hypothesis import strategies as st
-from splitpayout.models import Outcome
-from splitpayout.planner import plan_row
-from splitpayout.reader import ALL_COLUMNS, APPLICANT2, APPLICANTS
+from splitpayout.domain.export_columns import ALL_COLUMNS, APPLICANT2, APPLICANTS
+from splitpayout.domain.models import Outcome
+from splitpayout.domain.planning.payments import plan_row
 
 COLUMNS = [column for applicant in APPLICANTS for column in applicant.all]
 CELLS = st.one_of(st.none(), st.text(max_size=40), st.integers(min_value=-(10**13), max_value=10**13))

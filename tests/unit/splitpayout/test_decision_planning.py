@@ -18,8 +18,9 @@ from export_builder import (
     TODAY,
     raw_row,
 )
-from splitpayout.models import Contact, Decision, DecisionPlan, Method, Outcome, ReasonCode
-from splitpayout.planner import parse_row, plan_decision, plan_row
+from splitpayout.domain.models import Contact, Decision, DecisionPlan, Method, Outcome, ReasonCode
+from splitpayout.domain.planning.parsing import parse_row
+from splitpayout.domain.planning.payments import plan_decision, plan_row
 
 
 def plan(raw: dict[str, object], *, today: dt.date = TODAY, limit: int = 5_000_000) -> DecisionPlan:

@@ -9,12 +9,12 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from splitpayout.contract import FORM_FIELDS
-from splitpayout.gateway import RECEIPT_FIELDS, FormInspection, PayoutSystemChanged, receipt_payment
-from splitpayout.models import Method, PlannedPayment
-from splitpayout.registration.changes import REPEATED_REFUSALS, RefusalWatch, form_change
-from splitpayout.registration.matching import filled_fields, stored_differences
-from splitpayout.stops import RunStop, StopCode
+from splitpayout.adapters.gateway import RECEIPT_FIELDS, FormInspection, PayoutSystemChanged, receipt_payment
+from splitpayout.domain.contract import FORM_FIELDS
+from splitpayout.domain.models import Method, PlannedPayment
+from splitpayout.domain.stops import RunStop, StopCode
+from splitpayout.jobs.registration.changes import REPEATED_REFUSALS, RefusalWatch, form_change
+from splitpayout.jobs.registration.matching import filled_fields, stored_differences
 
 from swedish_rules import format_amount, format_bankgiro, format_identity
 

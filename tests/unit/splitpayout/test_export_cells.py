@@ -6,8 +6,15 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from splitpayout.cells import is_blank, parse_amount, parse_date, parse_share_bp, parse_text, parse_yes_no
-from splitpayout.errors import CellError
+from splitpayout.domain.cells import (
+    is_blank,
+    parse_amount,
+    parse_date,
+    parse_share_bp,
+    parse_text,
+    parse_yes_no,
+)
+from splitpayout.domain.errors import CellError
 
 # --- amounts ----------------------------------------------------------------------------------
 

@@ -6,10 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from splitpayout.errors import ExportFileError
-from splitpayout.models import DecisionPlan, Method, Outcome, ReasonCode
-from splitpayout.planner import plan_export
-from splitpayout.reader import iter_rows, read_header
+from splitpayout.adapters.reader import iter_rows, read_header
+from splitpayout.domain.errors import ExportFileError
+from splitpayout.domain.models import DecisionPlan, Method, Outcome, ReasonCode
+from splitpayout.jobs.export_plan import plan_export
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 BEFORE_2030 = dt.date(2029, 12, 20)

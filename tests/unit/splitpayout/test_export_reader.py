@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pytest
 from export_builder import raw_row, write_export
-from splitpayout.errors import ExportFileError
-from splitpayout.reader import (
-    ALL_COLUMNS,
-    REQUIRED_COLUMNS,
-    SHARE,
-    iter_rows,
-    number_format_key,
-    read_header,
-)
+from splitpayout.adapters.reader import iter_rows, read_header
+from splitpayout.domain.errors import ExportFileError
+from splitpayout.domain.export_columns import ALL_COLUMNS, REQUIRED_COLUMNS, SHARE, number_format_key
 
 
 def _codes_of(path: Path) -> str:

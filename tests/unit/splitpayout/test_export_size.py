@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from export_builder import TODAY, raw_row, write_export
-from splitpayout.errors import ExportFileError
-from splitpayout.planner import plan_export
-from splitpayout.reader import ALL_COLUMNS, DEFAULT_MAX_DECISIONS, read_header, unpacked_limit
+from splitpayout.adapters.reader import read_header, unpacked_limit
+from splitpayout.domain.errors import ExportFileError
+from splitpayout.domain.export_columns import ALL_COLUMNS, DEFAULT_MAX_DECISIONS
+from splitpayout.jobs.export_plan import plan_export
 
 SHEET = "xl/worksheets/sheet1.xml"
 

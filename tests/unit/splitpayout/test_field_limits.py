@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from export_builder import TODAY, raw_row
-from splitpayout.contract import FORM_FIELDS, LIMITS
-from splitpayout.models import DecisionPlan, Outcome, ReasonCode
-from splitpayout.planner import plan_row
+from splitpayout.domain.contract import FORM_FIELDS, LIMITS
+from splitpayout.domain.models import DecisionPlan, Outcome, ReasonCode
+from splitpayout.domain.planning.payments import plan_row
 
 from tests.support.contract_doc import read_form_fields, read_limits
 

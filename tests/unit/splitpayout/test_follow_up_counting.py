@@ -13,11 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from splitpayout.config import Config, SettingsError
-from splitpayout.followup.collect import Period, Tally, count, read_runs, run_folders
-from splitpayout.followup.job import period_of
-from splitpayout.followup.report import published
-from splitpayout.followup.statistics import MAN, WOMAN, RunStatistics, legal_sex
-from splitpayout.models import (
+from splitpayout.domain.models import (
     DecisionPlan,
     DecisionResult,
     Method,
@@ -26,6 +22,10 @@ from splitpayout.models import (
     PlannedPayment,
     payment_results,
 )
+from splitpayout.jobs.followup.collect import Period, Tally, count, read_runs, run_folders
+from splitpayout.jobs.followup.job import period_of
+from splitpayout.jobs.followup.report import published
+from splitpayout.jobs.followup.statistics import MAN, WOMAN, RunStatistics, legal_sex
 
 from devdata.generate_export import luhn_digit
 

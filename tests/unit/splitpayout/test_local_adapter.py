@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from splitpayout.local_adapter import NAME, read_output_lines
-from splitpayout.workitems import Release, WorkItemQueue, file_adapter_env
+from splitpayout.adapters.local_adapter import NAME, read_output_lines
+from splitpayout.adapters.workitems import Release, WorkItemQueue, file_adapter_env
 
 
 def test_outputs_are_appended_once_each_and_inputs_read_like_the_file_adapter(

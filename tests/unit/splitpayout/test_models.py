@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from splitpayout.gateway import RegisteredPayment
-from splitpayout.models import Applicant, Contact, Method, PlannedPayment
+from splitpayout.adapters.gateway import RegisteredPayment
+from splitpayout.domain.models import Applicant, Contact, Method, PlannedPayment
 
 PERSONNUMMER = "198112189876"
 NAME = "Anna Andersson"

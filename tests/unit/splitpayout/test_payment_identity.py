@@ -14,9 +14,9 @@ import pytest
 from export_builder import TODAY, raw_row
 from hypothesis import example, given
 from hypothesis import strategies as st
-from splitpayout.models import DecisionPlan, Outcome, ReasonCode
-from splitpayout.planner import plan_row
-from splitpayout.references import (
+from splitpayout.domain.models import DecisionPlan, Outcome, ReasonCode
+from splitpayout.domain.planning.payments import plan_row
+from splitpayout.domain.references import (
     MAX_DECISION_NUMBER,
     decision_number_problem,
     payment_reference,

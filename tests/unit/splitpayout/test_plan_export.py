@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from export_builder import TODAY, raw_row, write_export
-from splitpayout.errors import ExportFileError
-from splitpayout.models import Contact, Outcome, ReasonCode
-from splitpayout.planner import plan_export
-from splitpayout.reader import SHARE
+from splitpayout.domain.errors import ExportFileError
+from splitpayout.domain.export_columns import SHARE
+from splitpayout.domain.models import Contact, Outcome, ReasonCode
+from splitpayout.jobs.export_plan import plan_export
 
 
 def test_every_row_gets_one_plan_and_a_bad_row_does_not_stop_the_others(tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ ACCOUNTS = (
 
 
 def _without(*dropped: str) -> list[str]:
-    from splitpayout.reader import ALL_COLUMNS
+    from splitpayout.domain.export_columns import ALL_COLUMNS
 
     return [name for name in ALL_COLUMNS if name not in dropped]
 

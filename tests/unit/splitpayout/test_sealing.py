@@ -10,8 +10,15 @@ import pytest
 from cryptography.fernet import Fernet
 from hypothesis import given
 from hypothesis import strategies as st
-from splitpayout.config import Credentials, work_item_sealer
-from splitpayout.sealing import Sealer, WorkItemKeyError, open_file, seal_file, sealer_from
+from splitpayout.adapters.sealing import (
+    Sealer,
+    WorkItemKeyError,
+    open_file,
+    seal_file,
+    sealer_from,
+    work_item_sealer,
+)
+from splitpayout.config import Credentials
 
 ROOT = Path(__file__).resolve().parents[3]
 OLD, NEW = Fernet.generate_key(), Fernet.generate_key()
@@ -93,7 +100,7 @@ def test_a_sealed_file_is_owner_only_and_opens_to_the_same_bytes(tmp_path: Path)
 def test_the_command_line_makes_a_key_and_seals_an_export_with_it(tmp_path: Path) -> None:
     env = {"PYTHONPATH": f"{ROOT}:{ROOT / 'libraries'}", "PATH": "/usr/bin:/bin"}
     made = subprocess.run(
-        [sys.executable, "-m", "splitpayout.sealing", "new-key"],
+        [sys.executable, "-m", "splitpayout.adapters.sealing", "new-key"],
         env=env,
         capture_output=True,
         text=True,
@@ -103,7 +110,7 @@ def test_the_command_line_makes_a_key_and_seals_an_export_with_it(tmp_path: Path
     source = tmp_path / "beslut.xlsx"
     source.write_bytes(b"export")
     sealed = subprocess.run(
-        [sys.executable, "-m", "splitpayout.sealing", "seal", str(source)],
+        [sys.executable, "-m", "splitpayout.adapters.sealing", "seal", str(source)],
         env={**env, "WORK_ITEM_KEYS": key.decode()},
         capture_output=True,
         text=True,
@@ -112,7 +119,7 @@ def test_the_command_line_makes_a_key_and_seals_an_export_with_it(tmp_path: Path
     assert Path(sealed.stdout.strip()) == tmp_path / "beslut.xlsx.sealed"
     assert Sealer([key]).open_bytes((tmp_path / "beslut.xlsx.sealed").read_bytes()) == b"export"
     refused = subprocess.run(
-        [sys.executable, "-m", "splitpayout.sealing", "seal", str(source)],
+        [sys.executable, "-m", "splitpayout.adapters.sealing", "seal", str(source)],
         env=env,
         capture_output=True,
         text=True,

@@ -8,8 +8,9 @@ import pytest
 from export_builder import TODAY, raw_row
 from hypothesis import given
 from hypothesis import strategies as st
-from splitpayout.models import Outcome
-from splitpayout.planner import plan_row, split_amount
+from splitpayout.domain.models import Outcome
+from splitpayout.domain.planning.payments import plan_row
+from splitpayout.domain.planning.rules import split_amount
 
 rests = st.integers(min_value=0, max_value=10**12)
 shares = st.integers(min_value=100, max_value=9900)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from splitpayout.stops import STOP_TEXT, RunStop, StopCode
+from splitpayout.domain.stops import STOP_TEXT, RunStop, StopCode
 
 
 @pytest.mark.parametrize("code", list(StopCode))

@@ -7,20 +7,8 @@ import json
 
 import pytest
 from cryptography.fernet import Fernet
-from splitpayout.models import (
-    Contact,
-    DecisionPlan,
-    DecisionResult,
-    Method,
-    Outcome,
-    PaymentResult,
-    PaymentStatus,
-    PlannedPayment,
-    Reason,
-    ReasonCode,
-)
-from splitpayout.sealing import Sealer, WorkItemKeyError
-from splitpayout.workitems import (
+from splitpayout.adapters.sealing import Sealer, WorkItemKeyError
+from splitpayout.adapters.workitems import (
     Batch,
     Release,
     WorkItemError,
@@ -33,6 +21,18 @@ from splitpayout.workitems import (
     result_item,
     seal_decision,
     seal_result,
+)
+from splitpayout.domain.models import (
+    Contact,
+    DecisionPlan,
+    DecisionResult,
+    Method,
+    Outcome,
+    PaymentResult,
+    PaymentStatus,
+    PlannedPayment,
+    Reason,
+    ReasonCode,
 )
 
 PNR = "198112289874"

@@ -1,0 +1,1 @@
+"""One run of the ``Split payouts`` task: read, plan, register, report (``job.SplitPayoutJob``)."""
