@@ -9,16 +9,19 @@
 #       and no lint.
 #
 # TEST_WORKERS sets the number of workers (default: twice the cores, at least 4: the browser and
-# server tests mostly wait for a page or a subprocess).
+# server tests mostly wait for a page or a subprocess). The modules with slow tests start first and
+# every test is handed out alone, except the modules kept on one worker (`xdist_group`: their
+# module-scoped fixtures are costly); tests/conftest.py says how.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
 cores=$(nproc 2>/dev/null || echo 2)
 workers=${TEST_WORKERS:-$((cores * 2 > 4 ? cores * 2 : 4))}
+distribute=(--dist loadgroup --no-loadscope-reorder)
 
 if [ "${1:-}" = "--fast" ]; then
   shift
-  exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-$cores}" -m "not slow" tests/unit "$@"
+  exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-$cores}" "${distribute[@]}" -m "not slow" tests/unit "$@"
 fi
 
 bash scripts/setup.sh
@@ -34,6 +37,6 @@ echo "lint done after $((SECONDS - started)) s"
 
 echo "== tests ($workers workers)"
 status=0
-python -m pytest -n "$workers" --durations=30 "$@" || status=$?
+python -m pytest -n "$workers" "${distribute[@]}" --durations=30 "$@" || status=$?
 echo "== all checks took $((SECONDS - started)) s"
 exit "$status"

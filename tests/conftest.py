@@ -11,9 +11,16 @@ process, taking tests in any order). A new test must therefore be parallel-safe:
   ``monkeypatch``, and give subprocesses their own ``env=`` (``tests.support.robot_env``);
 - assume no order and no other test: a session- or module-scoped fixture is built once in every
   worker that runs a test using it (so several times in a run), never shared between workers;
+  a module whose module-scoped fixture is costly (a robot run, a browser) keeps its tests on one
+  worker with ``pytestmark = pytest.mark.xdist_group("<module>")``;
 - wait for a new state, never for time (no fixed sleeps, no wall-clock limits, no hypothesis deadline).
 
 A test of more than a few seconds is marked ``slow``; ``scripts/test.sh --fast`` leaves those out.
+
+How the workers share the tests (``scripts/test.sh``: ``--dist loadgroup --no-loadscope-reorder``):
+the modules with ``slow`` tests come first, so that the longest start at once and the many short
+ones fill the workers at the end; every test is handed out alone, except a module's
+``xdist_group``, which goes to one worker whole.
 
 Every test's robot runs are a production installation's with a ledger key of their own
 (``ROBOT_ENV`` defaults to production; ``splitpayout.adapters.ledger_key``): the key is set here, in this
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import settings
 
 TEST_LEDGER_KEY = "test-ledger-key-Wq7Zp2Kx9Lm4Tc8Rb3Nv6Hs1Jd5Gf0Ae"
@@ -35,3 +43,28 @@ os.environ.setdefault("LEDGER_FINGERPRINT_KEY", TEST_LEDGER_KEY)
 # one core) the default 200 ms deadline would fail tests that are right.
 settings.register_profile("project", deadline=None)
 settings.load_profile("project")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The modules with ``slow`` tests first (a stable sort: the same order in every worker, each
+    module's tests still together); under ``--dist loadgroup``, each test of an ``xdist_group``
+    named by its group."""
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)
+    if getattr(config.option, "loadgroup", False):  # set in the workers of --dist loadgroup
+        for item in items:
+            _name_group(item)
+
+
+def _name_group(item: pytest.Item) -> None:
+    """Add ``@<group>`` to the test's id, as pytest-xdist 3.8 does, for pytest 9.2 too: xdist sets
+    ``item._nodeid``, which pytest 9.2 no longer reads (its id is ``item._id``)."""
+    groups = {
+        str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+        for m in item.iter_markers("xdist_group")
+    }
+    suffix = "@" + "_".join(sorted(groups))
+    node_id = getattr(item, "_id", None)
+    if groups and node_id is not None and not item.nodeid.endswith(suffix):
+        item._id = type(node_id).parse(item.nodeid + suffix)

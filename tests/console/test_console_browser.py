@@ -38,7 +38,7 @@ from tests.console.console_testdata import PASSWORDS, Export, export_without_col
 from tests.support.accessibility import check_page, hidden_past_region, set_width
 from tests.support.payout_server import START_TIMEOUT_SECONDS, PayoutServer, free_port, running_payout_system
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("test_console_browser")]
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROME_FLAGS = (

@@ -32,6 +32,9 @@ from swedish_rules import is_bank_day
 from tests.support.http_gateway import HttpGateway
 from tests.support.payout_server import running_payout_system
 
+# One worker runs this module's tests: its module-scoped fixtures are built once.
+pytestmark = pytest.mark.xdist_group("test_follow_up")
+
 USER, PASSWORD = "robot", "robot-demo-password"
 TODAY = dt.date.today()
 ROOT = Path(__file__).resolve().parents[2]

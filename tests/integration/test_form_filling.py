@@ -29,7 +29,7 @@ from swedish_rules import is_bank_day
 from tests.support.browser import logged_in_browser
 from tests.support.payout_server import PayoutServer, running_payout_system
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_form_filling")]
 
 SELECTORS = {name: f"#payment-form #{name}" for name in FORM_FIELDS}
 TEXT_FIELDS = [name for name in FORM_FIELDS if name != "method"]

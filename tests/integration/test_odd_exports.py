@@ -22,7 +22,7 @@ from tests.integration.test_parallel_workers import Run, run
 from tests.support.payout_server import PayoutServer, running_payout_system
 from tests.unit.splitpayout.export_builder import raw_row, write_export
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("test_odd_exports")]
 
 TODAY = dt.date.today()
 PAYOUT_DATE = previous_bank_day(TODAY + dt.timedelta(days=25))

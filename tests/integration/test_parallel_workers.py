@@ -34,7 +34,7 @@ from tests.support.processes import MARKER_VARIABLE, new_marker, processes_left
 from tests.support.robot_env import clean_robot_env
 from tests.support.robot_logs import readable_text
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("test_parallel_workers")]
 
 ROOT = Path(__file__).resolve().parents[2]
 USER, PASSWORD = "robot", "robot-demo-password"

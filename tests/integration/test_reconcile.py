@@ -47,6 +47,9 @@ from tests.support.http_gateway import HttpGateway
 from tests.support.payout_server import DEV_API_TOKEN, PayoutServer, running_payout_system
 from tests.support.robot_logs import readable_text
 
+# One worker runs this module's tests: its module-scoped fixtures are built once.
+pytestmark = pytest.mark.xdist_group("test_reconcile")
+
 ROOT = Path(__file__).resolve().parents[2]
 USER, PASSWORD = "robot", "robot-demo-password"
 TODAY = dt.date.today()

@@ -28,7 +28,7 @@ from tests.support.browser import logged_in_browser, new_page
 from tests.support.payout_server import PayoutServer, running_payout_system
 from tests.unit.splitpayout.export_builder import raw_row
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_reference_round_trip")]
 
 TODAY = dt.date.today()
 PAYOUT_DATE = previous_bank_day(TODAY + dt.timedelta(days=20))

@@ -53,6 +53,9 @@ from tests.support.work_items import (
     work_item_files,
 )
 
+# One worker runs this module's tests: its module-scoped fixtures are built once.
+pytestmark = pytest.mark.xdist_group("test_work_items")
+
 FIXTURES = ROOT / "tests" / "fixtures"
 
 

@@ -41,6 +41,9 @@ from tests.support.work_items import (
     work_item_files,
 )
 
+# One worker runs this module's tests: its module-scoped fixtures are built once.
+pytestmark = pytest.mark.xdist_group("test_work_items_sealed")
+
 OTHER_KEY = Fernet.generate_key()
 LETTERS = "abcdefghijklmnopqrstuvwxyzåäöéüABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖÉ"
 WORD = st.text(LETTERS, min_size=3, max_size=12).map(str.capitalize)

@@ -22,6 +22,9 @@ from swedish_rules import (
     parse_amount_ore,
 )
 
+# One worker runs this module's tests: its module-scoped fixtures are built once.
+pytestmark = pytest.mark.xdist_group("test_generator")
+
 TODAY = dt.date(2026, 11, 23)
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "devdata" / "decisions-demo.xlsx"
