@@ -8,15 +8,16 @@
 #       the inner loop: the domain and unit tests (tests/unit) without the `slow` ones, no setup
 #       and no lint.
 #
-# TEST_WORKERS sets the number of workers (default: twice the cores, at least 4: the browser and
-# server tests mostly wait for a page or a subprocess). The modules with slow tests start first and
-# every test is handed out alone, except the modules kept on one worker (`xdist_group`: their
-# module-scoped fixtures are costly); tests/conftest.py says how.
+# TEST_WORKERS sets the number of workers (default: three times the cores, at least 4: the browser
+# and server tests mostly wait for a page, a subprocess or a client's timeout; with twice the cores
+# the two cores of a test machine were busy about half of the time). The modules with slow tests
+# start first and every test is handed out alone, except the modules kept on one worker
+# (`xdist_group`: their module-scoped fixtures are costly); tests/conftest.py says how.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
 cores=$(nproc 2>/dev/null || echo 2)
-workers=${TEST_WORKERS:-$((cores * 2 > 4 ? cores * 2 : 4))}
+workers=${TEST_WORKERS:-$((cores * 3 > 4 ? cores * 3 : 4))}
 distribute=(--dist loadgroup --no-loadscope-reorder)
 
 if [ "${1:-}" = "--fast" ]; then
