@@ -2,27 +2,21 @@
 content is never processed twice, that nothing is lost when a run breaks off, and that one
 inbox run works at a time.
 
-The first part drives :mod:`splitpayout.jobs.inbox` with a stand-in for the ``Split payouts``
-run (real files, moves, SQLite record and lock; fast). The second part runs the task as a
-scheduler does (``python -m splitpayout.runner process_inbox``) with the real runs it
-starts: dry runs where registering is not the point, and one real run against the
-stand-in payout system showing that an inbox run registers and a second registers nothing.
+Here :mod:`splitpayout.jobs.inbox` runs with a stand-in for the ``Split payouts`` run (real
+files, moves, SQLite record and lock; fast). ``test_inbox_task.py`` runs the task as a
+scheduler does, with the real runs it starts.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from splitpayout.config import SettingsError
@@ -33,15 +27,8 @@ from splitpayout.jobs.inbox.outcomes import FileOutcome, InboxError
 from splitpayout.jobs.inbox.seen import InboxLedger
 from splitpayout.jobs.inbox.settings import INBOX_SUMMARY_FILE, InboxSettings
 
-from devdata.generate_export import generate
-from tests.support.inbox_run import process_inbox
-from tests.support.payout_server import running_payout_system
-from tests.support.robot_logs import readable_text
+from tests.support.inbox_run import outcomes, process_inbox
 from tests.support.run_history import list_runs
-
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures"
-
 
 # == the rules, with a stand-in run ==========================================================
 FakeRun = Callable[[Path, Path, InboxSettings, int | None], int]
@@ -111,17 +98,6 @@ def fake_run(results: dict[str, tuple[int, str | None]], calls: list[str] | None
         return exit_status
 
     return run
-
-
-def outcomes(summary: dict[str, object], *names: str) -> list[str]:
-    """The outcomes of the summary's files, sorted. inbox-summary.json names each file by its label
-    only: none of the names it came with (``names``) may appear anywhere in it."""
-    files = summary["files"]
-    assert isinstance(files, list)
-    text = json.dumps(summary, ensure_ascii=False)
-    assert [name for name in names if name in text] == []
-    assert all(re.fullmatch(r"export-\d{4}-\d{2}-\d{2}-[0-9a-f]{12}\.xlsx", entry["file"]) for entry in files)
-    return sorted(entry["outcome"] for entry in files)
 
 
 def quiet(_: str) -> None:
@@ -547,233 +523,3 @@ def test_a_file_name_with_a_newline_or_a_payees_name_never_reaches_the_log(tmp_p
     [line] = lines
     assert "\n" not in line and "Anna" not in line and "19121212" not in line
     assert line.startswith("export-")
-
-
-# == the task as a scheduler runs it, with real runs ==========================================
-@pytest.fixture
-def place(tmp_path: Path) -> dict[str, Path]:
-    folders = {name: tmp_path / name for name in ("inbox", "archive", "rejected", "runs", "state", "output")}
-    folders["inbox"].mkdir()
-    return folders
-
-
-def run_the_inbox(
-    place: dict[str, Path], *, dry_run: bool = True, **settings: str
-) -> tuple[int, dict[str, Any]]:
-    """Run the Process inbox task as robot.yaml does; its exit status and inbox-summary.json."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ROBOT_", "PAYOUT_SYSTEM_", "INBOX_"))}
-    env.update(
-        INBOX_DIR=str(place["inbox"]),
-        ARCHIVE_DIR=str(place["archive"]),
-        REJECTED_DIR=str(place["rejected"]),
-        RUNS_DIR=str(place["runs"]),
-        STATE_DIR=str(place["state"]),
-        ROBOT_ARTIFACTS=str(place["output"]),
-        INBOX_MIN_AGE_SECONDS="0",
-        DRY_RUN="true" if dry_run else "false",
-        RUN_STARTED_BY="schedule",
-        PAYOUT_SYSTEM_URL="http://127.0.0.1:9",
-        RETRY_BACKOFF_SECONDS="0.2",
-        UNKNOWN_OUTCOME_SETTLE_SECONDS="1",
-        PAYOUT_SYSTEM_TIMEOUT="5",
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
-    )
-    env.update(settings)
-    completed = subprocess.run(
-        [sys.executable, "-m", "splitpayout.runner", "process_inbox"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    summary_path = place["output"] / "inbox-summary.json"
-    assert summary_path.is_file(), completed.stdout + completed.stderr
-    return completed.returncode, json.loads(summary_path.read_text(encoding="utf-8"))
-
-
-def export(path: Path, seed: int = 7, count: int = 10) -> Path:
-    generate(path, count=count, seed=seed, today=dt.date.today(), scenario_mix=False)
-    return path
-
-
-def identity_numbers(path: Path) -> set[str]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True)
-    values = {
-        str(cell)
-        for row in workbook.worksheets[0].iter_rows(values_only=True)
-        for cell in row
-        if isinstance(cell, str) and sum(ch.isdigit() for ch in cell) >= 10
-    }
-    workbook.close()
-    return values
-
-
-def test_a_new_export_is_archived_under_its_run_and_the_same_content_is_never_run_again(
-    place: dict[str, Path],
-) -> None:
-    export(place["inbox"] / "beslut-november.xlsx")
-    for leave_alone in (
-        "~$beslut-november.xlsx",
-        ".~lock.beslut-november.xlsx#",
-        "beslut.csv",
-        "läs mig.txt",
-    ):
-        (place["inbox"] / leave_alone).write_text("not an export", encoding="utf-8")
-
-    status, summary = run_the_inbox(place)
-
-    assert status == 0, summary
-    assert summary["status"] == "completed"
-    [entry] = summary["files"]
-    assert outcomes(summary, "beslut-november.xlsx") == ["processed"]
-    assert (entry["file"], entry["outcome"], entry["exit_status"]) == (
-        entry["file"],
-        "processed",
-        0,
-    )
-    archived = place["archive"] / entry["run_dir"] / "beslut-november.xlsx"
-    assert archived.is_file()
-    assert sorted(p.name for p in place["inbox"].iterdir()) == sorted(
-        ["~$beslut-november.xlsx", ".~lock.beslut-november.xlsx#", "beslut.csv", "läs mig.txt"]
-    )
-    [run] = list_runs(place["runs"])
-    assert run.run_dir.name == entry["run_dir"]
-    assert (run.task, run.started_by, run.mode, run.status, run.exit_status) == (
-        "split_payouts",
-        "schedule",
-        "dry_run",
-        "completed",
-        0,
-    )
-    # The run knows the export by its label only (a file's own name may hold personal data).
-    assert (run.source_name, run.source_sha256) == (
-        f"export-{entry['run_dir'][:10]}-{entry['sha256'][:12]}.xlsx",
-        entry["sha256"],
-    )
-    assert run.outcomes["planned"] == 10
-
-    shutil.copy2(archived, place["inbox"] / "beslut-november-igen.xlsx")
-    status, summary = run_the_inbox(place)
-
-    assert status != 0
-    [entry] = summary["files"]
-    assert (entry["outcome"], entry["duplicate_of"]["run_dir"]) == ("rejected_duplicate", run.run_dir.name)
-    note = (place["rejected"] / "beslut-november-igen.xlsx.txt").read_text(encoding="utf-8")
-    assert "beslut-november.xlsx" in note
-    assert run.run_dir.name in note
-    assert (place["rejected"] / "beslut-november-igen.xlsx").is_file()
-    assert len(list_runs(place["runs"])) == 1, "a duplicate starts no run"
-
-    personal = identity_numbers(archived)
-    assert personal
-    for text in (
-        readable_text(place["output"] / "inbox-summary.json"),
-        readable_text(place["output"] / "log.html"),
-        note,
-    ):
-        assert not [value for value in personal if value in text]
-
-
-def test_unreadable_exports_are_rejected_with_a_note_naming_the_problem(place: dict[str, Path]) -> None:
-    shutil.copy(FIXTURES / "csv-renamed.xlsx", place["inbox"] / "export.xlsx")
-    shutil.copy(FIXTURES / "missing-columns.xlsx", place["inbox"] / "saknar-kolumner.xlsx")
-
-    status, summary = run_the_inbox(place)
-
-    assert status != 0
-    assert summary["status"] == "needs_attention"
-    assert outcomes(summary, "export.xlsx", "saknar-kolumner.xlsx") == ["rejected_unreadable"] * 2
-    names = {
-        sha256_of(FIXTURES / fixture): name
-        for fixture, name in (
-            ("csv-renamed.xlsx", "export.xlsx"),
-            ("missing-columns.xlsx", "saknar-kolumner.xlsx"),
-        )
-    }
-    found = {names[e["sha256"]]: (e["outcome"], e["error_code"]) for e in summary["files"]}
-    assert found == {
-        "export.xlsx": ("rejected_unreadable", "not_xlsx"),
-        "saknar-kolumner.xlsx": ("rejected_unreadable", "missing_columns"),
-    }
-    not_xlsx = (place["rejected"] / "export.xlsx.txt").read_text(encoding="utf-8")
-    assert "inte en Excel-arbetsbok" in not_xlsx
-    assert "not_xlsx" in not_xlsx
-    missing = (place["rejected"] / "saknar-kolumner.xlsx.txt").read_text(encoding="utf-8")
-    assert "Obligatoriska kolumner saknas: " in missing
-    for column in ("Utbetalningsdatum", "Delad utbetalning", "Sökande 1 personnummer"):
-        assert column in missing
-    assert sorted(p.name for p in place["rejected"].iterdir()) == [
-        "export.xlsx",
-        "export.xlsx.txt",
-        "saknar-kolumner.xlsx",
-        "saknar-kolumner.xlsx.txt",
-    ]
-    assert list(place["inbox"].iterdir()) == []
-    assert {r.error_code for r in list_runs(place["runs"])} == {"not_xlsx", "missing_columns"}
-
-
-def test_an_empty_inbox_exits_0(place: dict[str, Path]) -> None:
-    status, summary = run_the_inbox(place)
-
-    assert status == 0
-    assert (summary["status"], summary["files"]) == ("completed", [])
-    assert list_runs(place["runs"]) == []
-
-
-@pytest.mark.parametrize(
-    ("settings", "said"),
-    [
-        ({"INBOX_MIN_AGE_SECONDS": "soon"}, "INBOX_MIN_AGE_SECONDS"),
-        ({"INBOX_DIR": "/nonexistent/inkorg"}, "/nonexistent/inkorg"),
-    ],
-)
-def test_an_inbox_that_cannot_be_processed_fails_and_moves_nothing(
-    place: dict[str, Path], settings: dict[str, str], said: str
-) -> None:
-    shutil.copy(FIXTURES / "csv-renamed.xlsx", place["inbox"] / "export.xlsx")
-
-    status, summary = run_the_inbox(place, **settings)
-
-    assert status != 0
-    assert summary["status"] == "error"
-    assert said in summary["message"]
-    assert [p.name for p in place["inbox"].iterdir()] == ["export.xlsx"]
-    assert list_runs(place["runs"]) == []
-
-
-@pytest.mark.browser
-@pytest.mark.slow
-def test_a_real_inbox_run_registers_and_a_second_registers_nothing_new(place: dict[str, Path]) -> None:
-    export(place["inbox"] / "beslut.xlsx", seed=11, count=5)
-    with running_payout_system(place["state"].parent / "payout-system.sqlite3") as server:
-        real = {
-            "PAYOUT_SYSTEM_URL": server.url,
-            "PAYOUT_SYSTEM_USERNAME": "robot",
-            "PAYOUT_SYSTEM_PASSWORD": "robot-demo-password",
-        }
-        status, summary = run_the_inbox(place, dry_run=False, **real)
-
-        assert status == 0, summary
-        [entry] = summary["files"]
-        [run] = list_runs(place["runs"])
-        assert (entry["outcome"], run.mode, run.status) == ("processed", "real", "completed")
-        assert run.outcomes["paid"] == 5
-        registered = server.api_payments()
-        references = sorted(p["reference"] for p in registered)
-        run_summary = json.loads((run.run_dir / "summary.json").read_text(encoding="utf-8"))
-        planned = sorted(p["reference"] for d in run_summary["decisions"] for p in d["payments"])
-        assert references == planned
-        assert len(set(references)) == len(references) >= 5
-
-        archived = place["archive"] / entry["run_dir"] / "beslut.xlsx"
-        shutil.copy2(archived, place["inbox"] / "beslut kopia.xlsx")
-        status, summary = run_the_inbox(place, dry_run=False, **real)
-
-        assert status != 0
-        assert [e["outcome"] for e in summary["files"]] == ["rejected_duplicate"]
-        assert server.api_payments() == registered
-        assert len(list_runs(place["runs"])) == 1

@@ -31,10 +31,10 @@ from splitpayout.jobs.export_plan import plan_export
 from splitpayout.jobs.split_payouts.job import SplitPayoutJob
 
 from devdata.generate_export import generate
-from tests.integration.test_inbox import export as inbox_export
-from tests.integration.test_inbox import run_the_inbox
 from tests.integration.test_work_items import payout_system, run_task
 from tests.support.http_gateway import HttpGateway
+from tests.support.inbox_run import export as inbox_export
+from tests.support.inbox_run import run_the_inbox
 from tests.support.payout_server import PayoutServer, running_payout_system
 from tests.support.robot_env import REPO_ROOT, clean_robot_env
 from tests.support.robot_logs import readable_text
