@@ -24,8 +24,8 @@ from splitpayout.domain.stops import StopCode
 from splitpayout.jobs.registration.changes import REPEATED_REFUSALS
 from splitpayout.jobs.registration.loop import LoopOutcome, RegistrationLoop, RunIdentity
 
-from tests.integration.test_registration import engine_for, many_plans, planned_payments
 from tests.support.payout_server import PayoutServer, running_payout_system
+from tests.support.registration import engine_for, many_plans, planned_payments
 
 PLANS = 6
 

@@ -19,7 +19,7 @@ from splitpayout.config import DEFAULT_MAX_ATTEMPTS
 from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome
 from splitpayout.jobs.registration.loop import RegistrationLoop, RunIdentity
 
-from tests.integration.test_registration import (
+from tests.support.registration import (
     assert_registered_exactly_once,
     engine_for,
     many_plans,

@@ -3,236 +3,39 @@
 Every test checks what a case worker or an auditor would see in the payout system
 (through its JSON API): each planned reference exactly once, with the planned
 identity, method, amount and payout date; nothing for decisions that went to
-manual handling; no duplicates whatever the faults.
+manual handling; no duplicates whatever the faults. Here: clean runs, crashes and concurrency;
+faults and outages in ``test_registration_faults.py``, workers without a shared ledger in
+``test_registration_without_ledger.py``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 from splitpayout.adapters.ledger import EntryState, Ledger
-from splitpayout.domain.models import (
-    DecisionPlan,
-    DecisionResult,
-    Method,
-    Outcome,
-    PaymentStatus,
-    PlannedPayment,
-    Reason,
-    ReasonCode,
-)
-from splitpayout.jobs.registration.engine import PayoutSystemUnavailable, RegistrationEngine
+from splitpayout.domain.models import DecisionPlan, Outcome, PaymentStatus, ReasonCode
 
-from swedish_rules import is_valid_account, normalize_bankgiro, normalize_identity, previous_bank_day
 from tests.support.http_gateway import HttpGateway
-from tests.support.payout_server import PayoutServer, running_payout_system
-
-USER, PASSWORD = "robot", "robot-demo-password"
-TODAY = dt.date.today()
-PAYOUT_DATE = previous_bank_day(TODAY + dt.timedelta(days=30))
-CLEARING = "6789"  # Handelsbanken: type 2, mod 11 over a 9-digit account
-
-
-def _luhn(digits: str) -> str:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return str((10 - total % 10) % 10)
-
-
-def personnummer(index: int) -> str:
-    birth = dt.date(1950, 1, 1) + dt.timedelta(days=(41 * index) % 20_000)
-    body = f"{birth:%y%m%d}{100 + index % 800:03d}"
-    return normalize_identity(f"{birth:%Y%m%d}{body[6:]}{_luhn(body)}", today=TODAY)
-
-
-def account(index: int) -> str:
-    for candidate in range(12_000_000 + index * 37, 12_000_000 + index * 37 + 40):
-        digits = f"{candidate:08d}"
-        for check in "0123456789":
-            if is_valid_account(CLEARING, digits + check):
-                return digits + check
-    raise AssertionError("no valid account near the base")
-
-
-def bankgiro(index: int) -> str:
-    base = f"{5050100 + index}"
-    return normalize_bankgiro(base + _luhn(base))
-
-
-def plan(
-    decision_id: str,
-    amount_ore: int,
-    *,
-    index: int = 0,
-    split: bool = True,
-    direct_ore: int = 0,
-    payout_date: dt.date = PAYOUT_DATE,
-) -> DecisionPlan:
-    """A decision as the planner would produce it: /D by bankgiro, /1 to an account, /2 by AVI."""
-    payments: list[PlannedPayment] = []
-    common: dict[str, Any] = {"decision_id": decision_id, "payout_date": payout_date}
-    if direct_ore:
-        payments.append(
-            PlannedPayment(
-                reference=f"{decision_id}/D",
-                method=Method.BANKGIRO,
-                personnummer=personnummer(index),
-                name="Hyresvärd AB",
-                bankgiro=bankgiro(index),
-                amount_ore=direct_ore,
-                **common,
-            )
-        )
-    rest = amount_ore - direct_ore
-    second = rest // 2 if split else 0
-    payments.append(
-        PlannedPayment(
-            reference=f"{decision_id}/1",
-            method=Method.KONTO,
-            personnummer=personnummer(index),
-            name="Sökande Ett",
-            clearing=CLEARING,
-            account=account(index),
-            amount_ore=rest - second,
-            **common,
-        )
-    )
-    if second:
-        payments.append(
-            PlannedPayment(
-                reference=f"{decision_id}/2",
-                method=Method.AVI,
-                personnummer=personnummer(index + 500),
-                name="Sökande Två",
-                amount_ore=second,
-                **common,
-            )
-        )
-    return DecisionPlan(
-        decision_id=decision_id,
-        row_numbers=(index + 2,),
-        amount_ore=amount_ore,
-        outcome=Outcome.PLANNED,
-        payments=tuple(payments),
-    )
-
-
-def manual_plan(decision_id: str) -> DecisionPlan:
-    return DecisionPlan(
-        decision_id=decision_id,
-        row_numbers=(99,),
-        amount_ore=500_000,
-        outcome=Outcome.MANUAL,
-        reasons=(Reason(code=ReasonCode.INVALID_ACCOUNT, fields=("Sökande 1 kontonummer",)),),
-    )
-
-
-def many_plans(count: int, prefix: str = "B") -> list[DecisionPlan]:
-    return [
-        plan(f"{prefix}-{n}", 1_000_001 + n * 1_003, index=n, direct_ore=300_000 if n % 3 == 0 else 0)
-        for n in range(count)
-    ]
-
-
-@contextmanager
-def payout_system(tmp_path: Path, *faults: str) -> Iterator[PayoutServer]:
-    with running_payout_system(tmp_path / "payout.db", extra_args=faults) as server:
-        yield server
-
-
-def engine_for(url: str, ledger: Ledger, *, timeout: float = 2.0, **options: Any) -> RegistrationEngine:
-    settings: dict[str, Any] = {
-        "run_id": f"run-{uuid.uuid4().hex[:8]}",
-        "max_attempts": 3,
-        "backoff_seconds": 0.01,
-        "unknown_outcome_settle_seconds": 0.1,
-        "max_consecutive_failures": 5,
-    }
-    settings.update(options)
-    return RegistrationEngine(HttpGateway(url, USER, PASSWORD, timeout=timeout), ledger, **settings)
-
-
-def run(engine: RegistrationEngine, plans: list[DecisionPlan]) -> dict[str, DecisionResult]:
-    """What the robot's task does: prefetch, process each decision, stop cleanly when unavailable."""
-    results: list[DecisionResult] = []
-    try:
-        engine.prefetch(plans)
-        for item in plans:
-            results.append(engine.process(item))
-    except PayoutSystemUnavailable:
-        results.extend(engine.not_attempted(item) for item in plans[len(results) :])
-    return {result.decision_id: result for result in results}
-
-
-def run_once(
-    url: str, ledger_path: Path, plans: list[DecisionPlan], **options: Any
-) -> dict[str, DecisionResult]:
-    with Ledger(ledger_path) as ledger:
-        return run(engine_for(url, ledger, **options), plans)
-
-
-def planned_payments(plans: list[DecisionPlan]) -> dict[str, PlannedPayment]:
-    return {p.reference: p for item in plans if item.outcome is Outcome.PLANNED for p in item.payments}
-
-
-def assert_registered_exactly_once(
-    server: PayoutServer, plans: list[DecisionPlan]
-) -> dict[str, dict[str, Any]]:
-    """Every planned reference is in the payout system once, as planned; nothing else is."""
-    held = server.api_payments()
-    counts = Counter(row["reference"] for row in held)
-    duplicates = {reference: n for reference, n in counts.items() if n > 1}
-    assert duplicates == {}
-    expected = planned_payments(plans)
-    assert set(counts) == set(expected)
-    by_reference = {row["reference"]: row for row in held}
-    for reference, payment in expected.items():
-        row = by_reference[reference]
-        assert row["personnummer"] == payment.personnummer, reference
-        assert row["method"] == payment.method.value, reference
-        assert row["amount_ore"] == payment.amount_ore, reference
-        assert row["payout_date"] == payment.payout_date.isoformat(), reference
-        assert (row["clearing"] or None, row["account"] or None) == (payment.clearing, payment.account)
-        assert (row["bankgiro"] or None) == payment.bankgiro
-        assert row["created_by"] == USER
-    return by_reference
-
-
-def assert_numbers_match(results: dict[str, DecisionResult], held: dict[str, dict[str, Any]]) -> None:
-    for result in results.values():
-        for payment in result.payments:
-            if payment.status in (PaymentStatus.REGISTERED, PaymentStatus.ALREADY_REGISTERED):
-                assert payment.payment_number == held[payment.reference]["payment_number"]
-
-
-def run_until_complete(
-    server: PayoutServer, ledger_path: Path, plans: list[DecisionPlan], runs: int, **options: Any
-) -> tuple[list[dict[str, DecisionResult]], set[str]]:
-    """Run again while decisions fail (at most ``runs`` times); also say which failure kinds were met."""
-    history = []
-    kinds: set[str] = set()
-
-    def collect(event: str, values: dict[str, Any]) -> None:
-        if "kind" in values:
-            kinds.add(values["kind"])
-
-    for _ in range(runs):
-        results = run_once(server.url, ledger_path, plans, on_event=collect, **options)
-        history.append(results)
-        if all(r.outcome is not Outcome.FAILED for r in results.values()):
-            break
-    return history, kinds
-
+from tests.support.registration import (
+    PASSWORD,
+    PAYOUT_DATE,
+    USER,
+    account,
+    assert_numbers_match,
+    assert_registered_exactly_once,
+    engine_for,
+    manual_plan,
+    many_plans,
+    payout_system,
+    plan,
+    planned_payments,
+    run,
+    run_once,
+)
 
 # -- clean runs ---------------------------------------------------------------------------------
 
@@ -367,81 +170,6 @@ def test_a_field_the_payout_system_refuses_goes_to_manual_handling(tmp_path: Pat
             assert entry.state is EntryState.REJECTED
 
 
-# -- faults ridden out ----------------------------------------------------------------------------
-
-
-def test_server_errors_are_retried_without_duplicates(tmp_path: Path) -> None:
-    plans = many_plans(8)
-    with payout_system(tmp_path, "--error-rate", "0.3", "--seed", "7") as server:
-        history, kinds = run_until_complete(
-            server, tmp_path / "ledger.sqlite3", plans, runs=4, max_attempts=8
-        )
-        assert "server_error" in kinds
-        held = assert_registered_exactly_once(server, plans)
-        final = history[-1]
-        assert all(r.outcome in (Outcome.PAID, Outcome.ALREADY_PAID) for r in final.values())
-        assert_numbers_match(final, held)
-        # the first run already got through most of it: retries, not re-runs, ride out the errors
-        assert sum(r.outcome is Outcome.PAID for r in history[0].values()) >= 6
-
-
-def test_hanging_requests_time_out_and_are_retried_without_duplicates(tmp_path: Path) -> None:
-    plans = many_plans(5)
-    faults = ("--hang-rate", "0.15", "--hang-seconds", "2", "--seed", "3")
-    with payout_system(tmp_path, *faults) as server:
-        history, kinds = run_until_complete(server, tmp_path / "ledger.sqlite3", plans, runs=3, timeout=1.0)
-        assert "timeout" in kinds
-        assert_registered_exactly_once(server, plans)
-        assert all(r.outcome in (Outcome.PAID, Outcome.ALREADY_PAID) for r in history[-1].values())
-
-
-def test_expiring_sessions_lead_to_a_new_log_in_without_duplicates(tmp_path: Path) -> None:
-    plans = many_plans(6)
-    with payout_system(tmp_path, "--expire-session-rate", "0.25", "--seed", "11") as server:
-        history, kinds = run_until_complete(
-            server, tmp_path / "ledger.sqlite3", plans, runs=3, max_attempts=5
-        )
-        assert "session_expired" in kinds
-        assert_registered_exactly_once(server, plans)
-        assert all(r.outcome in (Outcome.PAID, Outcome.ALREADY_PAID) for r in history[-1].values())
-        assert all(r.outcome is Outcome.PAID for r in history[0].values())
-
-
-def test_a_maintenance_window_is_waited_out(tmp_path: Path) -> None:
-    plans = many_plans(3)
-    with payout_system(tmp_path, "--maintenance-from-request", "1", "--maintenance-requests", "5") as server:
-        history, kinds = run_until_complete(
-            server,
-            tmp_path / "ledger.sqlite3",
-            plans,
-            runs=1,
-            max_attempts=6,
-            backoff_seconds=(0.5, 1, 1, 1, 1),
-        )
-        assert kinds == {"maintenance"}
-        assert all(r.outcome is Outcome.PAID for r in history[0].values())
-        assert_registered_exactly_once(server, plans)
-
-
-def test_a_slow_save_beyond_the_client_timeout_is_found_not_entered_again(tmp_path: Path) -> None:
-    plans = many_plans(2)  # B-0 has /D, /1, /2; B-1 has /1, /2: five slow saves
-    events: list[tuple[str, dict[str, Any]]] = []
-    with payout_system(tmp_path, "--slow-save-seconds", "1.5") as server:
-        with Ledger(tmp_path / "ledger.sqlite3") as ledger:
-            engine = engine_for(
-                server.url,
-                ledger,
-                timeout=0.7,
-                unknown_outcome_settle_seconds=0.2,
-                on_event=lambda event, values: events.append((event, values)),
-            )
-            results = run(engine, plans)
-        held = assert_registered_exactly_once(server, plans)
-        assert all(r.outcome is Outcome.PAID for r in results.values())
-        assert_numbers_match(results, held)
-        assert sum(event == "submit_outcome_unknown" for event, _ in events) == 5
-
-
 # -- crashes and concurrency ----------------------------------------------------------------------
 
 
@@ -535,130 +263,4 @@ def test_two_engines_on_one_ledger_never_enter_a_reference_twice(tmp_path: Path)
         # what one left to the other (a claim it could not take) a later run completes
         final = run_once(server.url, ledger_path, plans)
         assert all(r.outcome in (Outcome.PAID, Outcome.ALREADY_PAID) for r in final.values())
-        assert_registered_exactly_once(server, plans)
-
-
-# -- the payout system down -----------------------------------------------------------------------
-
-
-def test_payout_system_down_stops_the_run_and_a_later_run_completes_it(tmp_path: Path) -> None:
-    plans = many_plans(6)
-    ledger_path = tmp_path / "ledger.sqlite3"
-    with payout_system(tmp_path) as server, Ledger(ledger_path) as ledger:
-        engine = engine_for(server.url, ledger, timeout=1.0, max_attempts=2, max_consecutive_failures=2)
-        engine.prefetch(plans)
-        first = engine.process(plans[0])
-        assert first.outcome is Outcome.PAID
-        server.stop()
-
-        results = [first]
-        with pytest.raises(PayoutSystemUnavailable):
-            for item in plans[1:]:
-                results.append(engine.process(item))
-        assert [r.outcome for r in results] == [Outcome.PAID, Outcome.FAILED, Outcome.FAILED]
-        assert engine.unavailable
-        rest = [engine.not_attempted(item) for item in plans[len(results) :]]
-        assert all(r.outcome is Outcome.FAILED for r in rest)
-        assert all(p.status is PaymentStatus.FAILED for r in rest for p in r.payments)
-        for reference in ("B-1/1", "B-1/2", "B-2/1", "B-2/2"):
-            entry = ledger.get(reference)
-            assert entry is not None
-            assert entry.state is EntryState.FAILED
-        assert ledger.get("B-3/D") is None  # never attempted
-
-    # the same payout system back up (same database): the next run completes it, no duplicates
-    with running_payout_system(tmp_path / "payout.db") as server:
-        final = run_once(server.url, ledger_path, plans)
-        assert final["B-0"].outcome is Outcome.ALREADY_PAID
-        assert all(final[f"B-{n}"].outcome is Outcome.PAID for n in range(1, 6))
-        assert_registered_exactly_once(server, plans)
-
-
-def test_payout_system_unreachable_from_the_start_is_unavailable(tmp_path: Path) -> None:
-    """A failing search is one technical failure; failures in a row make the payout system unavailable."""
-    with payout_system(tmp_path) as server:
-        url = server.url
-    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
-        engine = engine_for(url, ledger, timeout=0.5, max_attempts=2, max_consecutive_failures=2)
-        assert engine.prefetch(many_plans(2)) == 0  # one failure: each decision then searches itself
-        assert engine.process(manual_plan("M-1")).outcome is Outcome.MANUAL
-        assert engine.process(many_plans(1)[0]).outcome is Outcome.FAILED  # the second failure in a row
-        with pytest.raises(PayoutSystemUnavailable):
-            engine.process(many_plans(1)[0])
-        assert [entry.submissions for entry in ledger.entries()] == []  # nothing was ever sent
-
-
-# -- workers that share no ledger (Control Room consumers) ----------------------------------------
-
-
-def test_a_worker_without_a_shared_ledger_looks_each_reference_up_and_never_enters_it_twice(
-    tmp_path: Path,
-) -> None:
-    """Consumer B searched what was held before consumer A entered decision X; X then reaches B too
-    (a retried work item). With a ledger of its own, only a fresh look-up keeps B from entering X again."""
-    plans = many_plans(4, prefix="W")
-    with payout_system(tmp_path) as server:
-        with Ledger(tmp_path / "b.sqlite3") as ledger_b:
-            events: list[str] = []
-            engine_b = engine_for(
-                server.url, ledger_b, look_up_each_payment=True, on_event=lambda e, _: events.append(e)
-            )
-            first = engine_b.process(plans[0])  # B is busy before A registers the others
-            run_once(server.url, tmp_path / "a.sqlite3", plans[1:3])  # consumer A, its own ledger
-            later = [engine_b.process(item) for item in plans[1:]]
-        assert first.outcome is Outcome.PAID
-        assert [r.outcome for r in later] == [Outcome.ALREADY_PAID, Outcome.ALREADY_PAID, Outcome.PAID]
-        assert "prefetched" not in events  # no stale index: every decision was looked up afresh
-        assert events.count("looked_up") == sum(len(p.payments) for p in plans)
-        assert_registered_exactly_once(server, plans)
-
-
-def test_a_failing_look_up_fails_the_decision_and_enters_nothing(tmp_path: Path) -> None:
-    plans = many_plans(1, prefix="L")
-    with payout_system(tmp_path) as server:
-        url = server.url
-    with Ledger(tmp_path / "ledger.sqlite3") as ledger:  # the stand-in is gone now
-        engine = engine_for(url, ledger, look_up_each_payment=True, max_attempts=1, timeout=0.5)
-        result = engine.process(plans[0])
-        assert result.outcome is Outcome.FAILED
-        assert {p.status for p in result.payments} == {PaymentStatus.FAILED}
-        assert ledger.get(plans[0].payments[0].reference) is None
-
-
-def test_a_registration_the_payout_system_no_longer_shows_is_never_entered_again(tmp_path: Path) -> None:
-    """The ledger's record is never overruled by a search that finds nothing: registered_not_found."""
-    import sqlite3
-
-    plans = many_plans(2)
-    ledger_path = tmp_path / "ledger.sqlite3"
-    with payout_system(tmp_path) as server:
-        first = run_once(server.url, ledger_path, plans)
-        assert {r.outcome for r in first.values()} == {Outcome.PAID}
-        (lost,) = server.api_payments(reference="B-1/2")
-        with sqlite3.connect(tmp_path / "payout.db") as db:  # the payout system loses one payment
-            db.execute("DELETE FROM payments WHERE reference = ?", ("B-1/2",))
-        for _ in range(2):
-            again = run_once(server.url, ledger_path, plans)
-            assert again["B-0"].outcome is Outcome.ALREADY_PAID
-            result = again["B-1"]
-            assert result.outcome is Outcome.MANUAL
-            (reason,) = result.reasons
-            assert reason.code is ReasonCode.REGISTERED_NOT_FOUND
-            assert f"B-1/2 as {lost['payment_number']}" in reason.detail
-            assert {p.reference: p.payment_number for p in result.payments}["B-1/2"] == lost["payment_number"]
-            assert server.api_payments(reference="B-1/2") == []  # never entered again
-        with Ledger(ledger_path) as ledger:
-            entry = ledger.get("B-1/2")
-            assert entry is not None and entry.payment_number == lost["payment_number"]
-
-
-def test_with_the_ledger_lost_the_payout_systems_holdings_alone_prevent_every_duplicate(
-    tmp_path: Path,
-) -> None:
-    plans = many_plans(4)
-    with payout_system(tmp_path) as server:
-        run_once(server.url, tmp_path / "ledger.sqlite3", plans)
-        for fresh in ("new-machine-1.sqlite3", "new-machine-2.sqlite3"):
-            results = run_once(server.url, tmp_path / fresh, plans)
-            assert {r.outcome for r in results.values()} == {Outcome.ALREADY_PAID}
         assert_registered_exactly_once(server, plans)
