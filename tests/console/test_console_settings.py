@@ -3,14 +3,13 @@ line; what reaches a run's environment."""
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from console.__main__ import build_parser
 from console.launcher import Launcher
@@ -23,29 +22,22 @@ from console.settings import (
     SettingsError,
     load_users_file,
 )
+from tests.support.users import STRONG_SECRET, quick_hash, users_file
 from webcommon.settings import COMMON_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
-# Random-looking: production refuses secrets of few different characters (e.g. 40 × "s").
-STRONG_SECRET = "kQ3v9LrT7xWm2PzN8bYc4HsJ6dGf1AeU5oRi0VtXlK"
 PRODUCTION_USERS = [
     {
         "username": "hl01",
-        "password_hash": generate_password_hash("a-real-password-1", method="pbkdf2:sha256:1000"),
+        "password_hash": quick_hash("a-real-password-1"),
         "role": CASE_WORKER,
     },
     {
         "username": "drift01",
-        "password_hash": generate_password_hash("a-real-password-2", method="pbkdf2:sha256:1000"),
+        "password_hash": quick_hash("a-real-password-2"),
         "role": OPERATOR,
     },
 ]
-
-
-def users_file(tmp_path: Path, users: object, name: str = "users.json") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(users), encoding="utf-8")
-    return path
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:

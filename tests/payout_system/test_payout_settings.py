@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import subprocess
 import sys
@@ -13,7 +12,6 @@ from pathlib import Path
 import pytest
 from conftest import FAST_DEMO_USERS
 from payout_testdata import csrf_from
-from werkzeug.security import generate_password_hash
 
 from payout_system import create_app
 from payout_system.__main__ import build_parser
@@ -25,24 +23,16 @@ from payout_system.settings import (
     Settings,
     SettingsError,
 )
+from tests.support.users import STRONG_SECRET, quick_hash, users_file
 from webcommon.settings import COMMON_VARIABLES
 
 REPO = Path(__file__).resolve().parents[2]
-# Random-looking: production refuses secrets of few different characters (e.g. 40 × "s").
-STRONG_SECRET = "kQ3v9LrT7xWm2PzN8bYc4HsJ6dGf1AeU5oRi0VtXlK"
 STRONG_TOKEN = "Fh7Kq2Zp9LmX4Wc8RbN3vT"
 PRODUCTION_USER = {
     "username": "rpa01",
-    # Hashed cheaply: a plain "password" would be hashed with the (slow) default at every load.
-    "password_hash": generate_password_hash("a-real-password-1", method="pbkdf2:sha256:1000"),
+    "password_hash": quick_hash("a-real-password-1"),
     "role": "registrar",
 }
-
-
-def users_file(tmp_path: Path, users: object, name: str = "users.json") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(users), encoding="utf-8")
-    return path
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
