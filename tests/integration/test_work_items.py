@@ -38,11 +38,13 @@ from tests.support.work_items import (
     ROOT,
     TODAY,
     PersonalData,
+    Produced,
     TaskRun,
     outcomes_by_decision,
     payout_system,
     personal_data,
     planned_references,
+    produce_valid,
     readable_by_others,
     references,
     run_every_step,
@@ -302,33 +304,15 @@ def test_with_the_payout_system_unreachable_planned_decisions_fail_as_applicatio
 
 
 # -- exactly once across consumers that share no local state -------------------------------------
-@dataclass
-class SmallBatch:
-    export: Path
-    producer: TaskRun
-
-    @property
-    def items(self) -> list[dict[str, Any]]:
-        return self.producer.output_items()
-
-
 @pytest.fixture(scope="module")
-def small_batch(tmp_path_factory: pytest.TempPathFactory) -> SmallBatch:
+def small_batch(tmp_path_factory: pytest.TempPathFactory) -> Produced:
     """Ten valid decisions, produced from DECISIONS_FILE (an input work item with no file)."""
-    folder = tmp_path_factory.mktemp("small-batch")
-    export = folder / "beslut-valid.xlsx"
-    generate(export, count=10, seed=4711, today=TODAY, scenario_mix=False)
-    producer = run_task(
-        "produce_work_items",
-        folder / "producer",
-        items=[{"payload": {"requested_by": "test"}}],
-        env={"DECISIONS_FILE": str(export)},
+    return produce_valid(
+        tmp_path_factory.mktemp("small-batch"), "beslut-valid.xlsx", count=10, seed=4711, attached=False
     )
-    assert producer.returncode == 0, producer.explain()
-    return SmallBatch(export, producer)
 
 
-def test_without_an_attached_export_the_producer_takes_decisions_file(small_batch: SmallBatch) -> None:
+def test_without_an_attached_export_the_producer_takes_decisions_file(small_batch: Produced) -> None:
     decisions = small_batch.producer.payloads()
     assert [item["position"] for item in decisions] == list(range(1, 11))
     assert {item["batch"]["source_name"] for item in decisions} == {small_batch.export.name}
@@ -339,7 +323,7 @@ def test_without_an_attached_export_the_producer_takes_decisions_file(small_batc
 @pytest.mark.browser
 @pytest.mark.slow
 def test_a_consumer_without_state_that_is_given_every_item_again_enters_nothing_twice(
-    small_batch: SmallBatch, tmp_path: Path
+    small_batch: Produced, tmp_path: Path
 ) -> None:
     items = small_batch.items
     half = len(items) // 2
@@ -381,7 +365,7 @@ def test_a_consumer_without_state_that_is_given_every_item_again_enters_nothing_
 @pytest.mark.browser
 @pytest.mark.slow
 def test_two_consumers_at_once_on_disjoint_halves_enter_each_payment_once(
-    small_batch: SmallBatch, tmp_path: Path
+    small_batch: Produced, tmp_path: Path
 ) -> None:
     items = small_batch.items
     half = len(items) // 2

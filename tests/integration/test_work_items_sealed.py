@@ -10,9 +10,7 @@ releases and reports nothing but the one item it gives back.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -27,11 +25,13 @@ from tests.support.payout_server import running_payout_system
 from tests.support.work_items import (
     KEY,
     TODAY,
+    Produced,
     TaskRun,
     outcomes_by_decision,
     payout_system,
     personal_data,
     planned_references,
+    produce_valid,
     readable_by_others,
     references,
     run_every_step,
@@ -181,25 +181,9 @@ def test_a_producer_without_a_key_gives_its_input_back_and_produces_nothing(tmp_
     assert producer.output_items() == []
 
 
-@dataclass
-class Produced:
-    producer: TaskRun
-
-    @property
-    def items(self) -> list[dict[str, Any]]:
-        return self.producer.output_items()
-
-
 @pytest.fixture(scope="module")
 def produced(tmp_path_factory: pytest.TempPathFactory) -> Produced:
-    folder = tmp_path_factory.mktemp("sealed")
-    export = folder / "beslut.xlsx"
-    generate(export, count=6, seed=2024, today=TODAY, scenario_mix=False)
-    producer = run_task(
-        "produce_work_items", folder / "producer", items=[with_attachment(export, folder / "producer")]
-    )
-    assert producer.returncode == 0, producer.explain()
-    return Produced(producer)
+    return produce_valid(tmp_path_factory.mktemp("sealed"), "beslut.xlsx", count=6, seed=2024, attached=True)
 
 
 def assert_given_back(run: TaskRun, code: str) -> None:

@@ -24,6 +24,7 @@ from splitpayout.adapters.reader import iter_rows
 from splitpayout.adapters.sealing import SEALED_SUFFIX, Sealer, seal_file
 from splitpayout.domain.models import DecisionPlan
 
+from devdata.generate_export import generate
 from tests.support.payout_server import free_port, running_payout_system
 from tests.support.recording_adapter import RECORD_ENV, read_releases
 from tests.support.robot_env import clean_robot_env
@@ -167,6 +168,39 @@ def with_clear_attachment(export: Path, folder: Path) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(export, folder / export.name)
     return {"payload": {"requested_by": "test"}, "files": {export.name: export.name}}
+
+
+@dataclass
+class Produced:
+    """An export of valid decisions and the producer's run on it."""
+
+    export: Path
+    producer: TaskRun
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """The producer's output work items: a consumer's input."""
+        return self.producer.output_items()
+
+
+def produce_valid(folder: Path, name: str, *, count: int, seed: int, attached: bool) -> Produced:
+    """``count`` valid decisions generated into ``folder/name`` and produced: from the input work
+    item's sealed attachment (``attached``), or from DECISIONS_FILE (an input work item with no file)."""
+    export = folder / name
+    generate(export, count=count, seed=seed, today=TODAY, scenario_mix=False)
+    if attached:
+        producer = run_task(
+            "produce_work_items", folder / "producer", items=[with_attachment(export, folder / "producer")]
+        )
+    else:
+        producer = run_task(
+            "produce_work_items",
+            folder / "producer",
+            items=[{"payload": {"requested_by": "test"}}],
+            env={"DECISIONS_FILE": str(export)},
+        )
+    assert producer.returncode == 0, producer.explain()
+    return Produced(export, producer)
 
 
 def references(payments: list[dict[str, Any]]) -> list[str]:
