@@ -227,13 +227,14 @@ def make_export(
 ) -> tuple[Path, list[Any]]:
     """Write the export of ``decisions`` valid decisions; return it with its planned payments."""
     from splitpayout.domain.models import Outcome
+    from splitpayout.domain.planning.rules import PlanningRules
     from splitpayout.jobs.export_plan import plan_export
 
     from devdata.generate_export import generate
 
     path = workdir / f"{name}-{decisions}.xlsx"
     generate(path, count=decisions, seed=SEED, today=today, scenario_mix=False)
-    plans = list(plan_export(path, today=today))
+    plans = list(plan_export(path, PlanningRules(today)))
     not_planned = [plan.decision_id for plan in plans if plan.outcome is not Outcome.PLANNED]
     if not_planned:
         raise BenchmarkError(f"expected only plannable decisions, {len(not_planned)} are not")

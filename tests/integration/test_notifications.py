@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from splitpayout.domain.models import DecisionPlan, DecisionResult
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.export_plan import plan_export
 from splitpayout.jobs.notify.config import NotifySettings, smtp_credentials
 from splitpayout.jobs.notify.delivery import after_run, queue_run_messages
@@ -48,7 +49,7 @@ def rows() -> list[dict[str, object]]:
 
 def planned(tmp_path: Path) -> tuple[Path, list[tuple[DecisionPlan, DecisionResult]]]:
     export = write_export(tmp_path / "export.xlsx", rows())
-    plans = list(plan_export(export, today=TODAY))
+    plans = list(plan_export(export, PlanningRules(TODAY)))
     return export, [(plan, dry_run_result(plan)) for plan in plans]
 
 

@@ -113,7 +113,7 @@ def batch_of(job: SplitPayoutJob, sealer: Sealer) -> Batch:
         source_name=job.source_name,
         source_sha256=job.source_sha256,
         decisions=job.decisions,
-        run_date=job.settings.run_date,
+        run_date=job.rules.today,
         first_payout_date=first,
         last_payout_date=last,
         key_check=key_check(sealer, job.run_id),

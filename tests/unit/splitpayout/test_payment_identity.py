@@ -16,6 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from splitpayout.domain.models import DecisionPlan, Outcome, ReasonCode
 from splitpayout.domain.planning.payments import plan_row
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.domain.references import (
     MAX_DECISION_NUMBER,
     decision_number_problem,
@@ -37,7 +38,7 @@ def plan(decision_number: object, **overrides: object) -> DecisionPlan:
             Direktbetalning_bankgiro="5050-1055",
             **overrides,
         ),
-        today=TODAY,
+        PlanningRules(TODAY),
     )
 
 

@@ -97,6 +97,7 @@ class SplitPayoutJob(NarratedJob):
     def __init__(self, settings: Settings, **narration: Unpack[Narration]) -> None:
         super().__init__(**narration)
         self.settings = settings
+        self.rules = settings.planning_rules  # the run's planning rules: every pass plans by them
         self.run_id = new_run_id(self.started_at)
         self.mode = "dry_run" if settings.dry_run else "real"
         self.log = RunLog(settings.artifacts_dir / RUN_LOG_FILE, self.run_id)
@@ -131,7 +132,7 @@ class SplitPayoutJob(NarratedJob):
             if not path.is_file():
                 raise ExportFileError("unreadable", f"the export {path.name!r} does not exist")
             self.source_sha256 = file_sha256(path)
-            read_header(path, max_decisions=self.settings.max_decisions)
+            read_header(path, max_decisions=self.rules.max_decisions)
         except ExportFileError as error:
             self.error = error
             self.log.warning("export_unreadable", step="read", code=error.code, error=error.message)
@@ -157,14 +158,7 @@ class SplitPayoutJob(NarratedJob):
                 f"the export {path.name!r} changed while the run was working on it; nothing more is done."
                 " Run the robot again on the new file",
             )
-        settings = self.settings
-        yield from plan_export(
-            path,
-            today=settings.run_date,
-            amount_limit_ore=settings.amount_limit_ore,
-            max_payment_ore=settings.max_payment_ore,
-            max_decisions=settings.max_decisions,
-        )
+        yield from plan_export(path, self.rules)
 
     # -- plan -------------------------------------------------------------------------------
     def plan(self) -> ControlTotals:
@@ -525,7 +519,7 @@ class SplitPayoutJob(NarratedJob):
             "finished_at": finished.isoformat(timespec="seconds"),
             "run_date": self.settings.run_date.isoformat(),
             "source": {"file_name": self.source_name, "sha256": self.source_sha256},
-            "amount_limit_ore": self.settings.amount_limit_ore,
+            "amount_limit_ore": self.rules.amount_limit_ore,
             "error": None
             if self.error is None
             else {
