@@ -11,6 +11,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from splitpayout.adapters.files import file_sha256
 from splitpayout.domain.models import DecisionPlan, DecisionResult
 from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.export_plan import plan_export
@@ -18,7 +19,7 @@ from splitpayout.jobs.notify.config import NotifySettings, smtp_credentials
 from splitpayout.jobs.notify.delivery import after_run, queue_run_messages
 from splitpayout.jobs.notify.outbox import GIVEN_UP, PENDING, SENT, Outbox, read_run_notifications
 from splitpayout.jobs.notify.sender import deliver
-from splitpayout.jobs.split_payouts.job import dry_run_result, file_sha256
+from splitpayout.jobs.split_payouts.planning import dry_run_result
 
 from swedish_rules import format_amount
 from tests.support.smtp_server import (

@@ -44,7 +44,8 @@ from splitpayout.adapters.workitems import (
 from splitpayout.config import child_environment
 from splitpayout.domain.errors import StorageError
 from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome
-from splitpayout.jobs.split_payouts.job import SplitPayoutJob, dry_run_result
+from splitpayout.jobs.split_payouts.job import SplitPayoutJob
+from splitpayout.jobs.split_payouts.planning import dry_run_result
 from splitpayout.jobs.work_queue import batch_of
 from webcommon.files import open_private, private_dir
 

@@ -37,7 +37,8 @@ from splitpayout.adapters.workitems import (
 from splitpayout.domain.errors import ExportFileError, StorageError
 from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome
 from splitpayout.jobs.registration.loop import RegistrationLoop
-from splitpayout.jobs.split_payouts.job import SplitPayoutJob, dry_run_result
+from splitpayout.jobs.split_payouts.job import SplitPayoutJob
+from splitpayout.jobs.split_payouts.planning import dry_run_result
 
 EXPORT_SUFFIXES = (".xlsx", ".xlsm")
 
