@@ -120,7 +120,7 @@ def test_no_english_reaches_the_pages_of_either_role(
 
 def test_every_field_and_reason_has_one_swedish_text() -> None:
     from splitpayout.domain.contract import FORM_FIELDS
-    from splitpayout.domain.models import ReasonCode
+    from splitpayout.domain.reasons import ReasonCode
 
     from console.display import REASON_LABELS, field_labels
 

@@ -26,8 +26,8 @@ from splitpayout.domain.models import (
     PaymentResult,
     PaymentStatus,
     Reason,
-    ReasonCode,
 )
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.jobs.reconcile.findings import Finding, FindingCode, Reconciliation
 from splitpayout.jobs.reconcile.report import write_workbook
 from splitpayout.jobs.reconcile.settings import Period

@@ -32,9 +32,9 @@ from splitpayout.config.names import SUMMARY_FILE as SUMMARY_FILE
 from splitpayout.domain.errors import StorageFolder
 from splitpayout.domain.localtime import LOCAL_ZONE as LOCAL_ZONE
 from splitpayout.domain.models import FIELD_LABELS as FIELD_LABELS
-from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
+from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus
 from splitpayout.domain.models import field_label as field_label
-from splitpayout.domain.reasons import REASON_TEXT, reason_text
+from splitpayout.domain.reasons import REASON_TEXT, ReasonCode, reason_text
 from swedish_rules import format_identity, previous_bank_day
 
 FAILED_TEXT = (

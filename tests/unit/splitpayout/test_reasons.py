@@ -8,8 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
-from splitpayout.domain.models import ReasonCode
-from splitpayout.domain.reasons import REASON_TEXT, REASONS, ReasonText, reason_text
+from splitpayout.domain.reasons import REASON_TEXT, REASONS, ReasonCode, ReasonText, reason_text
 
 RULES = Path(__file__).resolve().parents[3] / "docs" / "rules.md"
 ENGLISH = re.compile(

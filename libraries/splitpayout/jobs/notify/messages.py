@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from splitpayout.adapters.reports import MANUAL_WORKBOOK_FILE
-from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
-from splitpayout.domain.reasons import REASON_TEXT
+from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus
+from splitpayout.domain.reasons import REASON_TEXT, ReasonCode
 from splitpayout.domain.stops import RunStop
 
 SAFE_DECISION_ID = re.compile(r"[0-9A-Za-zÅÄÖåäöÉéÜü._-]{1,37}")

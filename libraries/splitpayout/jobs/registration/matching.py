@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from splitpayout.adapters.gateway import RegisteredPayment
-from splitpayout.domain.models import DecisionPlan, PlannedPayment, Reason, ReasonCode
+from splitpayout.domain.models import DecisionPlan, PlannedPayment, Reason
+from splitpayout.domain.reasons import ReasonCode
 
 
 def reference_key(reference: str) -> str:
