@@ -34,7 +34,7 @@ from splitpayout.domain.localtime import LOCAL_ZONE as LOCAL_ZONE
 from splitpayout.domain.models import FIELD_LABELS as FIELD_LABELS
 from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus
 from splitpayout.domain.models import field_label as field_label
-from splitpayout.domain.reasons import REASON_TEXT, ReasonCode, reason_text
+from splitpayout.domain.reasons import ReasonCode, reason_text
 from swedish_rules import format_identity, previous_bank_day
 
 FAILED_TEXT = (
@@ -213,7 +213,10 @@ def manual_rows(plan: DecisionPlan, result: DecisionResult) -> list[tuple[object
     """The workbook rows for one decision: one per reason, or one for a technical failure."""
     status = STATUS_TEXT.get(result.outcome, "")
     if plan.protected:
-        reason, todo = REASON_TEXT[ReasonCode.PROTECTED_IDENTITY]
+        reason, todo = (
+            reason_text(ReasonCode.PROTECTED_IDENTITY).label,
+            reason_text(ReasonCode.PROTECTED_IDENTITY).todo,
+        )
         # Its case worker sees it by number only (their sheet and filter), nothing of the household.
         worker = plan.case_worker or ""
         return [(worker, plan.decision_id, None, None, "", "", "", "", status, reason, "", "", todo, "")]
@@ -242,7 +245,7 @@ def manual_rows(plan: DecisionPlan, result: DecisionResult) -> list[tuple[object
         return [(*base, FAILED_TEXT[0], "", numbers, FAILED_TEXT[1] + already, rows_text)]
     rows: list[tuple[object, ...]] = []
     for found in result.reasons:
-        text, todo = reason_text(found.code)
+        text, todo = reason_text(found.code).label, reason_text(found.code).todo
         fields = ", ".join(field_label(name) for name in found.fields)
         rows.append((*base, text, fields, numbers, todo + already, rows_text))
     return rows

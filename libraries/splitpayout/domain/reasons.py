@@ -126,12 +126,18 @@ REASONS: dict[ReasonCode, ReasonText] = {
     ),
 }
 
-# (label, what to do) per code: the pair the workbook, the e-mails and the follow-up read.
-REASON_TEXT: dict[str, tuple[str, str]] = {code: (text.label, text.todo) for code, text in REASONS.items()}
+# What a code this version does not know means (a run of a newer version read back by an older one):
+# the one fallback of the workbook, the e-mails, the follow-up and the console.
+UNKNOWN_REASON = ReasonText(
+    "Annan orsak",
+    "Roboten angav en orsak som den här versionen av roboten inte känner till.",
+    "Kontrollera beslutet och registrera utbetalningen manuellt.",
+)
 
-UNKNOWN_TODO = "Kontrollera beslutet och registrera utbetalningen manuellt."
 
-
-def reason_text(code: str) -> tuple[str, str]:
-    """What a reason code means to a case worker, and what to do (the code itself when unknown)."""
-    return REASON_TEXT.get(code, (code, UNKNOWN_TODO))
+def reason_text(code: str) -> ReasonText:
+    """What a reason code means to a case worker (``UNKNOWN_REASON`` for a code not in the table)."""
+    try:
+        return REASONS[ReasonCode(code)]
+    except ValueError:
+        return UNKNOWN_REASON
