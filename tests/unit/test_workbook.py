@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from splitpayout.adapters.reports import identity_text, write_manual_workbook
+from splitpayout.adapters.manual_columns import identity_text
+from splitpayout.adapters.reports import write_manual_workbook
 from splitpayout.adapters.workbook import clean_text, sheet_title
 from splitpayout.domain.models import (
     Contact,

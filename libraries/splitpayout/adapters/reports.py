@@ -1,5 +1,5 @@
 """The run's reports: ``summary.json`` for operators and systems, the manual-handling
-workbook for case workers.
+workbook for case workers (its columns: ``splitpayout.adapters.manual_columns``).
 
 ``summary.json`` holds no names, identity or account numbers. The workbook is the
 only artifact with personal data, and never of protected identities.
@@ -13,38 +13,20 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from splitpayout.adapters.manual_columns import HELD_STATUSES, MANUAL_COLUMNS, manual_rows
 from splitpayout.adapters.storage import translated
-from splitpayout.adapters.workbook import (
-    DATE,
-    INTEGER,
-    KRONOR,
-    Column,
-    Sheet,
-    local_time_text,
-    write_workbook,
-)
+from splitpayout.adapters.workbook import Sheet, local_time_text, write_workbook
 from splitpayout.config.names import MANUAL_WORKBOOK_FILE as MANUAL_WORKBOOK_FILE
 from splitpayout.config.names import SUMMARY_FILE as SUMMARY_FILE
 from splitpayout.domain.errors import StorageFolder
 from splitpayout.domain.localtime import LOCAL_ZONE as LOCAL_ZONE
 from splitpayout.domain.models import FIELD_LABELS as FIELD_LABELS
-from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus
+from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome
 from splitpayout.domain.models import field_label as field_label
-from splitpayout.domain.reasons import ReasonCode, reason_text
-from swedish_rules import format_identity, previous_bank_day
-
-FAILED_TEXT = (
-    "Tekniskt fel i utbetalningssystemet",
-    "Ingen åtgärd behövs: utbetalningen slutförs när roboten körs igen. Kontakta driften om felet kvarstår.",
-)
-
-
-# What the payout system holds; a payment stored differently is held too (until a human corrects it).
-_REGISTERED = (PaymentStatus.REGISTERED, PaymentStatus.ALREADY_REGISTERED, PaymentStatus.STORED_DIFFERENTLY)
+from splitpayout.domain.reasons import ReasonCode
 
 
 @dataclass
@@ -68,7 +50,7 @@ class Totals:
         self.decisions += 1
         self.outcomes[result.outcome.value] += 1
         self.amount_in_file_ore += result.amount_ore
-        registered = sum(p.amount_ore for p in result.payments if p.status in _REGISTERED)
+        registered = sum(p.amount_ore for p in result.payments if p.status in HELD_STATUSES)
         self.amount_registered_ore += registered
         self.amount_left_by_outcome[result.outcome.value] += result.amount_ore - registered
         for payment in result.payments:
@@ -170,92 +152,14 @@ def write_summary(
 
 
 MANUAL_SHEET = "Manuell hantering"
-MANUAL_COLUMNS = (
-    Column("Handläggare", 12),
-    Column("Beslutsnummer", 16),
-    Column("Utbetalningsdag", 15, DATE),
-    Column("Belopp", 15, KRONOR),
-    Column("Sökande 1", 17),
-    Column("Personnummer sökande 1", 15),
-    Column("Sökande 2", 17),
-    Column("Personnummer sökande 2", 15),
-    Column("Status", 11),
-    Column("Orsak", 24),
-    Column("Felaktiga fält", 26),
-    Column("Utbetalningsnummer", 21),
-    Column("Vad du behöver göra", 38),
-    Column("Rad i exporten", 9, INTEGER),
-)
 # Sheets of their own for at most this many case workers (beyond that: the one sheet for all).
 MAX_CASE_WORKER_SHEETS = 100
-
-STATUS_TEXT = {Outcome.MANUAL: "Manuell hantering", Outcome.FAILED: "Tekniskt fel"}
 
 
 def needs_a_human(result: DecisionResult) -> bool:
     """A decision a case worker must handle. A technical failure is not one: the next run completes it
     (the operators are told), so it is never in the case workers' list or workbook."""
     return result.outcome is Outcome.MANUAL
-
-
-def identity_text(value: str) -> str:
-    """An identity number as case workers write it (ÅÅÅÅMMDD-NNNN); one that is not valid as written."""
-    if len(value) == 12 and value.isascii() and value.isdigit():
-        return format_identity(value)
-    return value
-
-
-def _kronor(ore: int) -> Decimal | None:
-    return Decimal(ore) / 100 if ore else None
-
-
-def manual_rows(plan: DecisionPlan, result: DecisionResult) -> list[tuple[object, ...]]:
-    """The workbook rows for one decision: one per reason, or one for a technical failure."""
-    status = STATUS_TEXT.get(result.outcome, "")
-    if plan.protected:
-        reason, todo = (
-            reason_text(ReasonCode.PROTECTED_IDENTITY).label,
-            reason_text(ReasonCode.PROTECTED_IDENTITY).todo,
-        )
-        # Its case worker sees it by number only (their sheet and filter), nothing of the household.
-        worker = plan.case_worker or ""
-        return [(worker, plan.decision_id, None, None, "", "", "", "", status, reason, "", "", todo, "")]
-    contact = plan.contact
-    numbers = ", ".join(p.payment_number for p in result.payments if p.payment_number)
-    base = (
-        plan.case_worker or "",
-        plan.decision_id,
-        payout_day(plan, result),
-        _kronor(plan.amount_ore),
-        contact.applicant1_name,
-        identity_text(contact.applicant1_personnummer),
-        contact.applicant2_name,
-        identity_text(contact.applicant2_personnummer),
-        status,
-    )
-    rows_text: object = ", ".join(str(n) for n in plan.row_numbers)
-    if len(plan.row_numbers) == 1:
-        rows_text = plan.row_numbers[0]  # a number, as the spreadsheet program counts rows
-    held = [p for p in result.payments if p.status in _REGISTERED]
-    already = ""
-    if held:
-        listed = ", ".join(f"{p.reference} ({p.payment_number or 'registrerad'})" for p in held)
-        already = f" Redan registrerat i utbetalningssystemet: {listed}; registrera inte dessa igen."
-    if result.outcome is Outcome.FAILED:
-        return [(*base, FAILED_TEXT[0], "", numbers, FAILED_TEXT[1] + already, rows_text)]
-    rows: list[tuple[object, ...]] = []
-    for found in result.reasons:
-        text, todo = reason_text(found.code).label, reason_text(found.code).todo
-        fields = ", ".join(field_label(name) for name in found.fields)
-        rows.append((*base, text, fields, numbers, todo + already, rows_text))
-    return rows
-
-
-def payout_day(plan: DecisionPlan, result: DecisionResult) -> dt.date | None:
-    """The bank day the decision is (or would be) paid on."""
-    if plan.requested_payout_date is not None:
-        return previous_bank_day(plan.requested_payout_date)
-    return min((p.payout_date for p in result.payments), default=None)
 
 
 def manual_order(plan: DecisionPlan) -> tuple[int, str, str]:
