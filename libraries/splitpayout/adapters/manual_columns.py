@@ -76,6 +76,14 @@ def _kronor(line: ManualLine) -> Decimal | None:
     return Decimal(line.plan.amount_ore) / 100 if line.plan.amount_ore else None
 
 
+def _identity1(line: ManualLine) -> str:
+    return identity_text(line.plan.contact.applicant1_personnummer)
+
+
+def _identity2(line: ManualLine) -> str:
+    return identity_text(line.plan.contact.applicant2_personnummer)
+
+
 def _payment_numbers(line: ManualLine) -> str:
     return ", ".join(p.payment_number for p in line.result.payments if p.payment_number)
 
@@ -116,19 +124,9 @@ MANUAL_COLUMNS: tuple[ManualColumn, ...] = (
     ),
     ManualColumn("Belopp", 15, KRONOR, key="amount", value=_kronor, earlier_titles=("Belopp (kr)",)),
     ManualColumn("Sökande 1", 17, key="applicant1", value=lambda line: line.plan.contact.applicant1_name),
-    ManualColumn(
-        "Personnummer sökande 1",
-        15,
-        key="applicant1_identity",
-        value=lambda line: identity_text(line.plan.contact.applicant1_personnummer),
-    ),
+    ManualColumn("Personnummer sökande 1", 15, key="applicant1_identity", value=_identity1),
     ManualColumn("Sökande 2", 17, key="applicant2", value=lambda line: line.plan.contact.applicant2_name),
-    ManualColumn(
-        "Personnummer sökande 2",
-        15,
-        key="applicant2_identity",
-        value=lambda line: identity_text(line.plan.contact.applicant2_personnummer),
-    ),
+    ManualColumn("Personnummer sökande 2", 15, key="applicant2_identity", value=_identity2),
     ManualColumn(
         "Status",
         11,
