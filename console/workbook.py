@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from splitpayout.adapters.manual_columns import read_manual_workbook
+from splitpayout.adapters.reports import read_manual_workbook
 
 from swedish_rules import format_amount
 
@@ -22,7 +22,7 @@ MAX_ROWS = 2000
 @dataclass(frozen=True)
 class ManualRow:
     """One decision (and reason) that needs a case worker, as the workbook says it: the text of each
-    column by its key in ``splitpayout.adapters.manual_columns.MANUAL_COLUMNS`` (``row.decision_id``,
+    column by its key in ``splitpayout.adapters.reports.MANUAL_COLUMNS`` (``row.decision_id``,
     ``row.reason``, ...; a column an earlier workbook did not have reads as "")."""
 
     cells: Mapping[str, str]

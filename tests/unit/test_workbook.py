@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from splitpayout.adapters.manual_columns import (
+from splitpayout.adapters.reports import (
     MANUAL_COLUMNS,
     MANUAL_KEYS,
     identity_text,
     manual_rows,
     read_manual_workbook,
+    write_manual_workbook,
 )
-from splitpayout.adapters.reports import write_manual_workbook
 from splitpayout.adapters.workbook import (
     DATE_FORMAT,
     KRONOR,
