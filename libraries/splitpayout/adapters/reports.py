@@ -48,7 +48,7 @@ from splitpayout.domain.reasons import ReasonCode, reason_text
 from swedish_rules import format_identity, previous_bank_day
 
 # What the payout system holds; a payment stored differently is held too (until a human corrects it).
-HELD_STATUSES = (PaymentStatus.REGISTERED, PaymentStatus.ALREADY_REGISTERED, PaymentStatus.STORED_DIFFERENTLY)
+_REGISTERED = (PaymentStatus.REGISTERED, PaymentStatus.ALREADY_REGISTERED, PaymentStatus.STORED_DIFFERENTLY)
 
 
 @dataclass
@@ -72,7 +72,7 @@ class Totals:
         self.decisions += 1
         self.outcomes[result.outcome.value] += 1
         self.amount_in_file_ore += result.amount_ore
-        registered = sum(p.amount_ore for p in result.payments if p.status in HELD_STATUSES)
+        registered = sum(p.amount_ore for p in result.payments if p.status in _REGISTERED)
         self.amount_registered_ore += registered
         self.amount_left_by_outcome[result.outcome.value] += result.amount_ore - registered
         for payment in result.payments:
@@ -230,7 +230,7 @@ def _payment_numbers(line: ManualLine) -> str:
 def _todo(line: ManualLine) -> str:
     """What to do about the reason; and what of the decision the payout system holds already."""
     todo = reason_text(line.reason.code).todo
-    held = [p for p in line.result.payments if p.status in HELD_STATUSES]
+    held = [p for p in line.result.payments if p.status in _REGISTERED]
     if not held:
         return todo
     listed = ", ".join(f"{p.reference} ({p.payment_number or 'registrerad'})" for p in held)
