@@ -28,7 +28,8 @@ from typing import Any
 from splitpayout.adapters.files import read_json_object
 from splitpayout.adapters.runs import parse_date
 from splitpayout.config.names import SUMMARY_FILE
-from splitpayout.domain.models import Outcome, ReasonCode
+from splitpayout.domain.models import Outcome
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.jobs.followup.statistics import AMOUNT_KEYS, HOUSEHOLD_KEYS, STATISTICS_FILE
 from swedish_rules import previous_bank_day
 
