@@ -48,7 +48,8 @@ from splitpayout.adapters.gateway import (
     receipt_payment,
 )
 from splitpayout.domain.contract import FORM_FIELDS
-from splitpayout.domain.models import Method, PlannedPayment, ReasonCode
+from splitpayout.domain.models import Method, PlannedPayment
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.stops import StopCode
 
 from swedish_rules import format_amount, format_identity, parse_amount_ore

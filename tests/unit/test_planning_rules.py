@@ -9,7 +9,8 @@ import pytest
 from splitpayout.config import Config
 from splitpayout.domain.errors import ExportFileError
 from splitpayout.domain.export_columns import AMOUNT
-from splitpayout.domain.models import DecisionPlan, Outcome, ReasonCode
+from splitpayout.domain.models import DecisionPlan, Outcome
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.jobs.reconcile.errors import ReconcileInputError
 from splitpayout.jobs.reconcile.job import ReconciliationJob
 from splitpayout.jobs.reconcile.settings import ReconcileSettings

@@ -16,7 +16,8 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from splitpayout.domain.contract import FORM, FORM_FIELDS, stored_value
-from splitpayout.domain.models import Method, PlannedPayment, ReasonCode
+from splitpayout.domain.models import Method, PlannedPayment
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.stops import RunStop, StopCode, fields_subject
 from swedish_rules import InvalidAmount, parse_amount_ore
 

@@ -11,10 +11,11 @@ from splitpayout.adapters.reader import StrPath
 from splitpayout.domain.cells import parse_text, parse_yes_no
 from splitpayout.domain.errors import CellError, ExportFileError
 from splitpayout.domain.export_columns import DECISION, PROTECTED, SPLIT
-from splitpayout.domain.models import DecisionPlan, Outcome, Reason, ReasonCode
+from splitpayout.domain.models import DecisionPlan, Outcome, Reason
 from splitpayout.domain.planning.parsing import is_protected, protected_plan
 from splitpayout.domain.planning.payments import plan_row
 from splitpayout.domain.planning.rules import PlanningRules
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.references import decision_key, shown
 
 

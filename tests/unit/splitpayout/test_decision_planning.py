@@ -18,10 +18,11 @@ from export_builder import (
     TODAY,
     raw_row,
 )
-from splitpayout.domain.models import Contact, Decision, DecisionPlan, Method, Outcome, ReasonCode
+from splitpayout.domain.models import Contact, Decision, DecisionPlan, Method, Outcome
 from splitpayout.domain.planning.parsing import parse_row
 from splitpayout.domain.planning.payments import plan_decision, plan_row
 from splitpayout.domain.planning.rules import PlanningRules
+from splitpayout.domain.reasons import ReasonCode
 
 
 def plan(raw: dict[str, object], *, today: dt.date = TODAY, limit: int = 5_000_000) -> DecisionPlan:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from splitpayout.adapters.reader import iter_rows, read_header
 from splitpayout.domain.errors import ExportFileError
-from splitpayout.domain.models import DecisionPlan, Method, Outcome, ReasonCode
+from splitpayout.domain.models import DecisionPlan, Method, Outcome
 from splitpayout.domain.planning.rules import PlanningRules
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.jobs.export_plan import plan_export
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

@@ -9,8 +9,9 @@ import pytest
 from export_builder import TODAY, raw_row, write_export
 from splitpayout.domain.errors import ExportFileError
 from splitpayout.domain.export_columns import SHARE
-from splitpayout.domain.models import Contact, Outcome, ReasonCode
+from splitpayout.domain.models import Contact, Outcome
 from splitpayout.domain.planning.rules import PlanningRules
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.jobs.export_plan import plan_export
 
 

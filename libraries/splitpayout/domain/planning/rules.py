@@ -23,8 +23,9 @@ from splitpayout.domain.export_columns import (
     DIRECT_OCR,
     PAYOUT_DATE,
 )
-from splitpayout.domain.models import Applicant, Decision, Reason, ReasonCode
+from splitpayout.domain.models import Applicant, Decision, Reason
 from splitpayout.domain.planning.parsing import invalid_row
+from splitpayout.domain.reasons import ReasonCode
 from swedish_rules import (
     InvalidAccount,
     InvalidBankgiro,

@@ -46,7 +46,8 @@ from splitpayout.adapters.ledger import Ledger
 from splitpayout.adapters.narration import Say
 from splitpayout.adapters.runlog import RunLog
 from splitpayout.domain.errors import StorageError
-from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
+from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.stops import RunStop, StopCode
 from splitpayout.jobs.registration.changes import form_change
 from splitpayout.jobs.registration.engine import (

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from splitpayout.adapters.gateway import RegisteredPayment
 from splitpayout.domain.contract import FORM, FormField, stored_value
-from splitpayout.domain.models import DecisionPlan, PlannedPayment, Reason, ReasonCode
+from splitpayout.domain.models import DecisionPlan, PlannedPayment, Reason
+from splitpayout.domain.reasons import ReasonCode
 
 
 def reference_key(reference: str) -> str:
