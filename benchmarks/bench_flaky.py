@@ -26,7 +26,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "libraries")]
 from splitpayout.domain.models import Outcome  # noqa: E402
 
 from tests.integration.test_flaky_payout_system import one_run  # noqa: E402
-from tests.integration.test_registration import many_plans, payout_system  # noqa: E402
+from tests.support.registration import many_plans, payout_system  # noqa: E402
 
 FAULT_MIX = (
     "--error-rate", "0.1", "--expire-session-rate", "0.05", "--hang-rate", "0.03",

@@ -21,14 +21,12 @@ import argparse
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "libraries")]
+from robot_task import ROOT, start_task, task_environment
 
 TODAY = dt.date(2026, 12, 1)
 SEED = 20261201
@@ -55,9 +53,9 @@ def ensure_export(workdir: Path, count: int) -> Path:
 def dry_run(path: Path, workdir: Path, size: int) -> dict[str, float | int | str]:
     """Run the dry-run task on ``path``; its time, peak memory and totals."""
     artifacts = workdir / f"output-{size}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("ROBOT_", "PAYOUT_"))}
-    env.update(
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
+    env = task_environment(
+        ROOT,
+        ("ROBOT_", "PAYOUT_"),
         DECISIONS_FILE=str(path),
         DRY_RUN="true",
         RUN_DATE=TODAY.isoformat(),
@@ -66,13 +64,7 @@ def dry_run(path: Path, workdir: Path, size: int) -> dict[str, float | int | str
         ROBOT_ARTIFACTS=str(artifacts),
     )
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "splitpayout.runner", "split_payouts"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_task(ROOT, env, capture=False)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)

@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Flask
 from splitpayout.adapters.reports import field_label
 from splitpayout.domain.localtime import LOCAL_ZONE as LOCAL_ZONE
-from splitpayout.domain.reasons import REASON_TEXT
+from splitpayout.domain.reasons import reason_text
 
 from swedish_rules import format_amount
 
@@ -73,15 +73,12 @@ STATUS_LABELS = {
     "file_error": "Filen kunde inte läsas",
     "running": "Pågår",
 }
-# Why a decision needs manual handling: the robot's own Swedish table (splitpayout.domain.reasons),
-# the one the workbook and the e-mail use too; never a copy of its own.
-REASON_LABELS = {str(code): text for code, (text, _) in REASON_TEXT.items()}
-UNKNOWN_REASON = "Annan orsak"
 
 
 def reason_label(code: str) -> str:
-    """A reason code in Swedish (a code this console does not know yet: "Annan orsak")."""
-    return REASON_LABELS.get(code, UNKNOWN_REASON)
+    """Why a decision needs manual handling, in Swedish: the robot's own reason table
+    (splitpayout.domain.reasons, the one the workbook and the e-mails read, with its one fallback)."""
+    return reason_text(code).label
 
 
 def field_labels(names: str | list[str] | tuple[str, ...] | None) -> str:
@@ -176,7 +173,6 @@ def init_app(app: Flask) -> None:
         TASK_LABELS=TASK_LABELS,
         STATE_LABELS=STATE_LABELS,
         STATUS_LABELS=STATUS_LABELS,
-        REASON_LABELS=REASON_LABELS,
         METHOD_LABELS=METHOD_LABELS,
         PAYMENT_STATUS_LABELS=PAYMENT_STATUS_LABELS,
         FILE_ERROR_LABELS=FILE_ERROR_LABELS,

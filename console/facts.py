@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splitpayout.adapters.runs import SUMMARY_FILE
+from splitpayout.adapters.runs import SUMMARY_FILE, parse_date
 from splitpayout.jobs.registration.matching import reference_key
 
 from console.history import RunView, read_summary
@@ -97,15 +97,6 @@ def _split_registered(
     return left, done, conflict
 
 
-def _date(text: object) -> dt.date | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def _to_register(decision: dict[str, Any]) -> Iterable[dict[str, Any]]:
     """The payments of a decision that a real run would still enter."""
     if decision.get("outcome") not in ("planned", "failed"):
@@ -137,9 +128,9 @@ def preview_facts(summary: dict[str, Any], registered: Registered | None = None)
         if not chosen:
             continue
         facts.decisions += 1
-        requested = _date(decision.get("requested_payout_date"))
+        requested = parse_date(decision.get("requested_payout_date"))
         for payment in chosen:
-            day = _date(payment.get("payout_date"))
+            day = parse_date(payment.get("payout_date"))
             ore = int(payment.get("amount_ore") or 0)
             facts.payments += 1
             facts.amount_ore += ore

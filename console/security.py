@@ -6,6 +6,8 @@ Sessions, CSRF and the cookie (``console_session``) are set up by ``webcommon.ap
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import current_app
 
 from console.history import RunBook
@@ -54,17 +56,14 @@ RUNBOOK_KEY = "console_runbook"
 
 def settings() -> Settings:
     """The running app's settings."""
-    value: Settings = current_app.config["CONSOLE_SETTINGS"]
-    return value
+    return cast(Settings, current_app.config["CONSOLE_SETTINGS"])
 
 
 def launcher() -> Launcher:
     """The running app's launcher."""
-    value: Launcher = current_app.extensions[LAUNCHER_KEY]
-    return value
+    return cast(Launcher, current_app.extensions[LAUNCHER_KEY])
 
 
 def runbook() -> RunBook:
     """The running app's run book."""
-    value: RunBook = current_app.extensions[RUNBOOK_KEY]
-    return value
+    return cast(RunBook, current_app.extensions[RUNBOOK_KEY])

@@ -363,7 +363,14 @@ def _wrong_last_digit(text: str) -> str:
 
 def _scenario_rows(f: _RowFactory) -> Iterator[tuple[str, Row]]:
     """One or more rows per scenario (a row may show several scenarios; listed by its main one)."""
-    rng, today = f.rng, f.today
+    yield from _payable_scenarios(f)
+    yield from _cell_format_scenarios(f)
+    yield from _refused_scenarios(f)
+
+
+def _payable_scenarios(f: _RowFactory) -> Iterator[tuple[str, Row]]:
+    """Splits, shares, direct payments and payment by avi: rows the robot pays."""
+    rng = f.rng
     yield "single", f.base(split=False)
     yield "split_default_share", f.base(split=True) | {"Andel sökande 1": None}
     yield "split_explicit_share_number", f.base(split=True) | {"Andel sökande 1": 60}
@@ -404,6 +411,11 @@ def _scenario_rows(f: _RowFactory) -> Iterator[tuple[str, Row]]:
         "avi_partner",
         f.base(split=True) | {"Sökande 2 clearingnummer": None, "Sökande 2 kontonummer": None},
     )
+
+
+def _cell_format_scenarios(f: _RowFactory) -> Iterator[tuple[str, Row]]:
+    """Identity numbers, amounts, dates and accounts in every form an export writes them."""
+    rng, today = f.rng, f.today
     pnr, name = f.person(coordination=True)
     yield (
         "samordningsnummer",
@@ -428,6 +440,11 @@ def _scenario_rows(f: _RowFactory) -> Iterator[tuple[str, Row]]:
     yield "date_as_date", f.base(split=False) | {"Utbetalningsdatum": next_month_day(rng, today)}
     for kind in ACCOUNT_KINDS:
         yield f"account_{kind}", f.base(split=False, account_kind=kind)
+
+
+def _refused_scenarios(f: _RowFactory) -> Iterator[tuple[str, Row]]:
+    """Every rule and manual-handling reason that can arise from the file alone."""
+    rng, today = f.rng, f.today
     yield "protected_identity", f.base(split=True) | {"Skyddade personuppgifter": "Ja"}
     yield "missing_partner", f.base(split=False) | {"Delad utbetalning": "Ja"}
     row = f.base(split=False)

@@ -10,24 +10,19 @@ from __future__ import annotations
 
 from robot.api.deco import keyword, library
 from robotglue import robot_log as logger
-from splitpayout.config import Config
+from robotglue.keyword_library import JobLibrary
 from splitpayout.jobs.followup.job import FollowUpJob
 
 
 @library(scope="SUITE", auto_keywords=False)
-class FollowUp:
+class FollowUp(JobLibrary[FollowUpJob, Exception]):
     """The steps of a follow-up: read the runs, count the period, write the files."""
 
-    def __init__(self) -> None:
-        self._job: FollowUpJob | None = None
+    # No setting error is caught here (``settings_errors`` stays empty): a wrong follow-up setting
+    # fails the first keyword as Config.load() words it.
 
-    @property
-    def job(self) -> FollowUpJob:
-        if self._job is None:
-            self._job = FollowUpJob(
-                Config.load().follow_up, say=lambda text: logger.info(text, also_console=True)
-            )
-        return self._job
+    def build_job(self) -> FollowUpJob:
+        return FollowUpJob(self.config.follow_up, say=lambda text: logger.info(text, also_console=True))
 
     @keyword
     def read_every_run_folder(self) -> None:

@@ -188,24 +188,30 @@ def _to_float(name: str, value: Any) -> float:
     return result
 
 
-FAULT_OPTIONS: dict[str, str] = {
-    # option name -> environment variable
-    "latency_ms": "PAYOUT_FAULT_LATENCY_MS",
-    "jitter_ms": "PAYOUT_FAULT_JITTER_MS",
-    "error_rate": "PAYOUT_FAULT_ERROR_RATE",
-    "hang_rate": "PAYOUT_FAULT_HANG_RATE",
-    "hang_seconds": "PAYOUT_FAULT_HANG_SECONDS",
-    "expire_session_rate": "PAYOUT_FAULT_EXPIRE_SESSION_RATE",
-    "maintenance_from_request": "PAYOUT_FAULT_MAINTENANCE_FROM_REQUEST",
-    "maintenance_requests": "PAYOUT_FAULT_MAINTENANCE_REQUESTS",
-    "maintenance_file": "PAYOUT_FAULT_MAINTENANCE_FILE",
-    "slow_save_seconds": "PAYOUT_FAULT_SLOW_SAVE_SECONDS",
-    "seed": "PAYOUT_FAULT_SEED",
-}
+def _variables(prefix: str, names: str) -> dict[str, str]:
+    """Option name -> environment variable for the options ``names`` (separated by spaces), each
+    variable named ``prefix`` and the option's name in capitals."""
+    return {name: prefix + name.upper() for name in names.split()}
+
+
+def _picked(
+    table: Mapping[str, str], options: Mapping[str, Any], environ: Mapping[str, str]
+) -> dict[str, Any]:
+    """Each option of ``table`` (option name -> environment variable): the CLI's value, else the
+    environment's."""
+    return {name: _pick(options.get(name), environ.get(variable)) for name, variable in table.items()}
+
+
+# option name -> environment variable: PAYOUT_FAULT_<NAME>
+FAULT_OPTIONS = _variables(
+    "PAYOUT_FAULT_",
+    "latency_ms jitter_ms error_rate hang_rate hang_seconds expire_session_rate"
+    " maintenance_from_request maintenance_requests maintenance_file slow_save_seconds seed",
+)
 
 
 def _load_faults(options: Mapping[str, Any], environ: Mapping[str, str]) -> FaultSettings:
-    raw = {name: _pick(options.get(name), environ.get(env_name)) for name, env_name in FAULT_OPTIONS.items()}
+    raw = _picked(FAULT_OPTIONS, options, environ)
     values: dict[str, Any] = {}
     for name, value in raw.items():
         if value is None:
@@ -219,17 +225,12 @@ def _load_faults(options: Mapping[str, Any], environ: Mapping[str, str]) -> Faul
     return FaultSettings(**values)
 
 
-RELEASE_OPTIONS: dict[str, str] = {
-    # option name -> environment variable
-    "store_differently": "PAYOUT_RELEASE_STORE_DIFFERENTLY",
-    "required_field": "PAYOUT_RELEASE_REQUIRED_FIELD",
-    "renamed_field": "PAYOUT_RELEASE_RENAMED_FIELD",
-    "extra_step": "PAYOUT_RELEASE_EXTRA_STEP",
-}
+# option name -> environment variable: PAYOUT_RELEASE_<NAME>
+RELEASE_OPTIONS = _variables("PAYOUT_RELEASE_", "store_differently required_field renamed_field extra_step")
 
 
 def _load_release(options: Mapping[str, Any], environ: Mapping[str, str]) -> ReleaseSettings:
-    raw = {name: _pick(options.get(name), environ.get(env)) for name, env in RELEASE_OPTIONS.items()}
+    raw = _picked(RELEASE_OPTIONS, options, environ)
     stored = str(raw["store_differently"] or "")
     extra = raw["extra_step"]
     return ReleaseSettings(

@@ -131,10 +131,52 @@ def sealed_producer_input(env: dict[str, str], export: Path, items: Path) -> Pat
     return path
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End ``process``: asked first, killed after ten seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def run_step(task: str, env: dict[str, str], extra: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "splitpayout.runner", task], cwd=ROOT, env={**env, **extra}
     )
+
+
+def run_consumers(
+    env: dict[str, str], demo_dir: Path, items: Path, out: Path, decisions: list[object], consumers: int
+) -> tuple[list[int], list[object]]:
+    """``consumers`` consumers at once, each on its share of the work items and with a state folder
+    of its own; their exit statuses and the results they wrote."""
+    from splitpayout.adapters.workitems import file_adapter_env
+
+    print(f"demo: {consumers} consumers at once, each with a state folder of its own")
+    started = []
+    for number in range(1, consumers + 1):
+        share = items / f"consumer-{number}-input.json"
+        write_private(share, decisions[number - 1 :: consumers])
+        started.append(
+            run_step(
+                "consume_work_items",
+                env,
+                {
+                    **file_adapter_env(share, items / f"consumer-{number}-output.json"),
+                    "ROBOT_ARTIFACTS": str(out / f"consume-{number}"),
+                    "STATE_DIR": str(demo_dir / f"consumer-{number}"),
+                    "LOOK_UP_EACH_PAYMENT": "true",
+                },
+            )
+        )
+    statuses = [process.wait() for process in started]
+    results: list[object] = []
+    for number in range(1, consumers + 1):
+        output = items / f"consumer-{number}-output.json"
+        if output.exists():
+            results.extend(json.loads(output.read_text(encoding="utf-8")))
+    return statuses, results
 
 
 def run_work_items(env: dict[str, str], demo_dir: Path, export: Path, artifacts: Path, consumers: int) -> int:
@@ -165,29 +207,7 @@ def run_work_items(env: dict[str, str], demo_dir: Path, export: Path, artifacts:
         print(f"demo: the producer exited with status {produced}")
         return produced
     decisions = json.loads((items / "decisions.json").read_text(encoding="utf-8"))
-    print(f"demo: {consumers} consumers at once, each with a state folder of its own")
-    started = []
-    for number in range(1, consumers + 1):
-        share = items / f"consumer-{number}-input.json"
-        write_private(share, decisions[number - 1 :: consumers])
-        started.append(
-            run_step(
-                "consume_work_items",
-                env,
-                {
-                    **file_adapter_env(share, items / f"consumer-{number}-output.json"),
-                    "ROBOT_ARTIFACTS": str(out / f"consume-{number}"),
-                    "STATE_DIR": str(demo_dir / f"consumer-{number}"),
-                    "LOOK_UP_EACH_PAYMENT": "true",
-                },
-            )
-        )
-    statuses = [process.wait() for process in started]
-    results = []
-    for number in range(1, consumers + 1):
-        output = items / f"consumer-{number}-output.json"
-        if output.exists():
-            results.extend(json.loads(output.read_text(encoding="utf-8")))
+    statuses, results = run_consumers(env, demo_dir, items, out, decisions, consumers)
     write_private(items / "results.json", results)
     print(f"demo: consumers exited with {statuses}; reporter: the reports of the whole export")
     reported = run_step(
@@ -227,14 +247,10 @@ def run_console(payout_url: str, demo_dir: Path, export: Path, port: int) -> int
     except KeyboardInterrupt:
         return 0
     finally:
-        console.terminate()
-        try:
-            console.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            console.kill()
+        stop(console)
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -252,21 +268,12 @@ def main() -> int:
         help="run Control Room's producer, consumers and reporter locally",
     )
     parser.add_argument("--consumers", type=int, default=2, help="consumers at once with --work-items (2)")
-    args = parser.parse_args()
-    # Stopped by a service manager or `timeout`: end like Ctrl+C, stopping what was started.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    return parser
 
-    demo_dir = ROOT / "state" / "demo"
-    if args.fresh and demo_dir.exists():
-        shutil.rmtree(demo_dir)
-    demo_dir.mkdir(parents=True, exist_ok=True)
-    artifacts = ROOT / "output"
-    export = demo_dir / "decisions-demo.xlsx"
-    generate(export, count=args.count, seed=2026, today=dt.date.today(), scenario_mix=True)
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
+def start_stand_in(demo_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    """The stand-in payout system on ``port``, its database and log in the demo's state folder."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -282,24 +289,50 @@ def main() -> int:
         stdout=subprocess.DEVNULL,
         stderr=(demo_dir / "payout-system.log").open("ab"),
     )
+
+
+def robot_env(
+    url: str, export: Path, demo_dir: Path, artifacts: Path, *, dry_run: bool, workers: int
+) -> dict[str, str]:
+    """The robot's environment for the demo: its export, the stand-in, its state and artifacts."""
+    env = dict(os.environ)
+    env.setdefault("ROBOT_ENV", "development")  # the demo makes its own ledger key, and says where
+    env.update(
+        DECISIONS_FILE=str(export),
+        DRY_RUN="true" if dry_run else "false",
+        PAYOUT_SYSTEM_URL=url,
+        PAYOUT_SYSTEM_USERNAME=DEMO_USER,
+        PAYOUT_SYSTEM_PASSWORD=DEMO_PASSWORD,
+        STATE_DIR=str(demo_dir),
+        ROBOT_ARTIFACTS=str(artifacts),
+        WORKERS=str(workers),
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
+    )
+    return env
+
+
+def main() -> int:
+    args = build_parser().parse_args()
+    # Stopped by a service manager or `timeout`: end like Ctrl+C, stopping what was started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    demo_dir = ROOT / "state" / "demo"
+    if args.fresh and demo_dir.exists():
+        shutil.rmtree(demo_dir)
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    artifacts = ROOT / "output"
+    export = demo_dir / "decisions-demo.xlsx"
+    generate(export, count=args.count, seed=2026, today=dt.date.today(), scenario_mix=True)
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = start_stand_in(demo_dir, port)
     try:
         wait_until_up(url, server)
         print(f"demo: the stand-in payout system runs at {url} (log in as {DEMO_USER} / {DEMO_PASSWORD})")
         if args.console:
             return run_console(url, demo_dir, export, args.console_port)
-        env = dict(os.environ)
-        env.setdefault("ROBOT_ENV", "development")  # the demo makes its own ledger key, and says where
-        env.update(
-            DECISIONS_FILE=str(export),
-            DRY_RUN="true" if args.dry_run else "false",
-            PAYOUT_SYSTEM_URL=url,
-            PAYOUT_SYSTEM_USERNAME=DEMO_USER,
-            PAYOUT_SYSTEM_PASSWORD=DEMO_PASSWORD,
-            STATE_DIR=str(demo_dir),
-            ROBOT_ARTIFACTS=str(artifacts),
-            WORKERS=str(args.workers),
-            PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "libraries")]),
-        )
+        env = robot_env(url, export, demo_dir, artifacts, dry_run=args.dry_run, workers=args.workers)
         if args.work_items:
             if args.dry_run:
                 raise SystemExit("demo: --dry-run plans only; the work-item process registers")
@@ -311,11 +344,7 @@ def main() -> int:
         print(f"demo: the robot exited with status {result.returncode}")
         return result.returncode
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 from splitpayout.adapters.runs import Progress, read_progress
-from splitpayout.config.names import LEDGER_FILE
+from splitpayout.config.names import LEDGER_FILE, MANUAL_WORKBOOK_FILE
 from splitpayout.domain.stops import RunStop
 from werkzeug.wrappers import Response
 
@@ -46,7 +46,7 @@ from console.lookup import lookup_page
 from console.security import flash, launcher, role_required, runbook, settings, username
 from console.settings import CASE_WORKER
 from console.uploads import UPLOAD_ID, UploadRefusedError, discard, store_upload, upload_path
-from console.workbook import MANUAL_WORKBOOK_FILE, ManualRow, read_manual_rows
+from console.workbook import ManualRow, read_manual_rows
 
 bp = Blueprint("casework", __name__, template_folder="templates")
 

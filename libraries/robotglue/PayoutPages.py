@@ -40,7 +40,7 @@ from splitpayout.adapters.gateway import (
     PayoutSystemChanged,
     element_subject,
 )
-from splitpayout.domain.models import ReasonCode
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.stops import StopCode
 
 from robotglue import robot_log

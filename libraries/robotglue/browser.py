@@ -25,7 +25,7 @@ from selenium.webdriver.chrome.options import Options as ChromeOptions
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
-from splitpayout.domain.contract import FORM_FIELDS
+from splitpayout.domain.contract import FORM, FORM_FIELDS
 
 if TYPE_CHECKING:
     from splitpayout.config import Settings
@@ -208,7 +208,7 @@ def payment_form_values(payment: object) -> FormValues:
         source = payment.model_dump()
     else:
         source = dict(vars(payment))
-    values = {name: _text(source.get(name)) for name in FORM_FIELDS}
+    values = {field.name: _text(source.get(field.source, source.get(field.name))) for field in FORM}
     amount_ore = source.get("amount_ore")
     if amount_ore is not None and amount_ore != "":
         values["amount"] = format_form_amount(int(amount_ore))

@@ -1,7 +1,8 @@
-"""Plumbing shared by the task keyword libraries (``SplitPayouts``, ``Reconcile``, ``ProcessInbox``).
+"""Plumbing shared by the task keyword libraries (``SplitPayouts``, ``Reconcile``, ``ProcessInbox``,
+``FollowUp``).
 
 Each of them is a thin layer over one job of the run (a split-payout run, a reconciliation, an
-inbox run). :class:`JobLibrary` reads the configuration once and builds the job when a keyword
+inbox run, a follow-up). :class:`JobLibrary` reads the configuration once and builds the job when a keyword
 first needs it; :class:`KeywordFailure` turns an expected error into a keyword failure that
 says what is wrong, without a Python traceback that would say nothing to whoever reads the log.
 """

@@ -32,7 +32,6 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any, cast
 
 from robot.api.types import Secret
@@ -163,12 +162,7 @@ class RobotGateway:
         self.open()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.log_out()
         self.close()
 

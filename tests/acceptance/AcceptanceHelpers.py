@@ -29,6 +29,7 @@ for entry in (str(ROOT), str(ROOT / "libraries"), str(ROOT / "devdata")):
 
 from generate_export import generate  # noqa: E402
 from splitpayout.domain.models import Outcome  # noqa: E402
+from splitpayout.domain.planning.rules import PlanningRules  # noqa: E402
 from splitpayout.jobs.export_plan import plan_export  # noqa: E402
 
 from tests.support.payout_server import running_payout_system  # noqa: E402
@@ -323,7 +324,7 @@ class AcceptanceHelpers:
 
 
 def _plans(export: str) -> list[Any]:
-    return list(plan_export(Path(export), today=dt.date.today(), amount_limit_ore=5_000_000))
+    return list(plan_export(Path(export), PlanningRules(dt.date.today(), amount_limit_ore=5_000_000)))
 
 
 def _truthy(value: object) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from splitpayout.adapters.reports import FIELD_LABELS
-from splitpayout.domain.reasons import REASON_TEXT
+from splitpayout.domain.reasons import REASONS, UNKNOWN_REASON, ReasonCode
 from splitpayout.domain.stops import STOP_TEXT, RunStop, StopCode
 
 from console.facts import waiting_for_payout_system
@@ -120,15 +120,26 @@ def test_no_english_reaches_the_pages_of_either_role(
 
 def test_every_field_and_reason_has_one_swedish_text() -> None:
     from splitpayout.domain.contract import FORM_FIELDS
-    from splitpayout.domain.models import ReasonCode
 
-    from console.display import REASON_LABELS, field_labels
+    from console.display import field_labels, reason_label
 
     assert set(FORM_FIELDS) <= set(FIELD_LABELS)
     assert field_labels("reference, amount") == "Referens, Belopp"
     assert field_labels(["Sökande 1 kontonummer"]) == "Sökande 1 kontonummer"  # export columns stay
-    assert {code.value for code in ReasonCode} <= set(REASON_LABELS)
-    assert all(REASON_LABELS[str(code)] == text for code, (text, _) in REASON_TEXT.items())
+    assert all(reason_label(code.value) == REASONS[code].label for code in ReasonCode)
+
+
+def test_a_reason_code_of_a_later_version_reads_as_the_reason_tables_one_fallback(
+    olle: FlaskClient, world: World, settings_runs: Path
+) -> None:
+    path = settings_runs / world.real_run / "summary.json"
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    decision = next(d for d in summary["decisions"] if d["reasons"])
+    decision["reasons"][0]["code"] = "a_code_of_a_later_version"
+    path.write_text(json.dumps(summary), encoding="utf-8")
+    page = olle.get(f"/korningar/{world.real_run}").get_data(as_text=True)
+    row = re.search(r'<tr class="reason-row" data-code="a_code_of_a_later_version"><td>([^<]*)</td>', page)
+    assert row is not None and row.group(1) == UNKNOWN_REASON.label == "Annan orsak"
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from splitpayout.adapters.ledger import EntryState, Ledger
 from splitpayout.adapters.runlog import RunLog
-from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
+from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.stops import StopCode
 from splitpayout.jobs.registration.changes import REPEATED_REFUSALS
 from splitpayout.jobs.registration.loop import LoopOutcome, RegistrationLoop, RunIdentity

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from splitpayout.domain.models import Outcome
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.export_plan import plan_export
 
 from devdata.generate_export import generate
@@ -82,7 +83,7 @@ def stored_other_than_planned(server: PayoutServer, export: Path) -> list[str]:
     """The references the payout system holds other than planned (amount, date, recipient, name)."""
     planned = {
         p.reference: p
-        for plan in plan_export(export, today=dt.date.today())
+        for plan in plan_export(export, PlanningRules(dt.date.today()))
         if plan.outcome is Outcome.PLANNED
         for p in plan.payments
     }

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from splitpayout.adapters.gateway import ApplicationError, BusinessError, SubmitOutcomeUnknownError
-from splitpayout.domain.models import Method, PlannedPayment, ReasonCode
+from splitpayout.domain.models import Method, PlannedPayment
+from splitpayout.domain.reasons import ReasonCode
 
 from swedish_rules import normalize_identity, previous_bank_day
 from tests.support.http_gateway import HttpGateway, LoginRefusedError

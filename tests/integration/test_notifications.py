@@ -11,13 +11,15 @@ import stat
 from pathlib import Path
 
 import pytest
+from splitpayout.adapters.files import file_sha256
 from splitpayout.domain.models import DecisionPlan, DecisionResult
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.export_plan import plan_export
 from splitpayout.jobs.notify.config import NotifySettings, smtp_credentials
 from splitpayout.jobs.notify.delivery import after_run, queue_run_messages
 from splitpayout.jobs.notify.outbox import GIVEN_UP, PENDING, SENT, Outbox, read_run_notifications
 from splitpayout.jobs.notify.sender import deliver
-from splitpayout.jobs.split_payouts.job import dry_run_result, file_sha256
+from splitpayout.jobs.split_payouts.planning import dry_run_result
 
 from swedish_rules import format_amount
 from tests.support.smtp_server import (
@@ -48,7 +50,7 @@ def rows() -> list[dict[str, object]]:
 
 def planned(tmp_path: Path) -> tuple[Path, list[tuple[DecisionPlan, DecisionResult]]]:
     export = write_export(tmp_path / "export.xlsx", rows())
-    plans = list(plan_export(export, today=TODAY))
+    plans = list(plan_export(export, PlanningRules(TODAY)))
     return export, [(plan, dry_run_result(plan)) for plan in plans]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from splitpayout.domain.models import Outcome
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.export_plan import plan_export
 
 from devdata.generate_export import generate
@@ -57,7 +58,7 @@ def expected_case_workers(export: Path) -> Counter[str]:
     """Manual decisions per Handläggare of their rows (those without one under 'fallback')."""
     by_row = case_workers_by_row(export)
     counts: Counter[str] = Counter()
-    for plan in plan_export(export, today=dt.date.today()):
+    for plan in plan_export(export, PlanningRules(dt.date.today())):
         if plan.outcome is Outcome.MANUAL:
             owners = {by_row.get(n, "") for n in plan.row_numbers}
             owner = owners.pop() if len(owners) == 1 else ""

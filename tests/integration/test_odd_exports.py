@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from splitpayout.domain.models import Outcome
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.export_plan import plan_export
 
 from swedish_rules import previous_bank_day
@@ -77,7 +78,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PayoutServer]:
 def assert_each_reference_once_and_nothing_half_paid(server: PayoutServer, export: Path) -> None:
     held = Counter(row["reference"] for row in server.api_payments())
     assert {reference: n for reference, n in held.items() if n > 1} == {}
-    plans = list(plan_export(export, today=TODAY))
+    plans = list(plan_export(export, PlanningRules(TODAY)))
     planned = {p.reference for plan in plans if plan.outcome is Outcome.PLANNED for p in plan.payments}
     assert set(held) == planned
     for plan in plans:  # every decision's payments are all there or none is

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from splitpayout.adapters.reader import iter_rows
 from splitpayout.domain.models import DecisionPlan, Outcome
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.export_plan import plan_export
 
 from devdata.generate_export import generate
@@ -189,7 +190,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("parallel")
     export = folder / "beslut-december.xlsx"
     generate(export, count=DECISIONS, seed=20261201, today=TODAY, scenario_mix=False)
-    plans = list(plan_export(export, today=TODAY))
+    plans = list(plan_export(export, PlanningRules(TODAY)))
     assert len(plans) == DECISIONS
     with running_payout_system(folder / "payout.db") as server:
         yield World(folder, export, plans, server, folder / "state")

@@ -33,6 +33,7 @@ from openpyxl import load_workbook
 from splitpayout.adapters.ledger import Ledger
 from splitpayout.adapters.reader import iter_rows
 from splitpayout.domain.models import DecisionPlan, Method, Outcome, PlannedPayment
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.export_plan import plan_export
 from splitpayout.jobs.reconcile.errors import ReconcileInputError
 from splitpayout.jobs.reconcile.findings import FindingCode, Reconciliation
@@ -91,7 +92,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     export = folder / "exports" / "beslut.xlsx"
     export.parent.mkdir()
     scenarios = generate(export, count=50, seed=20261123, today=TODAY, scenario_mix=True)
-    plans = list(plan_export(export, today=TODAY))
+    plans = list(plan_export(export, PlanningRules(TODAY)))
     # Reserved: single-payment decisions by account, whose recipient can be changed for a test.
     candidates = sorted(
         (

@@ -22,6 +22,7 @@ from selenium.webdriver.common.by import By
 from splitpayout.domain.contract import FORM_FIELDS
 from splitpayout.domain.models import Outcome
 from splitpayout.domain.planning.payments import plan_row
+from splitpayout.domain.planning.rules import PlanningRules
 
 from swedish_rules import previous_bank_day
 from tests.support.browser import logged_in_browser, new_page
@@ -64,7 +65,9 @@ def test_a_planned_reference_is_stored_and_found_exactly_as_planned(
     # A serial number keeps each example's decision number unique in the one stand-in.
     number = f"{decision.strip()}{next(SERIAL)}"
     plan = plan_row(
-        2, raw_row(Beslutsnummer=number, Utbetalningsdatum=PAYOUT_DATE, Delad_utbetalning="Nej"), today=TODAY
+        2,
+        raw_row(Beslutsnummer=number, Utbetalningsdatum=PAYOUT_DATE, Delad_utbetalning="Nej"),
+        PlanningRules(TODAY),
     )
     if plan.outcome is not Outcome.PLANNED:
         assert next(r.fields for r in plan.reasons) == ("Beslutsnummer",)

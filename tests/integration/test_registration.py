@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from splitpayout.adapters.ledger import EntryState, Ledger
-from splitpayout.domain.models import DecisionPlan, Outcome, PaymentStatus, ReasonCode
+from splitpayout.domain.models import DecisionPlan, Outcome, PaymentStatus
+from splitpayout.domain.reasons import ReasonCode
 
 from tests.support.http_gateway import HttpGateway
 from tests.support.registration import (

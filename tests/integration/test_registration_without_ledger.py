@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from splitpayout.adapters.ledger import Ledger
-from splitpayout.domain.models import Outcome, PaymentStatus, ReasonCode
+from splitpayout.domain.models import Outcome, PaymentStatus
+from splitpayout.domain.reasons import ReasonCode
 
 from tests.support.registration import (
     assert_registered_exactly_once,

@@ -21,7 +21,8 @@ from splitpayout.adapters.gateway import (
     PayoutSystemChanged,
 )
 from splitpayout.config import Settings
-from splitpayout.domain.models import Method, PlannedPayment, ReasonCode
+from splitpayout.domain.models import Method, PlannedPayment
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.stops import StopCode
 
 PERSONNUMMER = "191212121212"

@@ -26,6 +26,7 @@ import pytest
 from splitpayout.adapters.ledger import EntryState, Ledger
 from splitpayout.config import Settings
 from splitpayout.domain.models import Outcome, PlannedPayment
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.domain.stops import STOP_TEXT, StopCode
 from splitpayout.jobs.export_plan import plan_export
 from splitpayout.jobs.split_payouts.job import SplitPayoutJob
@@ -130,7 +131,7 @@ def run_job(settings: Settings, gateway: HttpGateway) -> dict[str, Any]:
 
 def file_totals(export: Path) -> tuple[int, int, set[str]]:
     """The export's decisions, their amount in öre and the references a run must enter."""
-    plans = list(plan_export(export, today=dt.date.today()))
+    plans = list(plan_export(export, PlanningRules(dt.date.today())))
     references = {p.reference for plan in plans if plan.outcome is Outcome.PLANNED for p in plan.payments}
     return len(plans), sum(plan.amount_ore for plan in plans), references
 
@@ -192,7 +193,7 @@ def test_a_failure_to_record_the_intent_means_nothing_is_sent_for_that_payment(
         settings = settings_for(export, state, tmp_path / "artifacts", server)
         # An earlier run left one reference with its outcome unknown: the next run claims it,
         # looks it up, finds nothing, and must record its intent before it sends the form.
-        first = next(plan for plan in plan_export(export, today=dt.date.today()) if plan.payments)
+        first = next(plan for plan in plan_export(export, PlanningRules(dt.date.today())) if plan.payments)
         payment: PlannedPayment = first.payments[0]
         with Ledger(settings.ledger_path) as ledger:
             ledger.claim(payment, "gone:1", "earlier-run", 60)

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from splitpayout.domain.models import DecisionPlan, Outcome
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.export_plan import plan_export
 
 from devdata.generate_export import generate
@@ -88,7 +89,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Chain:
     folder = tmp_path_factory.mktemp("chain")
     export = folder / "beslut-november.xlsx"
     scenarios = generate(export, count=42, seed=20261123, today=TODAY, scenario_mix=True)
-    plans = list(plan_export(export, today=TODAY))
+    plans = list(plan_export(export, PlanningRules(TODAY)))
     steps = run_every_step(export, folder)
     return Chain(
         export,

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from splitpayout.domain.models import Outcome
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.export_plan import plan_export
 
 from devdata.generate_export import generate
@@ -105,7 +106,7 @@ def test_a_generated_export_goes_through_every_step_with_no_readable_personal_da
     folder = Path(tempfile.mkdtemp(dir=tmp_path))
     export = folder / "beslut.xlsx"
     special = export_with(export, count=count, seed=seed, names=names)
-    plans = list(plan_export(export, today=TODAY))
+    plans = list(plan_export(export, PlanningRules(TODAY)))
     secrets = personal_data(export, plans)
     steps = run_every_step(export, folder)
     producer, consumer, reporter, held = steps.producer, steps.consumer, steps.reporter, steps.held

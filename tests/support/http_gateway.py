@@ -35,6 +35,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from robotglue.browser import payment_form_values
 from splitpayout.adapters.gateway import (
     ApplicationError,
     BusinessError,
@@ -47,7 +48,8 @@ from splitpayout.adapters.gateway import (
     receipt_payment,
 )
 from splitpayout.domain.contract import FORM_FIELDS
-from splitpayout.domain.models import Method, PlannedPayment, ReasonCode
+from splitpayout.domain.models import Method, PlannedPayment
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.stops import StopCode
 
 from swedish_rules import format_amount, format_identity, parse_amount_ore
@@ -315,17 +317,10 @@ class HttpGateway:
             )
         data = {
             "csrf_token": csrf,
+            **payment_form_values(payment),
+            # as a person types it, with the dash (the robot types the 12 digits)
             "personnummer": format_identity(payment.personnummer),
-            "name": payment.name,
-            "method": payment.method.value,
-            "clearing": payment.clearing or "",
-            "account": payment.account or "",
-            "bankgiro": payment.bankgiro or "",
-            "ocr": payment.ocr or "",
             "amount": format_amount(payment.amount_ore),
-            "payout_date": payment.payout_date.isoformat(),
-            "reference": payment.reference,
-            "message": payment.message,
         }
         try:
             answer = self._page("POST", "/payments/new", data=data, sent=True)

@@ -23,8 +23,8 @@ from splitpayout.domain.models import (
     PaymentStatus,
     PlannedPayment,
     Reason,
-    ReasonCode,
 )
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.jobs.registration.engine import PayoutSystemUnavailable, RegistrationEngine
 
 from swedish_rules import is_valid_account, normalize_bankgiro, normalize_identity, previous_bank_day

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from splitpayout.adapters.runs import new_run_dir
-from splitpayout.jobs.split_payouts.job import new_run_id
+from splitpayout.jobs.split_payouts.state import new_run_id
 
 from console.history import RUN_NAME
 

@@ -15,8 +15,8 @@ from splitpayout.domain.models import (
     PaymentResult,
     PaymentStatus,
     Reason,
-    ReasonCode,
 )
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.jobs.notify.config import CASE_WORKER_ID, case_worker_address, valid_address
 from splitpayout.jobs.notify.messages import FALLBACK_KEY, case_worker_message, group_by_case_worker
 from splitpayout.jobs.notify.outbox import Message

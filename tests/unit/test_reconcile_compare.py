@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from splitpayout.adapters.ledger import EntryState, Ledger, LedgerEntry
 from splitpayout.config import SettingsError
-from splitpayout.domain.models import DecisionPlan, Method, Outcome, PlannedPayment, Reason, ReasonCode
+from splitpayout.domain.models import DecisionPlan, Method, Outcome, PlannedPayment, Reason
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.references import decision_key
 from splitpayout.jobs.reconcile.client import HeldPayment, Holdings
 from splitpayout.jobs.reconcile.compare import ledger_by_reference, reconcile, references_to_look_up

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 from splitpayout.domain.models import Outcome
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.reconcile.client import PayoutSystemApi
 from splitpayout.jobs.reconcile.errors import ReconcileInputError
 from splitpayout.jobs.reconcile.report import REPORT_FILE, WORKBOOK_FILE, write_settings_error_report
@@ -20,7 +21,7 @@ from devdata.generate_export import generate
 
 TODAY = dt.date(2026, 11, 23)
 PLANNING = dt.date(2026, 12, 1)
-LIMIT = 5_000_000
+RULES = PlanningRules(PLANNING, amount_limit_ore=5_000_000)
 
 
 def _touch(path: Path, seconds: int) -> None:
@@ -63,7 +64,7 @@ def test_a_later_export_supersedes_an_earlier_one_and_a_copy_is_read_once(tmp_pa
     for seconds, path in enumerate((first, second, copy), start=1):
         _touch(path, seconds * 1_000)
     said: list[str] = []
-    decisions = read_decisions(tmp_path, planning_date=PLANNING, amount_limit_ore=LIMIT, say=said.append)
+    decisions = read_decisions(tmp_path, RULES, say=said.append)
     assert [s.file_name for s in decisions.sources] == [
         "one/beslut.xlsx",
         "two/beslut.xlsx",
@@ -72,10 +73,7 @@ def test_a_later_export_supersedes_an_earlier_one_and_a_copy_is_read_once(tmp_pa
     assert [s.same_content_as_earlier for s in decisions.sources] == [False, False, True]
     assert decisions.superseded == 6
     assert len(decisions.plans) == 6
-    later = {
-        p.decision_id: p
-        for p in read_decisions(second, planning_date=PLANNING, amount_limit_ore=LIMIT).plans.values()
-    }
+    later = {p.decision_id: p for p in read_decisions(second, RULES).plans.values()}
     assert all(plan.payments == later[plan.decision_id].payments for plan in decisions.plans.values())
     assert len(said) == 2
 
@@ -83,16 +81,16 @@ def test_a_later_export_supersedes_an_earlier_one_and_a_copy_is_read_once(tmp_pa
 def test_payout_dates_of_the_period_are_not_passed_when_planned_for_it(tmp_path: Path) -> None:
     export = tmp_path / "beslut.xlsx"
     generate(export, count=5, seed=3, today=TODAY, scenario_mix=False)  # payout dates next month
-    decisions = read_decisions(export, planning_date=PLANNING, amount_limit_ore=LIMIT)
+    decisions = read_decisions(export, RULES)
     assert all(plan.outcome is Outcome.PLANNED for plan in decisions.plans.values())
-    too_late = read_decisions(export, planning_date=dt.date(2027, 1, 1), amount_limit_ore=LIMIT)
+    too_late = read_decisions(export, RULES.on(dt.date(2027, 1, 1)))
     assert all(plan.outcome is Outcome.MANUAL for plan in too_late.plans.values())
 
 
 def test_an_unreadable_export_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "trasig.xlsx").write_bytes(b"not a workbook")
     with pytest.raises(ReconcileInputError, match=r"trasig\.xlsx"):
-        read_decisions(tmp_path, planning_date=PLANNING, amount_limit_ore=LIMIT)
+        read_decisions(tmp_path, RULES)
 
 
 # --- the payout system's API ------------------------------------------------------------------

@@ -24,8 +24,8 @@ from splitpayout.domain.models import (
     PaymentResult,
     PaymentStatus,
     Reason,
-    ReasonCode,
 )
+from splitpayout.domain.reasons import ReasonCode
 
 PAYOUT = dt.date(2026, 12, 23)
 

@@ -20,6 +20,7 @@ from splitpayout.adapters.storage import check_room, storage_error
 from splitpayout.config import Settings
 from splitpayout.domain.errors import StorageError, StorageFolder, StorageProblem
 from splitpayout.domain.models import DecisionResult, Outcome
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.domain.stops import STOP_TEXT, StopCode
 from splitpayout.jobs.export_plan import plan_export
 from splitpayout.jobs.split_payouts.job import SplitPayoutJob
@@ -65,7 +66,7 @@ def summary_of(job: SplitPayoutJob) -> dict[str, Any]:
 
 
 def planned(tmp_path: Path) -> int:
-    plans = plan_export(tmp_path / "export.xlsx", today=dt.date.today())
+    plans = plan_export(tmp_path / "export.xlsx", PlanningRules(dt.date.today()))
     return sum(1 for plan in plans if plan.outcome is Outcome.PLANNED)
 
 

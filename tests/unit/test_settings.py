@@ -13,12 +13,13 @@ def test_defaults_are_a_safe_real_run_with_the_documented_values() -> None:
     settings = Settings.from_env({"DECISIONS_FILE": "export.xlsx"})
     assert settings.decisions_file == Path("export.xlsx")
     assert settings.dry_run is False
-    assert settings.amount_limit_ore == 50_000_00
+    assert settings.planning_rules.amount_limit_ore == 50_000_00
     assert settings.ledger_path == Path("state") / "ledger.sqlite3"
     assert settings.artifacts_dir == Path("output")
     assert settings.run_date == dt.date.today()
     assert (settings.max_attempts, settings.max_consecutive_failures) == (6, 5)
-    assert (settings.max_decisions, settings.max_payment_ore) == (20_000, None)
+    rules = settings.planning_rules
+    assert (rules.today, rules.max_decisions, rules.max_payment_ore) == (dt.date.today(), 20_000, None)
     assert settings.page_timeout_seconds == 30.0
     assert settings.headless and settings.fast_fill
 
@@ -36,8 +37,8 @@ def test_values_are_read_and_converted() -> None:
         }
     )
     assert settings.dry_run is True
-    assert settings.amount_limit_ore == 75_000_00
-    assert settings.run_date == dt.date(2026, 12, 1)
+    assert settings.planning_rules.amount_limit_ore == 75_000_00
+    assert settings.run_date == settings.planning_rules.today == dt.date(2026, 12, 1)
     assert settings.ledger_path == Path("/var/lib/robot/ledger.sqlite3")
     assert settings.payout_system_url == "https://utbetalning.example"
     assert settings.max_attempts == 6

@@ -15,8 +15,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from splitpayout.domain.contract import FORM_FIELDS
-from splitpayout.domain.models import Method, PlannedPayment, ReasonCode
+from splitpayout.domain.contract import FORM, FORM_FIELDS, stored_value
+from splitpayout.domain.models import Method, PlannedPayment
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.stops import RunStop, StopCode, fields_subject
 from swedish_rules import InvalidAmount, parse_amount_ore
 
@@ -45,6 +46,9 @@ class RegisteredPayment(BaseModel):
     # Read from the confirmation page (the search does not show them); None when not read.
     name: str | None = Field(default=None, repr=False)
     message: str | None = Field(default=None, repr=False)
+    # Every form field's text as the confirmation page shows it (empty when not read): what the
+    # read-back compares, field by field, through ``contract.stored_value``.
+    form: dict[str, str] = Field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, payment: PlannedPayment, payment_number: str, status: str) -> RegisteredPayment:
@@ -161,6 +165,9 @@ def receipt_payment(texts: Mapping[str, str | None]) -> RegisteredPayment:
     try:
         if not _PAYMENT_NUMBER.fullmatch(text["payment_number"]):
             raise ValueError(unreadable)
+        for field in FORM:
+            unreadable = field.name
+            stored_value(field, text[field.name])
         unreadable = "method"
         method = Method(text["method"].upper())
         unreadable = "amount"
@@ -188,6 +195,7 @@ def receipt_payment(texts: Mapping[str, str | None]) -> RegisteredPayment:
         payout_date=payout_date,
         message=text["message"],
         status=text["status"],
+        form={name: text[name] for name in FORM_FIELDS},
     )
 
 

@@ -46,6 +46,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from splitpayout.adapters.storage import translated
 from splitpayout.domain.errors import StorageFolder
@@ -212,6 +213,26 @@ def _held_by_another(previous: LedgerEntry | None, worker_id: str, now: float) -
     )
 
 
+def _write_row(conn: sqlite3.Connection, reference: str, columns: dict[str, Any], *, new: bool) -> None:
+    """Insert the reference's row with ``columns`` (``new``), or set them on the row it has.
+
+    The column names are this module's own, never input: only the values are parameters.
+    """
+    names = list(columns)
+    if new:
+        placeholders = ", ".join("?" * (len(names) + 1))
+        conn.execute(
+            f"INSERT INTO payments (reference, {', '.join(names)}) VALUES ({placeholders})",  # noqa: S608
+            (reference, *columns.values()),
+        )
+    else:
+        assignments = ", ".join(f"{name} = ?" for name in names)
+        conn.execute(
+            f"UPDATE payments SET {assignments} WHERE reference = ?",  # noqa: S608
+            (*columns.values(), reference),
+        )
+
+
 class Ledger:
     """A SQLite ledger of payment references and runs, safe to share between processes.
 
@@ -375,49 +396,24 @@ class Ledger:
             previous = None if row is None else _entry(row)
             if _held_by_another(previous, worker_id, now):
                 return None
-            if previous is None:
-                conn.execute(
-                    "INSERT INTO payments (reference, decision_id, fingerprint, amount_ore, state,"
-                    " claimed_by, lease_until, run_id, updated_at, payout_date, fingerprint_keyed)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        payment.reference,
-                        payment.decision_id,
-                        fingerprint,
-                        payment.amount_ore,
-                        EntryState.CLAIMED.value,
-                        worker_id,
-                        now + lease_seconds,
-                        run_id,
-                        _now_text(),
-                        payment.payout_date.isoformat(),
-                        int(self._key is not None),
-                    ),
-                )
-            else:
-                # A row whose submit may have gone through keeps ``submitting`` so that a crash
-                # of this worker, too, leaves the "look it up first" mark for the next one.
-                state = (
-                    EntryState.SUBMITTING if previous.state is EntryState.SUBMITTING else EntryState.CLAIMED
-                )
-                conn.execute(
-                    "UPDATE payments SET decision_id = ?, fingerprint = ?, amount_ore = ?, state = ?,"
-                    " claimed_by = ?, lease_until = ?, run_id = ?, updated_at = ?, payout_date = ?,"
-                    " fingerprint_keyed = ? WHERE reference = ?",
-                    (
-                        payment.decision_id,
-                        fingerprint,
-                        payment.amount_ore,
-                        state.value,
-                        worker_id,
-                        now + lease_seconds,
-                        run_id,
-                        _now_text(),
-                        payment.payout_date.isoformat(),
-                        int(self._key is not None),
-                        payment.reference,
-                    ),
-                )
+            # A row whose submit may have gone through keeps ``submitting`` so that a crash
+            # of this worker, too, leaves the "look it up first" mark for the next one.
+            state = EntryState.CLAIMED
+            if previous is not None and previous.state is EntryState.SUBMITTING:
+                state = EntryState.SUBMITTING
+            columns = {
+                "decision_id": payment.decision_id,
+                "fingerprint": fingerprint,
+                "amount_ore": payment.amount_ore,
+                "state": state.value,
+                "claimed_by": worker_id,
+                "lease_until": now + lease_seconds,
+                "run_id": run_id,
+                "updated_at": _now_text(),
+                "payout_date": payment.payout_date.isoformat(),
+                "fingerprint_keyed": int(self._key is not None),
+            }
+            _write_row(conn, payment.reference, columns, new=previous is None)
         return Claim(payment.reference, worker_id, run_id, fingerprint, previous)
 
     def mark_submitting(self, reference: str, worker_id: str, lease_seconds: float) -> None:

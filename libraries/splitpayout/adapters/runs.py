@@ -97,6 +97,16 @@ def parse_time(text: object) -> dt.datetime | None:
         return None
 
 
+def parse_date(text: object) -> dt.date | None:
+    """An ISO date as a run's summary writes it, or None when missing or malformed."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def read_run(run_dir: Path) -> RunRecord | None:
     """The record of the run in ``run_dir``, or None when the folder holds no run."""
     record = read_json_object(run_dir / RUN_RECORD_FILE)

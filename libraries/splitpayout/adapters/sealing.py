@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import stat
 import sys
 from collections.abc import Iterable
@@ -111,10 +112,14 @@ class Sealer:
 
 
 def parse_keys(text: str, where: str) -> list[bytes]:
-    """The keys of ``text`` (separated by commas, spaces or lines; ``#`` starts a comment line)."""
+    """The keys of ``text`` (separated by commas, spaces or lines; ``#`` starts a comment line).
+
+    Only a line feed ends a line and only a space, a tab or a carriage return separates keys: any
+    other character (a record separator, say) is part of a key, so it is refused, never skipped."""
     keys: list[bytes] = []
-    lines = [line for line in text.splitlines() if not line.strip().startswith("#")]
-    for number, part in enumerate(" ".join(lines).replace(",", " ").split(), start=1):
+    lines = [line for line in text.split("\n") if not line.strip(" \t\r").startswith("#")]
+    parts = re.split(r"[ \t\r,]+", " ".join(lines))
+    for number, part in enumerate((part for part in parts if part), start=1):
         key = part.encode("ascii", errors="replace")
         try:
             Fernet(key)

@@ -30,6 +30,7 @@ from splitpayout.config.fields import (
 )
 from splitpayout.domain.contract import FORM_FIELDS
 from splitpayout.domain.export_columns import DEFAULT_MAX_DECISIONS
+from splitpayout.domain.planning.rules import DEFAULT_AMOUNT_LIMIT_ORE, PlanningRules
 
 #: Tries per step on technical failures: a registration attempt is several page loads, each of
 #: which an unreliable payout system may fail, so a few tries are not enough (docs/rules.md §4).
@@ -84,7 +85,9 @@ class Settings(Places):
     decisions_file_title: Annotated[str | None, BlankIsNone] = _var("DECISIONS_FILE_TITLE")
     dry_run: Flag = _var("DRY_RUN", False)
     payout_system_url: Url = _var("PAYOUT_SYSTEM_URL", names.PAYOUT_SYSTEM_URL)
-    amount_limit_kr: Annotated[int, BeforeValidator(whole(1))] = _var("AMOUNT_LIMIT_KR", 50_000)
+    amount_limit_kr: Annotated[int, BeforeValidator(whole(1))] = _var(
+        "AMOUNT_LIMIT_KR", DEFAULT_AMOUNT_LIMIT_ORE // 100
+    )
     run_date: Date = _var("RUN_DATE", default_factory=dt.date.today)
     vault_secret_name: str = _var("PAYOUT_SYSTEM_SECRET", names.PAYOUT_SYSTEM_SECRET)
     headless: Flag = _var("PAYOUT_SYSTEM_HEADLESS", True)
@@ -107,12 +110,15 @@ class Settings(Places):
     max_payment_kr: Annotated[int | None, BeforeValidator(whole(1))] = _var("PAYOUT_SYSTEM_MAX_PAYMENT_KR")
 
     @property
-    def amount_limit_ore(self) -> int:
-        return self.amount_limit_kr * 100
-
-    @property
-    def max_payment_ore(self) -> int | None:
-        return None if self.max_payment_kr is None else self.max_payment_kr * 100
+    def planning_rules(self) -> PlanningRules:
+        """The rules every way of planning uses (a run, its work items and workers, the
+        reconciliation with ``.on(its date)``), built here only: the run's date and every limit."""
+        return PlanningRules(
+            today=self.run_date,
+            amount_limit_ore=self.amount_limit_kr * 100,
+            max_payment_ore=None if self.max_payment_kr is None else self.max_payment_kr * 100,
+            max_decisions=self.max_decisions,
+        )
 
 
 class InboxFolders(Places):

@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from splitpayout.domain.reasons import ReasonCode
+
 
 class Method(StrEnum):
     """How a payment reaches its recipient."""
@@ -30,29 +32,6 @@ class Outcome(StrEnum):
     MANUAL = "manual"
     FAILED = "failed"
     PLANNED = "planned"
-
-
-class ReasonCode(StrEnum):
-    """Stable, machine-readable reasons for manual handling (docs/rules.md §3.2)."""
-
-    INVALID_ROW = "invalid_row"
-    DUPLICATE_DECISION = "duplicate_decision"
-    PROTECTED_IDENTITY = "protected_identity"
-    MISSING_PARTNER = "missing_partner"
-    INVALID_IDENTITY = "invalid_identity"
-    INVALID_ACCOUNT = "invalid_account"
-    INVALID_BANKGIRO = "invalid_bankgiro"
-    AMOUNT_ABOVE_LIMIT = "amount_above_limit"
-    PAYOUT_DATE_PASSED = "payout_date_passed"
-    CONFLICT_EXISTING_PAYMENT = "conflict_existing_payment"
-    REJECTED_BY_PAYOUT_SYSTEM = "rejected_by_payout_system"
-    # The robot's ledger says the payment was registered (with its payment number), but the
-    # payout system no longer shows it: a human must look; it is never entered again.
-    REGISTERED_NOT_FOUND = "registered_not_found"
-    # The payout system stored the payment, read back from its confirmation, differently from what
-    # the robot entered (``fields`` names the fields, never the values): a human corrects or cancels
-    # it before it is attested; the robot never enters it again.
-    STORED_DIFFERENTLY = "stored_differently"
 
 
 class Reason(BaseModel):

@@ -1,15 +1,39 @@
-"""Reason codes in Swedish: the one table the workbook, the e-mails, the follow-up and the console read.
+"""The reason codes and what they mean in Swedish: the one home of a code, and the one table the
+workbook, the e-mails, the follow-up and the console read.
 
-Each code (docs/rules.md §3.2) has a short label (the workbook's "Orsak", the console's pages,
-the e-mail's headings), an explanation of when the robot gives it, and what the case worker
-should do about it. ``tests/unit/splitpayout/test_reasons.py`` checks that every code has all three.
+Each code (``ReasonCode``, docs/rules.md §3.2) has a short label (the workbook's "Orsak", the
+console's pages, the e-mail's headings), an explanation of when the robot gives it, and what the
+case worker should do about it. ``tests/unit/splitpayout/test_reasons.py`` checks that every code
+has all three. A new reason is one member of ``ReasonCode`` and one entry of ``REASONS``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from splitpayout.domain.models import ReasonCode
+
+class ReasonCode(StrEnum):
+    """Stable, machine-readable reasons for manual handling (docs/rules.md §3.2)."""
+
+    INVALID_ROW = "invalid_row"
+    DUPLICATE_DECISION = "duplicate_decision"
+    PROTECTED_IDENTITY = "protected_identity"
+    MISSING_PARTNER = "missing_partner"
+    INVALID_IDENTITY = "invalid_identity"
+    INVALID_ACCOUNT = "invalid_account"
+    INVALID_BANKGIRO = "invalid_bankgiro"
+    AMOUNT_ABOVE_LIMIT = "amount_above_limit"
+    PAYOUT_DATE_PASSED = "payout_date_passed"
+    CONFLICT_EXISTING_PAYMENT = "conflict_existing_payment"
+    REJECTED_BY_PAYOUT_SYSTEM = "rejected_by_payout_system"
+    # The robot's ledger says the payment was registered (with its payment number), but the
+    # payout system no longer shows it: a human must look; it is never entered again.
+    REGISTERED_NOT_FOUND = "registered_not_found"
+    # The payout system stored the payment, read back from its confirmation, differently from what
+    # the robot entered (``fields`` names the fields, never the values): a human corrects or cancels
+    # it before it is attested; the robot never enters it again.
+    STORED_DIFFERENTLY = "stored_differently"
 
 
 @dataclass(frozen=True)
@@ -102,12 +126,18 @@ REASONS: dict[ReasonCode, ReasonText] = {
     ),
 }
 
-# (label, what to do) per code: the pair the workbook, the e-mails and the follow-up read.
-REASON_TEXT: dict[str, tuple[str, str]] = {code: (text.label, text.todo) for code, text in REASONS.items()}
+# What a code this version does not know means (a run of a newer version read back by an older one):
+# the one fallback of the workbook, the e-mails, the follow-up and the console.
+UNKNOWN_REASON = ReasonText(
+    "Annan orsak",
+    "Roboten angav en orsak som den här versionen av roboten inte känner till.",
+    "Kontrollera beslutet och registrera utbetalningen manuellt.",
+)
 
-UNKNOWN_TODO = "Kontrollera beslutet och registrera utbetalningen manuellt."
 
-
-def reason_text(code: str) -> tuple[str, str]:
-    """What a reason code means to a case worker, and what to do (the code itself when unknown)."""
-    return REASON_TEXT.get(code, (code, UNKNOWN_TODO))
+def reason_text(code: str) -> ReasonText:
+    """What a reason code means to a case worker (``UNKNOWN_REASON`` for a code not in the table)."""
+    try:
+        return REASONS[ReasonCode(code)]
+    except ValueError:
+        return UNKNOWN_REASON

@@ -3,7 +3,6 @@ row by row (docs/rules.md §1 and §3)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -11,11 +10,12 @@ from splitpayout.adapters import reader
 from splitpayout.adapters.reader import StrPath
 from splitpayout.domain.cells import parse_text, parse_yes_no
 from splitpayout.domain.errors import CellError, ExportFileError
-from splitpayout.domain.export_columns import DECISION, DEFAULT_MAX_DECISIONS, PROTECTED, SPLIT
-from splitpayout.domain.models import DecisionPlan, Outcome, Reason, ReasonCode
+from splitpayout.domain.export_columns import DECISION, PROTECTED, SPLIT
+from splitpayout.domain.models import DecisionPlan, Outcome, Reason
 from splitpayout.domain.planning.parsing import is_protected, protected_plan
 from splitpayout.domain.planning.payments import plan_row
-from splitpayout.domain.planning.rules import DEFAULT_AMOUNT_LIMIT_ORE
+from splitpayout.domain.planning.rules import PlanningRules
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.references import decision_key, shown
 
 
@@ -28,7 +28,7 @@ class DecisionIndex:
     protected: set[str] = field(default_factory=set)  # decision_key of numbers with a protected row
 
 
-def index_decisions(path: StrPath, *, max_decisions: int = DEFAULT_MAX_DECISIONS) -> DecisionIndex:
+def index_decisions(path: StrPath, *, max_decisions: int) -> DecisionIndex:
     """Read only the decision numbers and protection flags of the whole file (first pass).
 
     Raises ``ExportFileError`` (``export_too_large``) as soon as the file proves too large.
@@ -85,25 +85,16 @@ def _as_duplicate(plan: DecisionPlan, protected: bool) -> DecisionPlan:
     )
 
 
-def plan_export(
-    path: StrPath,
-    *,
-    today: dt.date,
-    amount_limit_ore: int = DEFAULT_AMOUNT_LIMIT_ORE,
-    max_payment_ore: int | None = None,
-    max_decisions: int = DEFAULT_MAX_DECISIONS,
-) -> Iterator[DecisionPlan]:
-    """One ``DecisionPlan`` per data row of the export, in file order, streamed.
+def plan_export(path: StrPath, rules: PlanningRules) -> Iterator[DecisionPlan]:
+    """One ``DecisionPlan`` per data row of the export, in file order, streamed, planned by ``rules``.
 
     Raises ``ExportFileError`` before yielding anything when the file cannot be used (the
-    first pass reads it to the end). Every row whose decision number occurs more than once
-    becomes ``manual`` with ``duplicate_decision``.
+    first pass reads it to the end, ``rules.max_decisions`` rows at most). Every row whose
+    decision number occurs more than once becomes ``manual`` with ``duplicate_decision``.
     """
-    index = index_decisions(path, max_decisions=max_decisions)
-    for row_number, raw in reader.iter_rows(path, max_decisions=max_decisions):
-        plan = plan_row(
-            row_number, raw, today=today, amount_limit_ore=amount_limit_ore, max_payment_ore=max_payment_ore
-        )
+    index = index_decisions(path, max_decisions=rules.max_decisions)
+    for row_number, raw in reader.iter_rows(path, max_decisions=rules.max_decisions):
+        plan = plan_row(row_number, raw, rules)
         if plan.decision_id:
             key = decision_key(plan.decision_id)
             if key in index.duplicates:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from splitpayout.adapters.ledger import Ledger
 from splitpayout.adapters.ledger_key import open_ledger
 from splitpayout.adapters.local_adapter import NAME as APPENDING_ADAPTER
 from splitpayout.adapters.local_adapter import read_output_lines
@@ -44,7 +45,8 @@ from splitpayout.adapters.workitems import (
 from splitpayout.config import child_environment
 from splitpayout.domain.errors import StorageError
 from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome
-from splitpayout.jobs.split_payouts.job import SplitPayoutJob, dry_run_result
+from splitpayout.jobs.split_payouts.job import SplitPayoutJob
+from splitpayout.jobs.split_payouts.planning import dry_run_result
 from splitpayout.jobs.work_queue import batch_of
 from webcommon.files import open_private, private_dir
 
@@ -54,20 +56,21 @@ POLL_SECONDS = 1.0
 PROGRESS_EVERY = 50
 
 
+#: A worker: its number, its process, the file of its results.
+Worker = tuple[int, subprocess.Popen[bytes], Path]
+
+
 def worker_name(number: int) -> str:
     return f"w{number}"
 
 
 def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: float = POLL_SECONDS) -> None:
     """Register the job's planned payments with ``workers`` browser workers (see the module docstring)."""
-    settings = job.settings
     count = max(1, min(workers, job.planned))
-    work = (settings.state_dir / WORKERS_FOLDER / job.run_id).resolve()  # workers run from ROOT
+    work = (job.settings.state_dir / WORKERS_FOLDER / job.run_id).resolve()  # workers run from ROOT
     key = Fernet.generate_key()  # this run's own: its work items never leave the machine
-    sealer = Sealer([key])
-    batch = batch_of(job, sealer)
     try:
-        ledger = open_ledger(settings.ledger_path)
+        ledger = open_ledger(job.settings.ledger_path)
         ledger.start_run(
             job.run_id, mode=job.mode, source_name=job.source_name, source_sha256=job.source_sha256
         )
@@ -76,45 +79,71 @@ def register_in_parallel(job: SplitPayoutJob, workers: int, *, poll_seconds: flo
         return
     job.log.event("registration_started", step="register", workers=count)
     job.announce(f"Registering {job.planned} decisions with {count} browser workers")
-    processes: list[tuple[int, subprocess.Popen[bytes], Path]] = []
+    processes: list[Worker] = []
     results: dict[int, ResultItem] = {}
     try:
-        shares: list[list[dict[str, object]]] = [[] for _ in range(count)]
-        planned = 0
-        for position, plan in enumerate(job.iter_plans(), start=1):
-            if plan.outcome is Outcome.PLANNED:
-                item = seal_decision(sealer, batch, position, plan)
-                shares[planned % count].append({"payload": item.model_dump(mode="json")})
-                planned += 1
-        for number, items in enumerate(shares, start=1):
-            folder = private_dir(work / worker_name(number))
-            with open_private(folder / "input.json", "wb") as handle:
-                handle.write(json.dumps(items).encode("utf-8"))
-            processes.append((number, _start_worker(job, number, folder, key), folder / "output.jsonl"))
-        del shares
+        planned = _start_workers(job, count, work, key, processes)
         _wait(job, processes, total=planned, poll_seconds=poll_seconds)
-        for number, process, output in processes:
-            found = _read_results(output)
-            results.update(found)
-            job.log.event(
-                "worker_finished",
-                step="register",
-                worker=worker_name(number),
-                exit_status=process.returncode,
-                decisions=len(found),
-            )
-            job.say(
-                f"Worker {worker_name(number)}: {len(found)} decisions, exit status {process.returncode};"
-                f" its log: {WORKERS_FOLDER}/{worker_name(number)}/log.html"
-            )
+        results = _collect(job, processes)
     finally:
-        for _, process, _ in processes:
-            if process.poll() is None:
-                process.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
+        _end_workers(processes, work)
         job.log.event("registration_finished", step="register", decisions=len(results), workers=count)
+    _record(job, ledger, results)
+
+
+def _start_workers(job: SplitPayoutJob, count: int, work: Path, key: bytes, processes: list[Worker]) -> int:
+    """Hand the planned decisions out round robin, sealed, and start a worker on each share (each
+    one started is in ``processes``). Returns how many decisions were handed out."""
+    sealer = Sealer([key])
+    batch = batch_of(job, sealer)
+    shares: list[list[dict[str, object]]] = [[] for _ in range(count)]
+    planned = 0
+    for position, plan in enumerate(job.iter_plans(), start=1):
+        if plan.outcome is Outcome.PLANNED:
+            item = seal_decision(sealer, batch, position, plan)
+            shares[planned % count].append({"payload": item.model_dump(mode="json")})
+            planned += 1
+    for number, items in enumerate(shares, start=1):
+        folder = private_dir(work / worker_name(number))
+        with open_private(folder / "input.json", "wb") as handle:
+            handle.write(json.dumps(items).encode("utf-8"))
+        processes.append((number, _start_worker(job, number, folder, key), folder / "output.jsonl"))
+    return planned
+
+
+def _collect(job: SplitPayoutJob, processes: list[Worker]) -> dict[int, ResultItem]:
+    """Every worker's results, by position in the export, each worker's end told."""
+    results: dict[int, ResultItem] = {}
+    for number, process, output in processes:
+        found = _read_results(output)
+        results.update(found)
+        job.log.event(
+            "worker_finished",
+            step="register",
+            worker=worker_name(number),
+            exit_status=process.returncode,
+            decisions=len(found),
+        )
+        job.say(
+            f"Worker {worker_name(number)}: {len(found)} decisions, exit status {process.returncode};"
+            f" its log: {WORKERS_FOLDER}/{worker_name(number)}/log.html"
+        )
+    return results
+
+
+def _end_workers(processes: list[Worker], work: Path) -> None:
+    """No worker outlives the run, and nothing of their work items stays on disk."""
+    for _, process, _ in processes:
+        if process.poll() is None:
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=30)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _record(job: SplitPayoutJob, ledger: Ledger, results: dict[int, ResultItem]) -> None:
+    """Each decision's result in the job, in export order (``failed`` for one no worker reported
+    on), and the run's end in the ledger."""
     job.stop = first_stop(results.values())
     if job.stopped_reason:
         job.announce(f"STOPPED: {job.stop.sentence if job.stop else ''} ({job.stopped_reason})")
@@ -168,7 +197,7 @@ def _start_worker(job: SplitPayoutJob, number: int, folder: Path, key: bytes) ->
 
 def _wait(
     job: SplitPayoutJob,
-    processes: list[tuple[int, subprocess.Popen[bytes], Path]],
+    processes: list[Worker],
     *,
     total: int,
     poll_seconds: float,

@@ -37,7 +37,8 @@ from splitpayout.adapters.workitems import (
 from splitpayout.domain.errors import ExportFileError, StorageError
 from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome
 from splitpayout.jobs.registration.loop import RegistrationLoop
-from splitpayout.jobs.split_payouts.job import SplitPayoutJob, dry_run_result
+from splitpayout.jobs.split_payouts.job import SplitPayoutJob
+from splitpayout.jobs.split_payouts.planning import dry_run_result
 
 EXPORT_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -113,7 +114,7 @@ def batch_of(job: SplitPayoutJob, sealer: Sealer) -> Batch:
         source_name=job.source_name,
         source_sha256=job.source_sha256,
         decisions=job.decisions,
-        run_date=job.settings.run_date,
+        run_date=job.rules.today,
         first_payout_date=first,
         last_payout_date=last,
         key_check=key_check(sealer, job.run_id),

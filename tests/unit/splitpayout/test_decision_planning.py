@@ -18,13 +18,15 @@ from export_builder import (
     TODAY,
     raw_row,
 )
-from splitpayout.domain.models import Contact, Decision, DecisionPlan, Method, Outcome, ReasonCode
+from splitpayout.domain.models import Contact, Decision, DecisionPlan, Method, Outcome
 from splitpayout.domain.planning.parsing import parse_row
 from splitpayout.domain.planning.payments import plan_decision, plan_row
+from splitpayout.domain.planning.rules import PlanningRules
+from splitpayout.domain.reasons import ReasonCode
 
 
 def plan(raw: dict[str, object], *, today: dt.date = TODAY, limit: int = 5_000_000) -> DecisionPlan:
-    return plan_row(7, raw, today=today, amount_limit_ore=limit)
+    return plan_row(7, raw, PlanningRules(today, amount_limit_ore=limit))
 
 
 def codes(p: DecisionPlan) -> list[ReasonCode]:
@@ -236,7 +238,7 @@ def test_an_empty_protection_flag_means_not_protected() -> None:
 def test_protected_decision_given_to_plan_decision_directly() -> None:
     decision = parse_row(3, raw_row())
     assert isinstance(decision, Decision)
-    p = plan_decision(decision.model_copy(update={"protected": True}), today=TODAY)
+    p = plan_decision(decision.model_copy(update={"protected": True}), PlanningRules(TODAY))
     assert codes(p) == [ReasonCode.PROTECTED_IDENTITY]
     assert p.payments == ()
 

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from splitpayout.adapters.reader import iter_rows, read_header
 from splitpayout.domain.errors import ExportFileError
-from splitpayout.domain.models import DecisionPlan, Method, Outcome, ReasonCode
+from splitpayout.domain.models import DecisionPlan, Method, Outcome
+from splitpayout.domain.planning.rules import PlanningRules
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.jobs.export_plan import plan_export
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -28,7 +30,10 @@ def test_libreoffice_export_rows_and_types() -> None:
 
 
 def test_libreoffice_export_plans_as_documented() -> None:
-    plans = {p.decision_id: p for p in plan_export(FIXTURES / "libreoffice-export.xlsx", today=BEFORE_2030)}
+    plans = {
+        p.decision_id: p
+        for p in plan_export(FIXTURES / "libreoffice-export.xlsx", PlanningRules(BEFORE_2030))
+    }
 
     def payments(decision_id: str) -> dict[str, tuple[Method, int]]:
         return {p.reference: (p.method, p.amount_ore) for p in plans[decision_id].payments}
@@ -64,7 +69,7 @@ def test_libreoffice_export_plans_as_documented() -> None:
 )
 def test_libreoffice_fixtures_with_file_errors(name: str, code: str) -> None:
     with pytest.raises(ExportFileError) as error:
-        list(plan_export(FIXTURES / name, today=BEFORE_2030))
+        list(plan_export(FIXTURES / name, PlanningRules(BEFORE_2030)))
     assert error.value.code == code
 
 
@@ -96,7 +101,7 @@ def test_demo_export_every_scenario_ends_as_intended(tmp_path: Path) -> None:
     today = dt.date(2026, 11, 20)
     scenarios = generate_export.generate(tmp_path / "demo.xlsx", count=120, seed=7, today=today)
     plans: dict[str, list[DecisionPlan]] = {}
-    for plan in plan_export(tmp_path / "demo.xlsx", today=today):
+    for plan in plan_export(tmp_path / "demo.xlsx", PlanningRules(today)):
         plans.setdefault(plan.decision_id, []).append(plan)
     for scenario, ids in scenarios.items():
         for decision_id in ids:

@@ -13,6 +13,7 @@ from export_builder import TODAY, raw_row, write_export
 from splitpayout.adapters.reader import read_header, unpacked_limit
 from splitpayout.domain.errors import ExportFileError
 from splitpayout.domain.export_columns import ALL_COLUMNS, DEFAULT_MAX_DECISIONS
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.export_plan import plan_export
 
 SHEET = "xl/worksheets/sheet1.xml"
@@ -52,10 +53,10 @@ def template(tmp_path: Path) -> Path:
 def test_one_row_more_than_max_decisions_is_refused_naming_the_limit(tmp_path: Path) -> None:
     path = write_export(tmp_path / "e.xlsx", [raw_row(Beslutsnummer=f"B-{n}") for n in range(21)])
     with pytest.raises(ExportFileError) as raised:
-        list(plan_export(path, today=TODAY, max_decisions=20))
+        list(plan_export(path, PlanningRules(TODAY, max_decisions=20)))
     assert raised.value.code == "export_too_large"
     assert "MAX_DECISIONS" in raised.value.message and "20" in raised.value.message
-    assert len(list(plan_export(path, today=TODAY, max_decisions=21))) == 21
+    assert len(list(plan_export(path, PlanningRules(TODAY, max_decisions=21)))) == 21
 
 
 @pytest.mark.slow  # reads a million rows
@@ -67,7 +68,7 @@ def test_a_million_tiny_rows_are_refused_at_the_first_row_too_many_in_little_mem
     tracemalloc.start()
     try:
         with pytest.raises(ExportFileError) as raised:
-            list(plan_export(path, today=TODAY))
+            list(plan_export(path, PlanningRules(TODAY)))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -87,7 +88,7 @@ def test_a_package_that_unpacks_beyond_its_limit_is_refused_before_any_row_is_re
     path = inflate(template, tmp_path / "bomb.xlsx", rows, cell=cell)
     for attempt in (
         lambda: read_header(path, max_decisions=100),
-        lambda: list(plan_export(path, today=TODAY)),
+        lambda: list(plan_export(path, PlanningRules(TODAY))),
     ):
         tracemalloc.start()
         try:
@@ -100,4 +101,4 @@ def test_a_package_that_unpacks_beyond_its_limit_is_refused_before_any_row_is_re
         assert peak < 20 * 1024 * 1024
     # the same file under a larger limit is read (and then refused only for its rows)
     with pytest.raises(ExportFileError, match="more than 20000 decisions"):
-        list(plan_export(path, today=TODAY, max_decisions=20_000))
+        list(plan_export(path, PlanningRules(TODAY, max_decisions=20_000)))

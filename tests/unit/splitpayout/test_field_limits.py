@@ -11,14 +11,16 @@ from pathlib import Path
 import pytest
 from export_builder import TODAY, raw_row
 from splitpayout.domain.contract import FORM_FIELDS, LIMITS
-from splitpayout.domain.models import DecisionPlan, Outcome, ReasonCode
+from splitpayout.domain.models import DecisionPlan, Outcome
 from splitpayout.domain.planning.payments import plan_row
+from splitpayout.domain.planning.rules import PlanningRules
+from splitpayout.domain.reasons import ReasonCode
 
 from tests.support.contract_doc import read_form_fields, read_limits
 
 
 def plan(*, max_payment_ore: int | None = None, **overrides: object) -> DecisionPlan:
-    return plan_row(7, raw_row(**overrides), today=TODAY, max_payment_ore=max_payment_ore)
+    return plan_row(7, raw_row(**overrides), PlanningRules(TODAY, max_payment_ore=max_payment_ore))
 
 
 def invalid(p: DecisionPlan) -> tuple[str, ...]:

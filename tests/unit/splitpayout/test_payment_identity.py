@@ -14,8 +14,10 @@ import pytest
 from export_builder import TODAY, raw_row
 from hypothesis import example, given
 from hypothesis import strategies as st
-from splitpayout.domain.models import DecisionPlan, Outcome, ReasonCode
+from splitpayout.domain.models import DecisionPlan, Outcome
 from splitpayout.domain.planning.payments import plan_row
+from splitpayout.domain.planning.rules import PlanningRules
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.references import (
     MAX_DECISION_NUMBER,
     decision_number_problem,
@@ -37,7 +39,7 @@ def plan(decision_number: object, **overrides: object) -> DecisionPlan:
             Direktbetalning_bankgiro="5050-1055",
             **overrides,
         ),
-        today=TODAY,
+        PlanningRules(TODAY),
     )
 
 

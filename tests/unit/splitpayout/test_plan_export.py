@@ -9,7 +9,9 @@ import pytest
 from export_builder import TODAY, raw_row, write_export
 from splitpayout.domain.errors import ExportFileError
 from splitpayout.domain.export_columns import SHARE
-from splitpayout.domain.models import Contact, Outcome, ReasonCode
+from splitpayout.domain.models import Contact, Outcome
+from splitpayout.domain.planning.rules import PlanningRules
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.jobs.export_plan import plan_export
 
 
@@ -21,7 +23,7 @@ def test_every_row_gets_one_plan_and_a_bad_row_does_not_stop_the_others(tmp_path
         raw_row(Beslutsnummer="B-3", Delad_utbetalning="Nej"),
     ]
     path = write_export(tmp_path / "e.xlsx", rows, leading_rows=[["Export"], []])
-    plans = list(plan_export(path, today=TODAY))
+    plans = list(plan_export(path, PlanningRules(TODAY)))
     assert [(p.decision_id, p.row_numbers, p.outcome) for p in plans] == [
         ("B-1", (4,), Outcome.PLANNED),
         ("B-2", (5,), Outcome.MANUAL),
@@ -37,7 +39,7 @@ def test_real_excel_numbers_dates_and_percent_cells_are_planned_exactly(tmp_path
     row["Sökande 1 clearingnummer"] = 6000
     row["Sökande 1 kontonummer"] = 100000002
     path = write_export(tmp_path / "e.xlsx", [row], number_formats={SHARE: "0%"})
-    (plan,) = plan_export(path, today=TODAY)
+    (plan,) = plan_export(path, PlanningRules(TODAY))
     assert plan.outcome is Outcome.PLANNED
     # rest 123457 öre, p2 = floor(123457 * 0.4) = 49382
     assert [(p.reference, p.amount_ore, str(p.payout_date)) for p in plan.payments] == [
@@ -54,7 +56,7 @@ def test_every_row_of_a_repeated_decision_number_goes_to_manual(tmp_path: Path) 
         raw_row(Beslutsnummer="B-3"),
     ]
     path = write_export(tmp_path / "e.xlsx", rows)
-    plans = list(plan_export(path, today=TODAY))
+    plans = list(plan_export(path, PlanningRules(TODAY)))
     by_row = {p.row_numbers: p for p in plans}
     assert len(plans) == 4
     for row in (2, 4):
@@ -73,7 +75,7 @@ def test_a_protected_row_protects_every_row_with_its_decision_number(tmp_path: P
         raw_row(Beslutsnummer="B-1", Skyddade_personuppgifter="Ja"),
     ]
     path = write_export(tmp_path / "e.xlsx", rows)
-    plans = list(plan_export(path, today=TODAY))
+    plans = list(plan_export(path, PlanningRules(TODAY)))
     for plan in plans:
         assert plan.protected
         assert {r.code for r in plan.reasons} == {
@@ -87,7 +89,7 @@ def test_a_protected_row_protects_every_row_with_its_decision_number(tmp_path: P
 def test_rows_without_a_decision_number_are_not_duplicates_of_each_other(tmp_path: Path) -> None:
     rows = [raw_row(Beslutsnummer=None), raw_row(Beslutsnummer=None)]
     path = write_export(tmp_path / "e.xlsx", rows)
-    plans = list(plan_export(path, today=TODAY))
+    plans = list(plan_export(path, PlanningRules(TODAY)))
     assert [[r.code for r in p.reasons] for p in plans] == [[ReasonCode.INVALID_ROW]] * 2
 
 
@@ -102,7 +104,7 @@ def test_a_damaged_file_yields_no_plan_at_all(tmp_path: Path) -> None:
             if item.filename == "xl/worksheets/sheet1.xml":
                 data = data[: len(data) * 3 // 4]
             target.writestr(item, data)
-    plans = plan_export(path, today=TODAY)
+    plans = plan_export(path, PlanningRules(TODAY))
     with pytest.raises(ExportFileError) as error:
         next(plans)
     assert error.value.code == "unreadable"
@@ -114,7 +116,7 @@ def test_totals_over_a_file_add_up(tmp_path: Path) -> None:
     path = write_export(tmp_path / "e.xlsx", rows)
     ore_by_outcome: Counter[Outcome] = Counter()
     payment_ore = 0
-    for plan in plan_export(path, today=TODAY):
+    for plan in plan_export(path, PlanningRules(TODAY)):
         ore_by_outcome[plan.outcome] += plan.amount_ore
         payment_ore += sum(payment.amount_ore for payment in plan.payments)
     expected_planned = sum((1000 + i) * 100 + i for i in range(20))
@@ -140,7 +142,7 @@ def _without(*dropped: str) -> list[str]:
 
 def _refusal(path: Path) -> ExportFileError:
     with pytest.raises(ExportFileError) as error:
-        list(plan_export(path, today=TODAY))
+        list(plan_export(path, PlanningRules(TODAY)))
     return error.value
 
 
@@ -175,7 +177,7 @@ def test_no_account_columns_with_split_decisions_is_a_file_error_before_any_plan
 def test_no_account_columns_without_split_decisions_pays_by_payment_notice(tmp_path: Path) -> None:
     rows = [raw_row(Beslutsnummer=f"B-{n}", Delad_utbetalning="Nej") for n in range(1, 4)]
     path = write_export(tmp_path / "e.xlsx", rows, header=_without(*ACCOUNTS))
-    plans = list(plan_export(path, today=TODAY))
+    plans = list(plan_export(path, PlanningRules(TODAY)))
     assert [p.outcome for p in plans] == [Outcome.PLANNED] * 3
     assert {payment.method.value for plan in plans for payment in plan.payments} == {"AVI"}
 

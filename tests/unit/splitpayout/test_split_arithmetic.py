@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from splitpayout.domain.models import Outcome
 from splitpayout.domain.planning.payments import plan_row
-from splitpayout.domain.planning.rules import split_amount
+from splitpayout.domain.planning.rules import PlanningRules, split_amount
 
 rests = st.integers(min_value=0, max_value=10**12)
 shares = st.integers(min_value=100, max_value=9900)
@@ -54,7 +54,7 @@ def test_planned_payments_always_add_up_to_belopp(amount: int, direct: int, shar
         Direktbetalning_bankgiro="5050-1055",
         Andel_sökande_1=f"{share // 100},{share % 100:02d} %",
     )
-    plan = plan_row(2, raw, today=TODAY)
+    plan = plan_row(2, raw, PlanningRules(TODAY))
     assert plan.outcome is Outcome.PLANNED
     assert sum(p.amount_ore for p in plan.payments) == amount
     assert all(p.amount_ore > 0 for p in plan.payments)

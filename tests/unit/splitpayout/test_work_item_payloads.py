@@ -32,8 +32,8 @@ from splitpayout.domain.models import (
     PaymentStatus,
     PlannedPayment,
     Reason,
-    ReasonCode,
 )
+from splitpayout.domain.reasons import ReasonCode
 
 PNR = "198112289874"
 SEALER = Sealer([Fernet.generate_key()])

@@ -30,15 +30,8 @@ from splitpayout.domain.export_columns import (
     ApplicantColumns,
     number_format_key,
 )
-from splitpayout.domain.models import (
-    Applicant,
-    Contact,
-    Decision,
-    DecisionPlan,
-    Outcome,
-    Reason,
-    ReasonCode,
-)
+from splitpayout.domain.models import Applicant, Contact, Decision, DecisionPlan, Outcome, Reason
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.references import decision_number_problem, shown
 
 DEFAULT_SHARE_BP = 5000

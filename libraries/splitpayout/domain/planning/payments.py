@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from splitpayout.domain.models import (
@@ -15,7 +14,6 @@ from splitpayout.domain.models import (
 )
 from splitpayout.domain.planning.parsing import parse_row, protected_plan
 from splitpayout.domain.planning.rules import (
-    DEFAULT_AMOUNT_LIMIT_ORE,
     RULES,
     Case,
     PlanningRules,
@@ -82,17 +80,11 @@ def build_payments(case: Case) -> tuple[PlannedPayment, ...]:
     return tuple(payments)
 
 
-def plan_decision(
-    decision: Decision,
-    *,
-    today: dt.date,
-    amount_limit_ore: int = DEFAULT_AMOUNT_LIMIT_ORE,
-    max_payment_ore: int | None = None,
-) -> DecisionPlan:
+def plan_decision(decision: Decision, rules: PlanningRules) -> DecisionPlan:
     """What to pay for one decision, or ``manual`` with every reason that applies (docs/rules.md §2, §3)."""
     if decision.protected:
         return protected_plan(decision.decision_id, (decision.row_number,), (), decision.case_worker)
-    case = make_case(decision, PlanningRules(today, amount_limit_ore, max_payment_ore))
+    case = make_case(decision, rules)
     reasons = [reason for rule in RULES for reason in rule(case)]
     return DecisionPlan.model_construct(
         decision_id=decision.decision_id,
@@ -109,18 +101,9 @@ def plan_decision(
     )
 
 
-def plan_row(
-    row_number: int,
-    raw: dict[str, object],
-    *,
-    today: dt.date,
-    amount_limit_ore: int = DEFAULT_AMOUNT_LIMIT_ORE,
-    max_payment_ore: int | None = None,
-) -> DecisionPlan:
+def plan_row(row_number: int, raw: dict[str, object], rules: PlanningRules) -> DecisionPlan:
     """``parse_row`` then ``plan_decision``: the plan for one raw row, duplicates not considered."""
     parsed = parse_row(row_number, raw)
     if isinstance(parsed, DecisionPlan):
         return parsed
-    return plan_decision(
-        parsed, today=today, amount_limit_ore=amount_limit_ore, max_payment_ore=max_payment_ore
-    )
+    return plan_decision(parsed, rules)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from splitpayout.domain.contract import LIMITS
 from splitpayout.domain.export_columns import (
@@ -17,13 +17,15 @@ from splitpayout.domain.export_columns import (
     APPLICANT1,
     APPLICANT2,
     APPLICANTS,
+    DEFAULT_MAX_DECISIONS,
     DIRECT,
     DIRECT_BANKGIRO,
     DIRECT_OCR,
     PAYOUT_DATE,
 )
-from splitpayout.domain.models import Applicant, Decision, Reason, ReasonCode
+from splitpayout.domain.models import Applicant, Decision, Reason
 from splitpayout.domain.planning.parsing import invalid_row
+from splitpayout.domain.reasons import ReasonCode
 from swedish_rules import (
     InvalidAccount,
     InvalidBankgiro,
@@ -98,11 +100,23 @@ def _check_applicant(applicant: Applicant, today: dt.date) -> _Checked:
 
 @dataclass(frozen=True)
 class PlanningRules:
-    """What planning depends on besides the decision: the day and the limits."""
+    """What planning depends on besides the export: the day and the limits.
+
+    One object for every way of planning (a run, its work items and parallel workers, the
+    reconciliation), built from the configuration in one place (``Settings.planning_rules``), so
+    that no planner can use fewer limits than another. ``max_decisions`` is the export's size
+    limit: not a check of one decision, but it decides whether an export is planned at all, so
+    it travels with the rest.
+    """
 
     today: dt.date
     amount_limit_ore: int = DEFAULT_AMOUNT_LIMIT_ORE  # per decision (AMOUNT_LIMIT_KR)
     max_payment_ore: int | None = None  # the payout system's ceiling per payment, when it has one
+    max_decisions: int = DEFAULT_MAX_DECISIONS  # data rows an export may have (MAX_DECISIONS)
+
+    def on(self, day: dt.date) -> PlanningRules:
+        """The same limits, planning as on ``day`` (the reconciliation plans on its period's first day)."""
+        return replace(self, today=day)
 
 
 @dataclass

@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from splitpayout.adapters.files import read_json_object
+from splitpayout.adapters.runs import parse_date
 from splitpayout.config.names import SUMMARY_FILE
-from splitpayout.domain.models import Outcome, ReasonCode
+from splitpayout.domain.models import Outcome
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.jobs.followup.statistics import AMOUNT_KEYS, HOUSEHOLD_KEYS, STATISTICS_FILE
 from swedish_rules import previous_bank_day
 
@@ -101,7 +103,7 @@ class RunFacts:
     def undated_day(self) -> dt.date:
         """The day a decision without a payout date of its own is counted on: the run's first
         planned payout date (an export is one month's payouts), else the run's date."""
-        first = _date((self.statistics or {}).get("first_payout_date"))
+        first = parse_date((self.statistics or {}).get("first_payout_date"))
         return first or self.run_date
 
 
@@ -155,7 +157,7 @@ def count(runs: list[RunFacts], period: Period) -> FollowUpCounts:
             counts.runs_without_statistics += 1
             continue
         for figures in run.statistics.get("by_payout_date") or []:
-            day = _date(figures.get("payout_date")) if isinstance(figures, dict) else None
+            day = parse_date(figures.get("payout_date")) if isinstance(figures, dict) else None
             if day in period:
                 assert day is not None
                 counts.months[f"{day:%Y-%m}"].add_day(figures)
@@ -185,7 +187,7 @@ def _latest_unpaid(runs: list[RunFacts]) -> Iterator[tuple[dt.date, dict[str, An
                 continue
             if decision.get("outcome") in _PAID:
                 paid.add(decision_id)
-            requested = _date(decision.get("requested_payout_date"))
+            requested = parse_date(decision.get("requested_payout_date"))
             day = previous_bank_day(requested) if requested is not None else run.undated_day
             latest[decision_id] = (day, decision)
     for decision_id, found in latest.items():
@@ -198,7 +200,7 @@ def _read_run(folder: Path) -> RunFacts | None:
     if summary.get("mode") != "real" or "task" in summary:
         return None  # a dry run, or another task's summary (retention)
     decisions, run_id = summary.get("decisions"), summary.get("run_id")
-    run_date = _date(summary.get("run_date"))
+    run_date = parse_date(summary.get("run_date"))
     if not isinstance(decisions, list) or not isinstance(run_id, str) or run_date is None:
         return None
     statistics = read_json_object(folder / STATISTICS_FILE)
@@ -210,15 +212,6 @@ def _read_run(folder: Path) -> RunFacts | None:
         # None without one, or with a copy from another run (no statistics of this one).
         statistics=statistics if statistics.get("run_id") == run_id else None,
     )
-
-
-def _date(value: object) -> dt.date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def _count(mapping: object, key: str) -> int:

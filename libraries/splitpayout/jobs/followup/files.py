@@ -100,7 +100,7 @@ def figures_of(document: dict[str, Any]) -> tuple[Figure, ...]:
         {code for part in (*document["months"], document["total"]) for code in part["manual_by_reason"]}
     )
     reasons = tuple(
-        Figure(f"Manuell hantering: {reason_text(code)[0]}", f"manual_by_reason.{code}", COUNT, 18)
+        Figure(f"Manuell hantering: {reason_text(code).label}", f"manual_by_reason.{code}", COUNT, 18)
         for code in codes
     )
     return (*FIGURES, *reasons)

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from splitpayout.adapters.reports import MANUAL_WORKBOOK_FILE
-from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
-from splitpayout.domain.reasons import REASON_TEXT
+from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus
+from splitpayout.domain.reasons import ReasonCode, reason_text
 from splitpayout.domain.stops import RunStop
 
 SAFE_DECISION_ID = re.compile(r"[0-9A-Za-zÅÄÖåäöÉéÜü._-]{1,37}")
@@ -24,7 +24,6 @@ SAFE_FIELD = re.compile(r"[0-9A-Za-zÅÄÖåäö ._-]{1,60}")
 FALLBACK_KEY = "ingen-handlaggare"
 MAX_LISTED = 200  # decision numbers per reason in one message; the workbook has them all
 _REGISTERED = (PaymentStatus.REGISTERED, PaymentStatus.ALREADY_REGISTERED)
-UNKNOWN_REASON = ("Behöver manuell hantering", "Se arbetsboken för körningen.")
 FOOTER = (
     "Meddelandet är skickat automatiskt av roboten för delad utbetalning. E-post är ingen säker kanal:"
     " meddelandet innehåller därför inga namn, personnummer, kontonummer eller belopp."
@@ -66,10 +65,6 @@ def _decision_label(plan: DecisionPlan) -> str:
         return plan.decision_id
     rows = ", ".join(str(n) for n in plan.row_numbers)
     return f"(beslutet på rad {rows} i exporten)"
-
-
-def _texts(code: ReasonCode) -> tuple[str, str]:
-    return REASON_TEXT.get(code, UNKNOWN_REASON)
 
 
 def group_by_case_worker(
@@ -122,14 +117,14 @@ def case_worker_message(
         f" kunde inte betalas ut automatiskt och behöver hanteras manuellt.",
     ]
     for code, labels in by_reason.items():
-        text, todo = _texts(code)
-        lines += ["", f"{text} ({len(labels)} beslut):"]
+        text = reason_text(code)
+        lines += ["", f"{text.label} ({len(labels)} beslut):"]
         lines += [f"  - {label}" for label in labels[:MAX_LISTED]]
         if len(labels) > MAX_LISTED:
             lines.append(f"  ... och {len(labels) - MAX_LISTED} till: se arbetsboken")
-        lines.append(f"Vad du behöver göra: {todo}")
+        lines.append(f"Vad du behöver göra: {text.todo}")
     if protected:
-        text, todo = _texts(ReasonCode.PROTECTED_IDENTITY)
+        todo = reason_text(ReasonCode.PROTECTED_IDENTITY).todo
         lines += [
             "",
             f"{protected} beslut med skyddade personuppgifter behöver hanteras manuellt. De nämns inte i"

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from splitpayout.adapters.ledger import EntryState, LedgerEntry
-from splitpayout.domain.models import DecisionPlan, Outcome, PlannedPayment, ReasonCode
+from splitpayout.domain.models import DecisionPlan, Outcome, PlannedPayment
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.references import decision_key
 from splitpayout.jobs.reconcile.client import HeldPayment, Holdings
 from splitpayout.jobs.reconcile.findings import Finding, FindingCode, Reconciliation

@@ -74,12 +74,7 @@ class ReconciliationJob(NarratedJob):
             "(the first day of the period)"
         )
         try:
-            self.decisions = read_decisions(
-                settings.decisions_path,
-                planning_date=settings.planning_date,
-                amount_limit_ore=settings.amount_limit_ore,
-                say=self.say,
-            )
+            self.decisions = read_decisions(settings.decisions_path, settings.rules, say=self.say)
         except ReconcileInputError as error:
             raise self._failed(error) from None
         plans = self.decisions.plans.values()
@@ -191,7 +186,7 @@ class ReconciliationJob(NarratedJob):
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "period": {"from": self.period.first.isoformat(), "to": self.period.last.isoformat()},
             "planning_date": settings.planning_date.isoformat(),
-            "amount_limit_ore": settings.amount_limit_ore,
+            "amount_limit_ore": settings.rules.amount_limit_ore,
             "sources": {
                 "decisions": [] if decisions is None else [s.as_dict() for s in decisions.sources],
                 "decisions_superseded": None if decisions is None else decisions.superseded,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from splitpayout.config import Config, ReconcileConfig, SettingsError
 from splitpayout.config.names import STARTED_BY
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.jobs.reconcile.errors import ReconcileInputError
 
 MAX_PERIOD_DAYS = 366
@@ -65,7 +66,7 @@ class ReconcileSettings:
     decisions_path: Path | None
     ledger_path: Path
     artifacts_dir: Path
-    amount_limit_ore: int
+    rules: PlanningRules  # a run's planning rules, on the period's first day
     payout_system_url: str
     vault_secret_name: str
     timeout_seconds: float
@@ -76,7 +77,7 @@ class ReconcileSettings:
     @property
     def planning_date(self) -> dt.date:
         """The date the decisions are planned with: the period's first day (docs/reconciliation.md)."""
-        return self.period.first
+        return self.rules.today
 
     @classmethod
     def from_config(cls, config: Config) -> ReconcileSettings:
@@ -91,7 +92,7 @@ class ReconcileSettings:
             decisions_path=base.decisions_file,
             ledger_path=base.ledger_path,
             artifacts_dir=base.artifacts_dir,
-            amount_limit_ore=base.amount_limit_ore,
+            rules=base.planning_rules.on(period.first),
             payout_system_url=base.payout_system_url,
             vault_secret_name=base.vault_secret_name,
             timeout_seconds=base.page_timeout_seconds,

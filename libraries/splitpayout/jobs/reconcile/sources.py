@@ -11,6 +11,7 @@ from splitpayout.adapters.files import file_sha256
 from splitpayout.adapters.narration import Say
 from splitpayout.domain.errors import ExportFileError
 from splitpayout.domain.models import DecisionPlan, PlannedPayment
+from splitpayout.domain.planning.rules import PlanningRules
 from splitpayout.domain.references import decision_key
 from splitpayout.jobs.export_plan import plan_export
 from splitpayout.jobs.reconcile.errors import ReconcileInputError
@@ -96,15 +97,13 @@ def _same_plan(one: DecisionPlan, other: DecisionPlan) -> bool:
     )
 
 
-def read_decisions(
-    path: Path | None, *, planning_date: dt.date, amount_limit_ore: int, say: Say | None = None
-) -> Decisions:
-    """Plan every decision of the export(s) as the robot would on ``planning_date``.
+def read_decisions(path: Path | None, rules: PlanningRules, *, say: Say | None = None) -> Decisions:
+    """Plan every decision of the export(s) as a run would, by the same ``rules`` (on their date).
 
     A file whose content (SHA-256) was already read is listed but not planned again. Raises
     ReconcileInputError when a file cannot be read (naming the file and what is wrong).
     """
-    decisions = Decisions(planning_date=planning_date)
+    decisions = Decisions(planning_date=rules.today)
     read: set[str] = set()
     for file, name in export_files(path):
         try:
@@ -115,7 +114,7 @@ def read_decisions(
                     ExportSource(name, sha256, 0, modified, same_content_as_earlier=True)
                 )
                 continue
-            plans = list(plan_export(file, today=planning_date, amount_limit_ore=amount_limit_ore))
+            plans = list(plan_export(file, rules))
         except ExportFileError as error:
             raise ReconcileInputError("decisions", f"the export {name!r} cannot be read: {error}") from None
         except OSError as error:

@@ -46,7 +46,8 @@ from splitpayout.adapters.ledger import Ledger
 from splitpayout.adapters.narration import Say
 from splitpayout.adapters.runlog import RunLog
 from splitpayout.domain.errors import StorageError
-from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus, ReasonCode
+from splitpayout.domain.models import DecisionPlan, DecisionResult, Outcome, PaymentStatus
+from splitpayout.domain.reasons import ReasonCode
 from splitpayout.domain.stops import RunStop, StopCode
 from splitpayout.jobs.registration.changes import form_change
 from splitpayout.jobs.registration.engine import (
@@ -56,6 +57,8 @@ from splitpayout.jobs.registration.engine import (
 )
 
 Key = TypeVar("Key")  # how the caller knows a decision: its position, its work item
+#: What takes each decision's final result: its key, its plan, its result.
+OnResult = Callable[[Key, DecisionPlan, DecisionResult], None]
 
 # Another run working on the same references at the same time: check its decisions again
 # every few seconds, for at most a couple of minutes, before calling them failed.
@@ -131,19 +134,17 @@ class RegistrationLoop(Generic[Key]):
         self._form_checked = False
         # Decisions refused by the payout system, held back while the refusals may be a changed application.
         self._refused: list[tuple[Key, DecisionPlan, DecisionResult]] = []
+        self._on_result: OnResult[Key] | None = None  # the caller's, for the run
         self.outcome = LoopOutcome()
 
     @property
     def stopped(self) -> str:
         return self.outcome.stopped
 
-    def run(
-        self,
-        decisions: Iterable[tuple[Key, DecisionPlan]],
-        on_result: Callable[[Key, DecisionPlan, DecisionResult], None],
-    ) -> LoopOutcome:
+    def run(self, decisions: Iterable[tuple[Key, DecisionPlan]], on_result: OnResult[Key]) -> LoopOutcome:
         """Bring every decision to its end state; ``on_result`` gets each final result once."""
         run = self._run
+        self._on_result = on_result
         self._log.event("registration_started", step="register", workers=1)
         later: list[tuple[Key, DecisionPlan, DecisionResult]] = []
         try:
@@ -160,10 +161,10 @@ class RegistrationLoop(Generic[Key]):
                 else:
                     if not self._deferred and self._worth_another_look(plan, result):
                         result = self._look_again(plan, result)
-                    self._finish(key, plan, result, on_result)
+                    self._finish(key, plan, result)
             if later:
-                self._again_at_the_end(later, on_result)
-            self._release_refused(on_result)
+                self._again_at_the_end(later)
+            self._release_refused()
         finally:
             if self._logged_in:
                 self._gateway.log_out()
@@ -184,16 +185,23 @@ class RegistrationLoop(Generic[Key]):
     def _handle(self, key: Key, plan: DecisionPlan) -> DecisionResult:
         if plan.outcome is not Outcome.PLANNED:
             return self._engine.process(plan)
+        return self._attempt(plan, key=key)
+
+    def _attempt(
+        self, plan: DecisionPlan, *, key: Key | None = None, earlier: DecisionResult | None = None
+    ) -> DecisionResult:
+        """Enter a planned decision (its first pass, or again after ``earlier``). When the run has
+        stopped, or stops now, the decision keeps ``earlier``, or without one is not attempted."""
         if self._log.failure is not None:
             self._stop_on_storage(self._log.failure)
         if self.stopped:
-            return self._engine.not_attempted(plan)
+            return earlier if earlier is not None else self._engine.not_attempted(plan)
         try:
             self._ensure_logged_in(key)
             result = self._engine.process(plan)
         except (PayoutSystemUnavailable, LoginRefusedError, PayoutSystemChanged) as error:
             self._stop(error)
-            return self._engine.not_attempted(plan)
+            return earlier if earlier is not None else self._engine.not_attempted(plan)
         except DecisionInterrupted as interrupted:
             self._stop_on_storage(interrupted.cause)
             return interrupted.result
@@ -219,18 +227,14 @@ class RegistrationLoop(Generic[Key]):
             )
             self._sleep(HELD_ELSEWHERE_WAIT_SECONDS)
             waited += HELD_ELSEWHERE_WAIT_SECONDS
-            result = self._retry(plan, result)
+            result = self._attempt(plan, earlier=result)
         if result.outcome is Outcome.FAILED and plan.decision_id not in self._engine.held_elsewhere:
             self._pause_before_second_pass(1)
-            result = self._retry(plan, result)
+            result = self._attempt(plan, earlier=result)
             self.outcome.retried += 1
         return result
 
-    def _again_at_the_end(
-        self,
-        later: list[tuple[Key, DecisionPlan, DecisionResult]],
-        on_result: Callable[[Key, DecisionPlan, DecisionResult], None],
-    ) -> None:
+    def _again_at_the_end(self, later: list[tuple[Key, DecisionPlan, DecisionResult]]) -> None:
         """After the whole pass: wait out other runs, then give failed decisions a second pass."""
         waited = 0.0
         held = self._engine.held_elsewhere
@@ -242,7 +246,7 @@ class RegistrationLoop(Generic[Key]):
             )
             self._sleep(HELD_ELSEWHERE_WAIT_SECONDS)
             waited += HELD_ELSEWHERE_WAIT_SECONDS
-            later = [(k, p, self._retry(p, r) if p.decision_id in held else r) for k, p, r in later]
+            later = [(k, p, self._attempt(p, earlier=r) if p.decision_id in held else r) for k, p, r in later]
         failed = [
             index
             for index, (_, plan, result) in enumerate(later)
@@ -252,27 +256,10 @@ class RegistrationLoop(Generic[Key]):
             self._pause_before_second_pass(len(failed))
             for index in failed:
                 key, plan, result = later[index]
-                later[index] = (key, plan, self._retry(plan, result))
+                later[index] = (key, plan, self._attempt(plan, earlier=result))
             self.outcome.retried += len(failed)
         for key, plan, result in later:
-            self._finish(key, plan, result, on_result)
-
-    def _retry(self, plan: DecisionPlan, earlier: DecisionResult) -> DecisionResult:
-        if self._log.failure is not None:
-            self._stop_on_storage(self._log.failure)
-        if self.stopped:
-            return earlier
-        try:
-            self._ensure_logged_in(None)
-            result = self._engine.process(plan)
-        except (PayoutSystemUnavailable, LoginRefusedError, PayoutSystemChanged) as error:
-            self._stop(error)
-            return earlier
-        except DecisionInterrupted as interrupted:
-            self._stop_on_storage(interrupted.cause)
-            return interrupted.result
-        self._stop_if_changed()
-        return result
+            self._finish(key, plan, result)
 
     def _pause_before_second_pass(self, count: int) -> None:
         pause = self._backoff * SECOND_PASS_PAUSE_FACTOR
@@ -285,21 +272,15 @@ class RegistrationLoop(Generic[Key]):
         self._engine.forget_session()
         self._logged_in = False
 
-    def _finish(
-        self,
-        key: Key,
-        plan: DecisionPlan,
-        result: DecisionResult,
-        on_result: Callable[[Key, DecisionPlan, DecisionResult], None],
-    ) -> None:
+    def _finish(self, key: Key, plan: DecisionPlan, result: DecisionResult) -> None:
         # A consumer releases each work item before it takes the next: it cannot hold one back.
         if self._deferred and _refused_only(result) and not self.stopped:
             self._refused.append((key, plan, result))
             return
-        self._release_refused(on_result)
-        self._deliver(key, plan, result, on_result)
+        self._release_refused()
+        self._deliver(key, plan, result)
 
-    def _release_refused(self, on_result: Callable[[Key, DecisionPlan, DecisionResult], None]) -> None:
+    def _release_refused(self) -> None:
         """The refused decisions held back: the case workers' (``manual``), unless the run stopped
         because the payout system has changed: then nothing goes to them, and a later run enters
         the decisions once the robot is adapted (``failed``)."""
@@ -309,16 +290,11 @@ class RegistrationLoop(Generic[Key]):
             if changed:
                 self._log.event("refusal_not_the_decisions", decision_id=plan.decision_id, outcome="failed")
                 result = _failed_instead(result)
-            self._deliver(key, plan, result, on_result)
+            self._deliver(key, plan, result)
 
-    def _deliver(
-        self,
-        key: Key,
-        plan: DecisionPlan,
-        result: DecisionResult,
-        on_result: Callable[[Key, DecisionPlan, DecisionResult], None],
-    ) -> None:
-        on_result(key, plan, result)
+    def _deliver(self, key: Key, plan: DecisionPlan, result: DecisionResult) -> None:
+        assert self._on_result is not None  # set by ``run``
+        self._on_result(key, plan, result)
         outcome = self.outcome
         outcome.handled += 1
         outcome.counts[result.outcome.value] = outcome.counts.get(result.outcome.value, 0) + 1

@@ -3,10 +3,10 @@ entered, and the reasons a decision stops."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from splitpayout.adapters.gateway import RegisteredPayment
-from splitpayout.domain.models import DecisionPlan, PlannedPayment, Reason, ReasonCode
+from splitpayout.domain.contract import FORM, FormField, stored_value
+from splitpayout.domain.models import DecisionPlan, PlannedPayment, Reason
+from splitpayout.domain.reasons import ReasonCode
 
 
 def reference_key(reference: str) -> str:
@@ -31,46 +31,28 @@ def same_payment(planned: PlannedPayment, held: RegisteredPayment) -> bool:
     )
 
 
-def _text(value: str | None) -> str:
-    """Free text as a page shows it: runs of white space are one space, none at the ends."""
-    return " ".join((value or "").split())
-
-
-def _ocr(value: str | None) -> str:
-    return (value or "").replace(" ", "")
-
-
-#: Each form field the robot enters, and its value after the payout system's documented normalising
-#: (docs/payout_system_ui.md): identity, account and bankgiro numbers by their digits (dashes and
-#: spaces are formatting), the OCR number without spaces, free text trimmed, the reference exactly
-#: as entered (the payout system stores it as written and only searches it without regard to case).
-_STORED_AS: dict[str, Callable[[PlannedPayment | RegisteredPayment], object]] = {
-    "reference": lambda p: p.reference.strip(),
-    "personnummer": lambda p: _digits(p.personnummer),
-    "name": lambda p: _text(p.name),
-    "method": lambda p: p.method,
-    "clearing": lambda p: _digits(p.clearing),
-    "account": lambda p: _digits(p.account),
-    "bankgiro": lambda p: _digits(p.bankgiro),
-    "ocr": lambda p: _ocr(p.ocr),
-    "amount": lambda p: p.amount_ore,
-    "payout_date": lambda p: p.payout_date,
-    "message": lambda p: _text(p.message),
-}
+def _planned(field: FormField, payment: PlannedPayment) -> object:
+    return stored_value(field, getattr(payment, field.source))
 
 
 def stored_differences(planned: PlannedPayment, stored: RegisteredPayment) -> tuple[str, ...]:
     """The form fields (in the form's order) whose stored value is not what the robot entered.
 
-    ``stored`` is the payment as the confirmation page shows it after the submit: every field is
-    compared, after the payout system's own normalising. Names only, never values.
+    ``stored`` is the payment as the confirmation page shows it after the submit: every field of
+    the form (``contract.FORM``) is compared, after the payout system's own normalising
+    (``contract.stored_value``). Names only, never values.
     """
-    return tuple(name for name, value in _STORED_AS.items() if value(planned) != value(stored))
+    return tuple(
+        field.name
+        for field in FORM
+        if (shown := stored.form.get(field.name)) is None
+        or _planned(field, planned) != stored_value(field, shown)
+    )
 
 
 def filled_fields(payment: PlannedPayment) -> frozenset[str]:
     """The form fields the robot fills in for ``payment`` (the others it leaves empty)."""
-    return frozenset(name for name, value in _STORED_AS.items() if value(payment) not in ("", None))
+    return frozenset(field.name for field in FORM if _planned(field, payment) not in ("", None))
 
 
 def stored_differently_reason(reference: str, payment_number: str, fields: tuple[str, ...]) -> Reason:
