@@ -1,5 +1,6 @@
 """Fixtures for the payout-system stand-in: a fresh SQLite database per test, settings
-overridden per test, a controllable clock, logged-in clients and valid test data."""
+overridden per test, a controllable clock, logged-in clients and valid test data; for the browser
+tests, the stand-in served on a free port (``server``) and a headless Chromium (``browser``)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from payout_testdata import FakeClock, login
+from selenium import webdriver
 from werkzeug.security import generate_password_hash
 
 from payout_system import create_app
 from payout_system.settings import DEMO_PASSWORDS, FaultSettings, Settings, User
+from tests.support.browser import full_chromium
+from tests.support.payout_server import PayoutServer, running_payout_system
 
 # The demo accounts, hashed cheaply: the app's default (scrypt) costs ~0.1 s per login.
 FAST_DEMO_USERS = tuple(
@@ -76,3 +80,15 @@ def logged_in(make_app: Callable[..., Flask]) -> Callable[..., FlaskClient]:
         return test_client
 
     return make
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[PayoutServer]:
+    with running_payout_system(tmp_path / "payout.db") as running:
+        yield running
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    with full_chromium() as driver:
+        yield driver

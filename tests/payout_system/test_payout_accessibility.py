@@ -3,9 +3,6 @@ refused field is tied to its message, in headless Chromium against the real serv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -13,22 +10,9 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.support.accessibility import check_page
-from tests.support.browser import full_chromium
-from tests.support.payout_server import PayoutServer, running_payout_system
+from tests.support.payout_server import PayoutServer
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[PayoutServer]:
-    with running_payout_system(tmp_path / "payout.db") as running:
-        yield running
-
-
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
-    with full_chromium() as driver:
-        yield driver
 
 
 def wait_for_page(driver: webdriver.Chrome, name: str, token: str = "") -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from payout_testdata import ACCOUNT, CLEARING, PNR
 from selenium import webdriver
@@ -14,22 +11,10 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from swedish_rules import is_bank_day
-from tests.support.browser import full_chromium, new_page
-from tests.support.payout_server import PayoutServer, running_payout_system
+from tests.support.browser import new_page
+from tests.support.payout_server import PayoutServer
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[PayoutServer]:
-    with running_payout_system(tmp_path / "payout.db") as running:
-        yield running
-
-
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
-    with full_chromium() as driver:
-        yield driver
 
 
 def next_bank_day() -> str:
