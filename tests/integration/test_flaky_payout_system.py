@@ -4,7 +4,7 @@ Each seed is a fresh stand-in with the fault mix of a bad day (10 % server error
 sessions, 3 % hanging requests, latency with jitter), reproducible from its seed. One run of
 the registration loop, with the robot's default retry discipline, must complete every decision
 exactly once: retries per step, then a second pass after a pause and a fresh log-in. Not timed:
-a hang (4 s) is twice the client's timeout (2 s), so it is a timeout on any machine, while an
+a hang (12 s) is twice the client's timeout (6 s), so it is a timeout on any machine, while an
 ordinary request on a loaded machine takes a small fraction of that timeout.
 """
 
