@@ -10,9 +10,9 @@
 #
 # TEST_WORKERS sets the number of workers (default: three times the cores, at least 4: the browser
 # and server tests mostly wait for a page, a subprocess or a client's timeout; with twice the cores
-# the two cores of a test machine were busy about half of the time). The modules with slow tests
-# start first and every test is handed out alone, except the modules kept on one worker
-# (`xdist_group`: their module-scoped fixtures are costly); tests/conftest.py says how.
+# the two cores of a test machine were busy about half of the time). The modules kept on one worker
+# (`xdist_group`: their module-scoped fixtures are costly) and those with slow tests start first;
+# every other test is handed out alone; tests/conftest.py says how.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS

@@ -18,9 +18,9 @@ process, taking tests in any order). A new test must therefore be parallel-safe:
 A test of more than a few seconds is marked ``slow``; ``scripts/test.sh --fast`` leaves those out.
 
 How the workers share the tests (``scripts/test.sh``: ``--dist loadgroup --no-loadscope-reorder``):
-the modules with ``slow`` tests come first, so that the longest start at once and the many short
-ones fill the workers at the end; every test is handed out alone, except a module's
-``xdist_group``, which goes to one worker whole.
+the modules kept on one worker (``xdist_group``) come first, then the modules with ``slow`` tests,
+so that the longest shares start at once and the many short tests fill the workers at the end;
+every test is handed out alone, except a module's ``xdist_group``, which goes to one worker whole.
 
 Every test's robot runs are a production installation's with a ledger key of their own
 (``ROBOT_ENV`` defaults to production; ``splitpayout.adapters.ledger_key``): the key is set here, in this
@@ -47,11 +47,14 @@ settings.load_profile("project")
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The modules with ``slow`` tests first (a stable sort: the same order in every worker, each
-    module's tests still together); under ``--dist loadgroup``, each test of an ``xdist_group``
-    named by its group."""
+    """The ``xdist_group`` modules first (each runs whole on one worker: the longest shares), then
+    the modules with ``slow`` tests, then the rest (a stable sort: the same order in every worker,
+    each module's tests still together); under ``--dist loadgroup``, each test of an
+    ``xdist_group`` named by its group."""
     slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_modules)
+    items.sort(
+        key=lambda item: (item.get_closest_marker("xdist_group") is None, item.path not in slow_modules)
+    )
     if getattr(config.option, "loadgroup", False):  # set in the workers of --dist loadgroup
         for item in items:
             _name_group(item)

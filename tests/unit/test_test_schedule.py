@@ -1,6 +1,7 @@
-"""How ``scripts/test.sh`` shares the tests out (tests/conftest.py): the modules with slow tests
-come first, and under ``--dist loadgroup`` a module's ``xdist_group`` runs on one worker, so its
-module-scoped fixtures are built once. Checked on a small suite of its own in a pytest process."""
+"""How ``scripts/test.sh`` shares the tests out (tests/conftest.py): the modules kept together
+(``xdist_group``) come first, then the modules with slow tests, and under ``--dist loadgroup`` a
+module's ``xdist_group`` runs on one worker, so its module-scoped fixtures are built once.
+Checked on a small suite of its own in a pytest process."""
 
 from __future__ import annotations
 
@@ -60,13 +61,19 @@ def run_pytest(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_modules_with_slow_tests_come_first_with_their_other_tests(tmp_path: Path) -> None:
+def test_the_groups_come_first_then_the_modules_with_slow_tests_with_their_other_tests(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "test_a_alone.py").write_text(ALONE, encoding="utf-8")
     (tmp_path / "test_b_slow.py").write_text(SLOW, encoding="utf-8")
+    (tmp_path / "test_c_grouped.py").write_text(GROUPED, encoding="utf-8")
     completed = run_pytest(tmp_path, "--collect-only")
-    ids = [line for line in completed.stdout.splitlines() if "::" in line]
-    assert ids[:2] == ["test_b_slow.py::test_slow", "test_b_slow.py::test_quick_beside_it"], completed.stdout
-    assert len(ids) == 8
+    modules = [line.split("::")[0] for line in completed.stdout.splitlines() if "::" in line]
+    assert modules == ["test_c_grouped.py"] * 6 + ["test_b_slow.py"] * 2 + ["test_a_alone.py"] * 6, (
+        completed.stdout
+    )
+    ids = [line for line in completed.stdout.splitlines() if line.startswith("test_b_slow.py::")]
+    assert ids == ["test_b_slow.py::test_slow", "test_b_slow.py::test_quick_beside_it"]
 
 
 def test_a_modules_group_runs_on_one_worker_and_every_other_test_anywhere(tmp_path: Path) -> None:
