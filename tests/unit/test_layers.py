@@ -8,6 +8,7 @@ every name from the module that defines it (no package gathers names of its modu
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,18 @@ def test_no_package_gathers_the_names_of_its_modules() -> None:
         if path.name == "__init__.py" and any(_layer(i) for i in _imports(path)) and _layer(name) != "config"
     ]
     assert gathering == []
+
+
+def test_the_configurations_names_are_imported_from_the_configuration() -> None:
+    """``splitpayout.config`` is the one face of the configuration: a name it offers is imported
+    from it, never from the module behind it."""
+    offered = set(importlib.import_module("splitpayout.config").__all__)
+    root = PACKAGE.parents[1]
+    behind = []
+    for path in [*root.glob("libraries/**/*.py"), *root.glob("console/**/*.py")]:
+        if path.is_relative_to(PACKAGE / "config"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("splitpayout.config."):
+                behind += [f"{path.name}: {alias.name}" for alias in node.names if alias.name in offered]
+    assert behind == []

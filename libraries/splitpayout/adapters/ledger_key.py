@@ -22,8 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from splitpayout.adapters.ledger import Ledger
-from splitpayout.config import Credentials, LedgerKeyConfig, SettingsError, vault_secret
-from splitpayout.config.secrets import MissingSecretError
+from splitpayout.config import Credentials, LedgerKeyConfig, MissingSecretError, SettingsError, vault_secret
 from webcommon import demo_values
 from webcommon.files import open_private, private_dir
 

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from splitpayout.config.environment import child_environment, python_path
+from splitpayout.config import child_environment
+from splitpayout.config.environment import python_path
 from splitpayout.jobs.inbox.files import sha256_of
 from splitpayout.jobs.inbox.settings import CONSOLE_FILE, InboxSettings
 from splitpayout.adapters.runs import SUMMARY_FILE
